@@ -1,0 +1,82 @@
+"""Every path and setting of the platform, from environment variables with defaults.
+
+All state lives under one folder: ``./data`` by default, or ``$OBSERVATORY_HOME``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CONTRACTS_DIR = REPO_ROOT / "data_contracts"
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(home=Path(os.environ.get("OBSERVATORY_HOME", "data")).resolve())
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def archive_dir(self) -> Path:
+        """Every file received, stored once under its SHA-256 (never the uploaded name)."""
+        return self.home / "archive"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def writer_lock_path(self) -> Path:
+        return self.home / "warehouse.lock"
+
+    @property
+    def serving_dir(self) -> Path:
+        return self.home / "serving"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    @property
+    def demo_dir(self) -> Path:
+        return self.home / "demo"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.home / "exports"
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        return self.home / "dbt_target"
+
+    @cached_property
+    def today(self) -> dt.date:
+        """The date that decides which quarters are complete (OBSERVATORY_TODAY pins it for tests)."""
+        pinned = os.environ.get("OBSERVATORY_TODAY")
+        return dt.date.fromisoformat(pinned) if pinned else dt.date.today()
+
+    def ensure_dirs(self) -> None:
+        for path in (
+            self.landing_dir,
+            self.archive_dir,
+            self.serving_dir,
+            self.dagster_home,
+            self.exports_dir,
+        ):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+def get_settings() -> Settings:
+    return Settings.from_env()
