@@ -1,0 +1,49 @@
+"""A validation finding: where it is, which rule, what to do, in Spanish and English."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from pipelines.lib.i18n import t_both
+
+ERROR = "ERROR"
+WARNING = "WARNING"
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str
+    message_es: str
+    message_en: str
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+    dataset: str | None = None  # the unit it belongs to; None = the whole file
+
+    @classmethod
+    def make(
+        cls,
+        rule: str,
+        key: str,
+        *,
+        severity: str = ERROR,
+        sheet: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        value: object = None,
+        dataset: str | None = None,
+        **params: object,
+    ) -> Finding:
+        """A finding whose message is the translation ``key`` filled with ``params``."""
+        shown = None if value is None else str(value)
+        message_es, message_en = t_both(key, value=shown, column=column, **params)
+        return cls(rule, severity, message_es, message_en, sheet, row, column, shown, dataset)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    def as_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,107 @@
+"""Per-cell rules (V01–V03) as a Great Expectations suite generated from the data contracts.
+
+GX 1.x validates a pandas copy of the submission frame (it has no polars backend). It is imported
+lazily: the import alone takes seconds, and only validation needs it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import pandas as pd
+
+from pipelines.lib.contracts import NOT_APPLICABLE, load_contracts
+from pipelines.lib.periods import PERIOD_PATTERN
+
+KEY = "_key"
+
+
+@dataclass(frozen=True)
+class CellFailure:
+    """Rows that broke one expectation: the rule, the finding's translation key, the column."""
+
+    rule: str
+    key: str
+    column: str
+    rows: tuple[int, ...]  # values of KEY
+    values: tuple[object, ...]
+
+
+def _expectations() -> list[tuple[str, str, object]]:
+    """(rule, finding key, expectation) for every per-cell rule of the contracts."""
+    import great_expectations as gx
+
+    contracts = load_contracts()
+    dims = [c for c, spec in contracts.columns.items() if spec.get("codelist") and c != "obs_status"]
+    pairs = [(d, i) for d, ds in contracts.datasets.items() for i in ds.indicators]
+    reporters = [c["iso3"] for c in contracts.countries if c["member"] or c["observer"]]
+    E = gx.expectations
+    items: list[tuple[str, str, object]] = [
+        ("V01", "finding.unknown_dataset",
+         E.ExpectColumnValuesToBeInSet(column="dataset", value_set=sorted(contracts.datasets))),
+        ("V02", "finding.unknown_country",
+         E.ExpectColumnValuesToBeInSet(column="country", value_set=sorted(reporters))),
+        ("V02", "finding.bad_period",
+         E.ExpectColumnValuesToMatchRegex(column="period", regex=PERIOD_PATTERN.pattern)),
+        ("V02", "finding.unknown_indicator",
+         E.ExpectColumnPairValuesToBeInSet(
+             column_A="dataset", column_B="indicator", value_pairs_set=pairs,
+             ignore_row_if="either_value_is_missing")),
+        ("V03", "finding.bad_value",
+         E.ExpectColumnValuesToMatchRegex(column="value", regex=r"^\d+$")),
+        ("V02", "finding.unknown_code",
+         E.ExpectColumnValuesToBeInSet(column="obs_status",
+                                       value_set=contracts.codes_for("obs_status"))),
+    ]
+    for required in ("dataset", "country", "period", "indicator"):
+        items.append(("V01" if required == "dataset" else "V02", "finding.required_cell",
+                      E.ExpectColumnValuesToNotBeNull(column=required)))
+    for dim in dims:
+        items.append(("V02", "finding.unknown_code", E.ExpectColumnValuesToBeInSet(
+            column=dim, value_set=contracts.codes_for(dim) + [NOT_APPLICABLE])))
+    return items
+
+
+@cache
+def _validator():
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch_definition = (
+        context.data_sources.add_pandas("submissions")
+        .add_dataframe_asset("submission")
+        .add_batch_definition_whole_dataframe("whole")
+    )
+    suite = gx.ExpectationSuite(name="submission_cells")
+    for rule, key, expectation in _expectations():
+        expectation.meta = {"rule": rule, "key": key}
+        suite.add_expectation(expectation)
+    return batch_definition, context.suites.add(suite)
+
+
+def check_cells(frame: pd.DataFrame) -> list[CellFailure]:
+    """Run the suite over the frame (text cells, empty dimensions as ``_Z``, a ``KEY`` column)."""
+    batch_definition, suite = _validator()
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    result = batch.validate(
+        suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [KEY]}
+    )
+    failures = []
+    for outcome in result.results:
+        if outcome.success:
+            continue
+        config = outcome.expectation_config
+        rule, key = config.meta["rule"], config.meta["key"]
+        column = config.kwargs.get("column") or config.kwargs.get("column_B")
+        indexed = outcome.result.get("unexpected_index_list") or []
+        failures.append(CellFailure(
+            rule=rule,
+            key=key,
+            column=column,
+            rows=tuple(int(item[KEY]) for item in indexed),
+            values=tuple(item.get(column) for item in indexed),
+        ))
+    return failures

@@ -1,0 +1,282 @@
+"""Intake: receive files, keep their bytes, validate them, store the outcome append-only.
+
+One call handles a batch of files under the warehouse's writer lock. For each file:
+
+1. its SHA-256 is computed; bytes already received are recognised and not stored twice;
+2. the bytes are kept under ``archive/<sha256>`` before anything else (nothing is ever lost);
+3. it is read and validated; each country × data set × quarter becomes a submission with the
+   next version number, ``validated`` or ``rejected``;
+4. file, submissions, observations, findings and audit events are written in ONE transaction, so
+   nothing is ever half-loaded; a JSON report is written beside the archive;
+5. a file that came from the landing folder leaves it only after all of that succeeded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.lib.contracts import load_contracts
+from pipelines.lib.findings import Finding
+from pipelines.lib.periods import Quarter
+from pipelines.lib.reader import read_submission
+from pipelines.lib.validate import UnitResult, ValidationContext, validate_frame
+from pipelines.lib.warehouse import connect_writer, writer_lock
+from pipelines.settings import Settings
+
+OBSERVATION_COLUMNS = [
+    "submission_id", "sheet", "row_number", "dataset", "country", "period", "indicator", "sex",
+    "age", "exploitation_form", "citizenship", "counterpart_area", "stage",
+    "identification_channel", "unaccompanied", "value", "obs_status", "comment",
+]
+
+
+@dataclass
+class Delivery:
+    """A file to take in, and how it arrived."""
+
+    path: Path
+    channel: str = "cli"  # cli | landing | demo | upload
+    actor: str = "operator"
+    received_on: dt.date | None = None  # the receipt date on record (demo, documented back-load)
+    submitter_country: str | None = None
+    role: str = "operator"
+    remove_after: bool = False  # landing files leave the folder once stored
+
+
+@dataclass
+class UnitOutcome:
+    submission_id: str
+    dataset: str | None
+    country: str | None
+    period: str | None
+    version: int | None
+    status: str
+    errors: int
+    warnings: int
+    is_late: bool | None
+    findings: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class FileOutcome:
+    file_name: str
+    sha256: str
+    duplicate: bool
+    received_at: str
+    units: list[UnitOutcome] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> bool:
+        return bool(self.units) and all(u.status != "rejected" for u in self.units)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def report_path(settings: Settings, sha256: str) -> Path:
+    return settings.archive_dir / f"{sha256}.report.json"
+
+
+def load_report(settings: Settings, sha256: str) -> FileOutcome:
+    data = json.loads(report_path(settings, sha256).read_text(encoding="utf-8"))
+    units = [UnitOutcome(**u) for u in data.pop("units")]
+    return FileOutcome(**data, units=units)
+
+
+def take_in(deliveries: list[Delivery], settings: Settings) -> list[FileOutcome]:
+    """Take in a batch of files (see the module docstring). Returns one outcome per file."""
+    settings.ensure_dirs()
+    outcomes = []
+    with writer_lock(settings):
+        con = connect_writer(settings.warehouse_path)
+        try:
+            for delivery in deliveries:
+                outcomes.append(_take_in_one(con, delivery, settings))
+        finally:
+            con.close()
+    return outcomes
+
+
+def _take_in_one(con: duckdb.DuckDBPyConnection, delivery: Delivery, settings: Settings):
+    data = delivery.path.read_bytes()
+    sha = sha256_of(data)
+    now = dt.datetime.now(dt.UTC)
+    name = delivery.path.name
+    known = con.execute("select received_at from raw.files where file_sha256 = ?", [sha]).fetchone()
+    if known:
+        _audit(con, now, delivery.actor, "duplicate", sha, None,
+               details={"file_name": name, "channel": delivery.channel})
+        outcome = load_report(settings, sha)
+        outcome.duplicate = True
+        outcome.file_name = name
+        if delivery.remove_after:
+            delivery.path.unlink(missing_ok=True)
+        return outcome
+
+    archive_path = _archive(data, sha, settings)
+    read = read_submission(data, name)
+    context = _context(con, settings, delivery, read.frame)
+    units = validate_frame(read.frame, read.findings, context)
+    received_on = delivery.received_on or now.date()
+    outcome = FileOutcome(file_name=name, sha256=sha, duplicate=False, received_at=now.isoformat())
+
+    con.execute("begin transaction")
+    try:
+        con.execute(
+            "insert into raw.files values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [sha, name, len(data), now, delivery.received_on, delivery.channel, delivery.actor,
+             str(archive_path.relative_to(settings.home))],
+        )
+        _audit(con, now, delivery.actor, "received", sha, None,
+               details={"file_name": name, "channel": delivery.channel,
+                        "received_on": received_on.isoformat(), "format": read.file_format,
+                        "encoding": read.encoding, "delimiter": read.delimiter})
+        for unit in units:
+            outcome.units.append(_store_unit(con, unit, sha, name, now, received_on, delivery))
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    report_path(settings, sha).write_text(
+        json.dumps(outcome.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    if delivery.remove_after:
+        delivery.path.unlink(missing_ok=True)
+    return outcome
+
+
+def _archive(data: bytes, sha: str, settings: Settings) -> Path:
+    target = settings.archive_dir / sha
+    if not target.exists():
+        tmp = target.with_name(f".{sha}.{uuid.uuid4().hex}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    return target
+
+
+def _context(con, settings: Settings, delivery: Delivery, frame) -> ValidationContext:
+    locked = con.execute(
+        """
+        with latest as (
+            select submission_id, to_status,
+                   row_number() over (partition by submission_id
+                                      order by occurred_at desc, event_id desc) as rn
+            from raw.audit_events where action = 'status'
+        )
+        select s.country, s.dataset, s.period
+        from raw.submissions s join latest l using (submission_id)
+        where l.rn = 1 and l.to_status = 'accepted'
+        """
+    ).fetchall()
+    country = delivery.submitter_country
+    if country is None and frame is not None and frame.height:
+        country = frame["country"].drop_nulls().mode().sort().first()
+    history = con.sql(
+        """
+        with latest as (
+            select submission_id, country, dataset, period,
+                   row_number() over (partition by country, dataset, period
+                                      order by version desc) as rn
+            from raw.submissions
+            where status = 'validated' and country = ?
+        )
+        select l.country, l.dataset, o.indicator, o.stage, l.period, o.value
+        from latest l join raw.observations o using (submission_id)
+        where l.rn = 1 and o.value is not null
+          and o.sex in ('_T', '_Z') and o.age in ('_T', '_Z')
+          and o.exploitation_form in ('_T', '_Z') and o.citizenship in ('_T', '_Z')
+          and o.counterpart_area in ('_T', '_Z') and o.identification_channel in ('_T', '_Z')
+          and o.unaccompanied in ('_T', '_Z')
+        """,
+        params=[country],
+    ).pl()
+    return ValidationContext(
+        today=settings.today,
+        submitter_country=delivery.submitter_country,
+        role=delivery.role,
+        locked_units=frozenset(tuple(row) for row in locked),
+        history=history,
+    )
+
+
+def _store_unit(con, unit: UnitResult, sha, file_name, now, received_on, delivery) -> UnitOutcome:
+    u = unit.unit
+    suffix = u.dataset if u.dataset in load_contracts().datasets else "FILE"
+    submission_id = f"{sha[:12]}-{suffix}"
+    version = None
+    due_on = is_late = None
+    if u.dataset and u.country and u.period:
+        version = con.execute(
+            "select coalesce(max(version), 0) + 1 from raw.submissions "
+            "where country = ? and dataset = ? and period = ?",
+            [u.country, u.dataset, u.period],
+        ).fetchone()[0]
+        try:
+            due_on = Quarter.parse(u.period).due_date(
+                load_contracts().reporting["due_days_after_quarter_end"])
+            is_late = received_on > due_on
+        except ValueError:
+            pass
+    status = unit.status
+    contract = load_contracts().datasets.get(u.dataset)
+    con.execute(
+        "insert into raw.submissions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [submission_id, sha, u.dataset, u.country, u.period, version, status, now, received_on,
+         due_on, is_late, 0 if unit.observations is None else unit.observations.height,
+         unit.errors, unit.warnings, contract.contract_version if contract else None],
+    )
+    if unit.observations is not None:
+        rows = unit.observations.rename({"_sheet": "sheet", "_row": "row_number"}).with_columns(
+            pl.lit(submission_id).alias("submission_id")
+        ).select(OBSERVATION_COLUMNS)
+        con.register("incoming_observations", rows.to_arrow())
+        con.execute("insert into raw.observations select * from incoming_observations")
+        con.unregister("incoming_observations")
+        superseded = con.execute(
+            "select submission_id from raw.submissions where country = ? and dataset = ? "
+            "and period = ? and status = 'validated' and version < ?",
+            [u.country, u.dataset, u.period, version],
+        ).fetchall()
+        for (old_id,) in superseded:
+            _audit(con, now, delivery.actor, "superseded", sha, old_id,
+                   reason=f"version {version} received ({submission_id})")
+    findings = [_finding_row(f, sha, submission_id, file_name) for f in unit.findings]
+    if findings:
+        con.executemany(
+            "insert into raw.findings values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", findings
+        )
+    _audit(con, now, delivery.actor, "status", sha, submission_id, to_status=status,
+           reason=f"{unit.errors} errors, {unit.warnings} warnings")
+    return UnitOutcome(
+        submission_id=submission_id, dataset=u.dataset, country=u.country, period=u.period,
+        version=version, status=status, errors=unit.errors, warnings=unit.warnings,
+        is_late=is_late, findings=[f.as_dict() for f in unit.findings],
+    )
+
+
+def _finding_row(finding: Finding, sha, submission_id, file_name) -> list:
+    return [uuid.uuid4().hex, sha, submission_id, file_name, finding.sheet, finding.row,
+            finding.column, finding.value, finding.rule, finding.severity, finding.message_es,
+            finding.message_en]
+
+
+def _audit(con, at, actor, action, sha, submission_id, *, to_status=None, reason=None,
+           details=None) -> None:
+    con.execute(
+        "insert into raw.audit_events values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [uuid.uuid4().hex, at, actor, action, sha, submission_id, None, to_status, reason,
+         json.dumps(details, ensure_ascii=False) if details else None],
+    )

@@ -1,0 +1,485 @@
+"""Validation of a submission against the data contracts: rules V01–V11 of DOMAIN.md §4.
+
+Per-cell rules run as a Great Expectations suite (:mod:`pipelines.lib.gx_suite`); rules over sets
+of rows (duplicates, additivity, mandatory cells, history) run here in polars. The outcome is one
+:class:`UnitResult` per country × data set × quarter found in the file: ``rejected`` when it has
+an ERROR finding, else ``validated`` with its typed observations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+
+import polars as pl
+
+from pipelines.lib.contracts import DIMENSIONS, NOT_APPLICABLE, Contracts, load_contracts
+from pipelines.lib.findings import ERROR, WARNING, Finding
+from pipelines.lib.gx_suite import KEY, check_cells
+from pipelines.lib.periods import Quarter
+
+CODE_COLUMNS = ("dataset", "country", "period", "indicator", *DIMENSIONS, "obs_status")
+UNKNOWN_SHARE_LIMIT = 0.30
+HISTORY_QUARTERS = 8
+MODIFIED_Z_LIMIT = 3.5
+
+
+@dataclass(frozen=True)
+class Unit:
+    country: str | None
+    dataset: str | None
+    period: str | None
+
+
+@dataclass
+class ValidationContext:
+    """What validation needs beyond the file: who sends it, when, and what the warehouse knows."""
+
+    today: dt.date
+    submitter_country: str | None = None  # None: the operator, who may send for any member
+    role: str = "operator"  # operator | submitter
+    locked_units: frozenset[tuple[str, str, str]] = frozenset()  # accepted (country, dataset, period)
+    lock_exceptions: frozenset[tuple[str, str, str]] = frozenset()
+    # Earlier figures of the same country for V10: country, dataset, indicator, stage, period, value.
+    history: pl.DataFrame | None = None
+
+
+@dataclass
+class UnitResult:
+    unit: Unit
+    findings: list[Finding] = field(default_factory=list)
+    observations: pl.DataFrame | None = None  # typed; None when rejected
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == ERROR for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity == WARNING for f in self.findings)
+
+    @property
+    def status(self) -> str:
+        return "rejected" if self.errors else "validated"
+
+
+def validate_frame(
+    frame: pl.DataFrame | None, read_findings: list[Finding], context: ValidationContext
+) -> list[UnitResult]:
+    """Validate one file's frame (from :func:`pipelines.lib.reader.read_submission`)."""
+    contracts = load_contracts()
+    if frame is None or any(f.is_error for f in read_findings):
+        return [UnitResult(Unit(None, None, None), findings=list(read_findings))]
+    frame = _normalise(frame)
+    findings = list(read_findings)
+    findings += _cell_findings(frame, contracts)
+    file_country, file_period, file_level = _file_identity(frame, context, contracts)
+    findings += file_level
+    results = []
+    datasets = [d for d in frame["dataset"].unique(maintain_order=True).to_list()
+                if d in contracts.datasets]
+    for dataset in datasets:
+        unit = Unit(file_country, dataset, file_period)
+        rows = frame.filter(pl.col("dataset") == dataset)
+        unit_findings = [f for f in findings if f.dataset in (None, dataset)]
+        if not any(f.is_error for f in unit_findings):
+            unit_findings += _set_findings(rows, unit, contracts, context)
+        result = UnitResult(unit, unit_findings)
+        if not result.errors:
+            result.observations = _typed(rows)
+        results.append(result)
+    if not results:  # no row of a known data set
+        results.append(UnitResult(Unit(file_country, None, file_period), findings))
+    return results
+
+
+# --- preparation -----------------------------------------------------------------------------
+
+
+def _normalise(frame: pl.DataFrame) -> pl.DataFrame:
+    """Empty cells are missing; an empty dimension means 'not applicable' (codes are compared
+    exactly, as written: nothing is recoded)."""
+    return frame.with_columns(
+        [pl.col(c).replace("", None)
+         for c in ("dataset", "country", "period", "indicator", "obs_status")]
+        + [pl.col(d).replace("", None).fill_null(NOT_APPLICABLE) for d in DIMENSIONS]
+        + [pl.col("value").replace("", None)]
+    ).with_row_index(KEY)
+
+
+def _typed(rows: pl.DataFrame) -> pl.DataFrame:
+    return rows.with_columns(
+        pl.col("value").cast(pl.Float64).cast(pl.Int64)
+    ).drop(KEY)
+
+
+def _ref(row: dict) -> dict:
+    return {"sheet": row.get("_sheet"), "row": row.get("_row")}
+
+
+def _describe(row: dict, dims: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(f"{d}={row[d]}" for d in dims) or "-"
+
+
+# --- per-cell rules (Great Expectations) -----------------------------------------------------
+
+
+def _cell_findings(frame: pl.DataFrame, contracts: Contracts) -> list[Finding]:
+    cells = frame.select([KEY, *CODE_COLUMNS, "value"]).to_pandas()
+    by_key = {row[KEY]: row for row in frame.iter_rows(named=True)}
+    findings: list[Finding] = []
+    for failure in check_cells(cells):
+        for key, value in zip(failure.rows, failure.values, strict=True):
+            row = by_key[key]
+            dataset = row["dataset"] if row["dataset"] in contracts.datasets else None
+            if failure.key == "finding.unknown_indicator" and dataset is None:
+                continue  # already said: the data set is unknown
+            findings.append(_cell_finding(failure.rule, failure.key, failure.column, value, row,
+                                          dataset, contracts))
+    # Blank values need an observation status, and a status goes with a blank value.
+    for row in frame.filter(pl.col("value").is_null() & pl.col("obs_status").is_null()).iter_rows(named=True):
+        findings.append(Finding.make("V03", "finding.blank_value", column="value", value="",
+                                     dataset=row["dataset"], **_ref(row)))
+    for row in frame.filter(pl.col("value").is_not_null() & pl.col("obs_status").is_in(["L", "M"])).iter_rows(named=True):
+        findings.append(Finding.make("V03", "finding.status_with_value", column="obs_status",
+                                     value=row["obs_status"], dataset=row["dataset"], **_ref(row)))
+    findings += _applicability(frame, contracts)
+    return findings
+
+
+def _cell_finding(rule, key, column, value, row, dataset, contracts) -> Finding:
+    ref = _ref(row)
+    if key == "finding.bad_value":
+        kind = _value_problem(str(value))
+        return Finding.make(rule, f"finding.value_{kind}", column=column, value=value,
+                            dataset=dataset, **ref)
+    if key == "finding.unknown_code" and column in ("citizenship", "counterpart_area"):
+        hint = country_hint(str(value))
+        if hint:
+            return Finding.make(rule, "finding.free_text_country", column=column, value=value,
+                                dataset=dataset, code=hint,
+                                name=contracts.label("citizenship", hint, "es"),
+                                name_en=contracts.label("citizenship", hint, "en"), **ref)
+    if key == "finding.unknown_code":
+        codes = contracts.codes_for(column)
+        shown = ", ".join(codes) if len(codes) <= 15 else "ISO 3166-1 alpha-3, XXA, _U, _T"
+        return Finding.make(rule, key, column=column, value=value, dataset=dataset,
+                            codes=shown, **ref)
+    if key == "finding.unknown_dataset":
+        return Finding.make(rule, key, column=column, value=value, dataset=None,
+                            codes=", ".join(contracts.datasets), **ref)
+    if key == "finding.unknown_indicator":
+        return Finding.make(rule, key, column=column, value=row["indicator"], dataset=dataset,
+                            dataset_code=row["dataset"],
+                            codes=", ".join(contracts.datasets[row["dataset"]].indicators), **ref)
+    if key == "finding.unknown_country":
+        hint = country_hint(str(value or ""))
+        return Finding.make(rule, key, column=column, value=value, dataset=None,
+                            codes=", ".join(contracts.members),
+                            hint=f" ({hint}?)" if hint else "", **ref)
+    return Finding.make(rule, key, column=column, value=value, dataset=dataset, **ref)
+
+
+def _value_problem(text: str) -> str:
+    cleaned = text.strip()
+    try:
+        number = float(cleaned.replace(",", "."))
+    except ValueError:
+        return "text"
+    if number < 0:
+        return "negative"
+    if "," in cleaned or (cleaned.count(".") == 1 and len(cleaned.split(".")[1]) == 3):
+        return "separator"
+    if number != int(number):
+        return "fraction"
+    return "format"
+
+
+def _applicability(frame: pl.DataFrame, contracts: Contracts) -> list[Finding]:
+    """An indicator's own dimensions need a code; the others must stay empty."""
+    findings = []
+    for dataset_code, dataset in contracts.datasets.items():
+        for indicator in dataset.indicators.values():
+            rows = frame.filter((pl.col("dataset") == dataset_code)
+                                & (pl.col("indicator") == indicator.code))
+            if rows.height == 0:
+                continue
+            for dim in DIMENSIONS:
+                used = dim in indicator.dimensions
+                bad = rows.filter((pl.col(dim) == NOT_APPLICABLE) if used
+                                  else (pl.col(dim) != NOT_APPLICABLE))
+                for row in bad.iter_rows(named=True):
+                    findings.append(Finding.make(
+                        "V02", "finding.dimension_missing" if used else "finding.dimension_not_used",
+                        column=dim, value=row[dim], dataset=dataset_code,
+                        indicator=indicator.code, **_ref(row)))
+            if indicator.age_codes:
+                for row in rows.filter(~pl.col("age").is_in(list(indicator.age_codes))).iter_rows(named=True):
+                    findings.append(Finding.make("V02", "finding.unknown_code", column="age",
+                                                 value=row["age"], dataset=dataset_code,
+                                                 codes=", ".join(indicator.age_codes), **_ref(row)))
+    return findings
+
+
+# --- the file as a whole (V02, V07) ----------------------------------------------------------
+
+
+def _file_identity(frame: pl.DataFrame, context: ValidationContext, contracts: Contracts):
+    findings = []
+    countries = frame["country"].drop_nulls().value_counts(sort=True)
+    periods = frame["period"].drop_nulls().value_counts(sort=True)
+    country = countries["country"][0] if countries.height else None
+    period = periods["period"][0] if periods.height else None
+    expected = context.submitter_country or country
+    for row in frame.filter(pl.col("country") != expected).iter_rows(named=True):
+        findings.append(Finding.make("V02", "finding.wrong_country", column="country",
+                                     value=row["country"], expected=expected, **_ref(row)))
+    if context.submitter_country:
+        country = context.submitter_country
+    for row in frame.filter(pl.col("period") != period).iter_rows(named=True):
+        findings.append(Finding.make("V02", "finding.mixed_periods", column="period",
+                                     value=row["period"], expected=period, **_ref(row)))
+    try:
+        quarter = Quarter.parse(period) if period else None
+    except ValueError:
+        quarter = None  # the per-cell rule already said so
+    if quarter and not quarter.is_complete(context.today):
+        findings.append(Finding.make("V02", "finding.future_period", column="period",
+                                     value=period, end=quarter.end.isoformat()))
+    if quarter and country:
+        findings += _lock_and_window(frame, country, quarter, context, contracts)
+    return country, period, findings
+
+
+def _lock_and_window(frame, country, quarter, context, contracts) -> list[Finding]:
+    findings = []
+    window_days = contracts.reporting["window_days_after_quarter_end"]
+    closes = quarter.end + dt.timedelta(days=window_days)
+    for dataset in frame["dataset"].unique().to_list():
+        key = (country, dataset, str(quarter))
+        excepted = key in context.lock_exceptions
+        if key in context.locked_units and not excepted:
+            findings.append(Finding.make("V07", "finding.locked", dataset=dataset,
+                                         value=str(quarter), dataset_code=dataset))
+        elif context.role == "submitter" and context.today > closes and not excepted:
+            findings.append(Finding.make("V07", "finding.window_closed", dataset=dataset,
+                                         value=str(quarter), closed=closes.isoformat()))
+    return findings
+
+
+# --- rules over sets of rows (V04–V06, V08–V11) ----------------------------------------------
+
+
+def _set_findings(rows, unit, contracts, context) -> list[Finding]:
+    dataset = contracts.datasets[unit.dataset]
+    typed = _typed(rows)
+    findings = _duplicates(typed, unit)
+    if findings:
+        return findings  # additivity over duplicated cells would only repeat the problem
+    for indicator in dataset.indicators.values():
+        cells = typed.filter(pl.col("indicator") == indicator.code)
+        if cells.height:
+            findings += _additivity(cells, indicator, contracts, unit)
+    findings += _same_total(typed, dataset, contracts, unit)
+    findings += _mandatory(typed, unit, contracts)
+    findings += _unknown_shares(typed, dataset, unit)
+    findings += _outliers(typed, unit, context)
+    findings += _plausibility(typed, unit)
+    return findings
+
+
+def _duplicates(typed: pl.DataFrame, unit: Unit) -> list[Finding]:
+    key = ["indicator", *DIMENSIONS]
+    dupes = typed.with_columns(
+        pl.col("_row").min().over(key).alias("_first"), pl.len().over(key).alias("_n")
+    ).filter((pl.col("_n") > 1) & (pl.col("_row") != pl.col("_first")))
+    return [Finding.make("V04", "finding.duplicate_row", value=row["value"], first=row["_first"],
+                         cell=_describe(row, ["indicator", *_used(row)]), dataset=unit.dataset,
+                         **_ref(row))
+            for row in dupes.iter_rows(named=True)]
+
+
+def _used(row: dict) -> list[str]:
+    return [d for d in DIMENSIONS if row[d] != NOT_APPLICABLE]
+
+
+def _additivity(cells, indicator, contracts, unit) -> list[Finding]:
+    findings = []
+    for dim in indicator.dimensions:
+        codelist = contracts.codelist_for(dim)
+        if not codelist:
+            continue
+        others = ["indicator", *[d for d in DIMENSIONS if d != dim]]
+        for level in codelist.hierarchy:
+            parts = (level.parts if level.parts != ("*",)
+                     else [c for c in codelist.codes if c != level.parent])
+            parents = cells.filter(pl.col(dim) == level.parent)
+            children = cells.filter(pl.col(dim).is_in(list(parts)))
+            if parents.height == 0 or children.height == 0:
+                continue
+            sums = children.group_by(others).agg(
+                pl.col("value").sum().alias("_parts"), pl.col("value").null_count().alias("_blank")
+            )
+            joined = parents.join(sums, on=others, how="inner").filter(
+                (pl.col("_blank") == 0) & pl.col("value").is_not_null()
+            )
+            bad = (joined.filter(pl.col("_parts") != pl.col("value")) if level.rule == "exact"
+                   else joined.filter(pl.col("_parts") > pl.col("value")))
+            for row in bad.iter_rows(named=True):
+                findings.append(Finding.make(
+                    "V05", f"finding.not_additive_{level.rule}", column="value", value=row["value"],
+                    dimension=dim, total=row["value"], parts=row["_parts"],
+                    parent=level.parent, cell=_describe(row, ["indicator", *[
+                        d for d in indicator.dimensions if d != dim]]),
+                    dataset=unit.dataset, **_ref(row)))
+    return findings
+
+
+def _same_total(typed, dataset, contracts, unit) -> list[Finding]:
+    findings = []
+    for spec in dataset.same_total:
+        indicator = dataset.indicators[spec["indicator"]]
+        cells = typed.filter(pl.col("indicator") == indicator.code)
+        totals = {}
+        for dim in spec["breakdowns"]:
+            top = next(h for h in contracts.codelist_for(dim).hierarchy if h.parent == "_T")
+            others = [d for d in indicator.dimensions if d != dim]
+            parts = cells.filter(pl.col(dim).is_in(list(top.parts))
+                                 & pl.all_horizontal(pl.col(d) == "_T" for d in others))
+            if parts.height and parts["value"].null_count() == 0:
+                totals[dim] = int(parts["value"].sum())
+        if len(set(totals.values())) > 1:
+            first, first_total = next(iter(totals.items()))
+            for dim, total in totals.items():
+                if total != first_total:
+                    findings.append(Finding.make(
+                        "V06", "finding.totals_disagree", column=dim, value=total,
+                        indicator=indicator.code, dimension=dim, total=total,
+                        other_dimension=first, other_total=first_total, dataset=unit.dataset))
+    return findings
+
+
+def _mandatory(typed, unit, contracts) -> list[Finding]:
+    cells = contracts.mandatory_cells(unit.dataset, unit.country)
+    if not cells:
+        return []
+    expected = pl.DataFrame(cells)
+    missing = expected.join(typed.select(expected.columns), on=expected.columns, how="anti")
+    dataset = contracts.datasets[unit.dataset]
+    return [Finding.make("V08", "finding.missing_cell", dataset=unit.dataset,
+                         cell=_describe(row, ["indicator", *dataset.indicators[
+                             row["indicator"]].dimensions]))
+            for row in missing.iter_rows(named=True)]
+
+
+def _unknown_shares(typed, dataset, unit) -> list[Finding]:
+    findings = []
+    for indicator in dataset.indicators.values():
+        for dim in ("sex", "age", "citizenship"):
+            if dim not in indicator.dimensions:
+                continue
+            others = [d for d in indicator.dimensions if d != dim]
+            base = typed.filter((pl.col("indicator") == indicator.code)
+                                & pl.all_horizontal(pl.col(d) == "_T" for d in others))
+            unknown = base.filter(pl.col(dim) == "_U")["value"].sum()
+            total = base.filter(pl.col(dim) == "_T")["value"].sum()
+            if total and unknown / total > UNKNOWN_SHARE_LIMIT:
+                findings.append(Finding.make(
+                    "V09", "finding.unknown_share", severity=WARNING, column=dim,
+                    value=unknown, share=round(100 * unknown / total), indicator=indicator.code,
+                    dataset=unit.dataset))
+    return findings
+
+
+def _headline(typed: pl.DataFrame) -> pl.DataFrame:
+    """Rows that are a total over every dimension but the stage: one figure per indicator."""
+    others = [d for d in DIMENSIONS if d != "stage"]
+    return typed.filter(
+        pl.all_horizontal(pl.col(d).is_in(["_T", NOT_APPLICABLE]) for d in others)
+        & pl.col("value").is_not_null()
+    ).select("indicator", "stage", "value", "_sheet", "_row")
+
+
+def _outliers(typed, unit, context) -> list[Finding]:
+    if context.history is None or context.history.height == 0:
+        return []
+    quarter = Quarter.parse(unit.period)
+    earliest = str(Quarter.parse(unit.period))
+    for _ in range(HISTORY_QUARTERS):
+        earliest = str(Quarter.parse(earliest).previous())
+    past = context.history.filter(
+        (pl.col("country") == unit.country) & (pl.col("dataset") == unit.dataset)
+        & (pl.col("period") < str(quarter)) & (pl.col("period") >= earliest)
+    )
+    findings = []
+    for row in _headline(typed).iter_rows(named=True):
+        series = past.filter((pl.col("indicator") == row["indicator"])
+                             & (pl.col("stage") == row["stage"])).sort("period")
+        values = series["value"].to_list()
+        if len(values) < 4:
+            continue
+        value = row["value"]
+        median = float(pl.Series(values).median())
+        mad = float((pl.Series(values) - median).abs().median())
+        previous = values[-1]
+        reason = None
+        if mad > 0 and abs(0.6745 * (value - median) / mad) > MODIFIED_Z_LIMIT:
+            reason = "z"
+        elif previous >= 10 and value > 3 * previous:
+            reason = "jump"
+        if reason:
+            findings.append(Finding.make(
+                "V10", f"finding.outlier_{reason}", severity=WARNING, column="value", value=value,
+                indicator=row["indicator"], median=round(median), previous=previous,
+                dataset=unit.dataset, **_ref(row)))
+    return findings
+
+
+def _plausibility(typed, unit) -> list[Finding]:
+    heads = {(r["indicator"], r["stage"]): r for r in _headline(typed).iter_rows(named=True)}
+    findings = []
+    pairs = [(("SOM_TIP_VICTIMS", NOT_APPLICABLE), ("SOM_DETECTED", NOT_APPLICABLE), 1, 0)]
+    for indicator in ("TIP_PERSONS", "SOM_PERSONS"):
+        pairs.append(((indicator, "CONV"), (indicator, "PROS"), 2, 10))
+    for part_key, whole_key, factor, floor in pairs:
+        part, whole = heads.get(part_key), heads.get(whole_key)
+        if part and whole and part["value"] > factor * whole["value"] and part["value"] >= floor:
+            findings.append(Finding.make(
+                "V11", f"finding.implausible_{part_key[0].lower()}", severity=WARNING,
+                column="value", value=part["value"], whole=whole["value"],
+                dataset=unit.dataset, **_ref(part)))
+    return findings
+
+
+# --- hints -----------------------------------------------------------------------------------
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@cache
+def _country_names() -> dict[str, str]:
+    import yaml
+
+    from pipelines.settings import CONTRACTS_DIR
+
+    contracts = load_contracts()
+    names = {}
+    for country in contracts.countries:
+        for lang in ("en", "es", "fr"):
+            names[_fold(country[f"name_{lang}"])] = country["iso3"]
+            names[_fold(country[f"name_{lang}"].split(",")[0])] = country["iso3"]
+    with (CONTRACTS_DIR / "country_names.yaml").open(encoding="utf-8") as f:
+        for iso3, variants in yaml.safe_load(f).items():
+            for variant in variants:
+                names[_fold(variant)] = iso3
+    return names
+
+
+def country_hint(text: str) -> str | None:
+    """The ISO3 code a free-text country name or nationality probably means (a hint only)."""
+    return _country_names().get(_fold(text))
