@@ -1,0 +1,46 @@
+# The two commands of the README: `make run` and `make test`. Both set everything up first.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export OBSERVATORY_HOME ?= $(CURDIR)/data
+export PATH := $(HOME)/.local/bin:$(PATH)
+
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PYTEST_ARGS ?=
+
+.PHONY: setup run serve test bench lint docs clean chromium
+
+setup: .venv/.synced dbt_project/target/manifest.json
+
+$(UV):
+	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked
+	touch $@
+
+# dbt's manifest, prepared once here rather than at every run (Dagster loads assets from it).
+dbt_project/target/manifest.json: .venv/.synced $(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
+	$(UV) run --locked python -c "from pipelines.lib.dbt import prepare_manifest; prepare_manifest(force=True)"
+
+run: setup
+	$(UV) run --locked observatory demo
+	bash scripts/serve.sh
+
+serve: setup
+	bash scripts/serve.sh
+
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: setup chromium
+	$(UV) run --locked pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(UV) run --locked python -m benchmarks.run
+
+lint: setup
+	$(UV) run --locked ruff check pipelines dashboards tests benchmarks
+
+clean:
+	rm -rf dbt_project/target dbt_project/logs .pytest_cache

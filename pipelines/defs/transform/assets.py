@@ -1,0 +1,31 @@
+"""dbt models as Dagster assets (staging → intermediate → marts), built under the writer lock."""
+
+
+import os
+import sys
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+
+from pipelines.lib.dbt import TARGET_DIR, build_args, dbt_environment, prepare_manifest
+from pipelines.lib.warehouse import writer_lock
+from pipelines.settings import DBT_PROJECT_DIR, get_settings
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, target_path=TARGET_DIR)
+prepare_manifest()
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, name="dbt_models")
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    settings = get_settings()
+    os.environ.update(dbt_environment(settings))
+    with writer_lock(settings):
+        yield from dbt.cli(build_args(), context=context).stream()
+
+
+dbt_resource = DbtCliResource(
+    project_dir=dbt_project,
+    profiles_dir=str(DBT_PROJECT_DIR),
+    dbt_executable=str(Path(sys.executable).with_name("dbt")),
+)

@@ -1,0 +1,44 @@
+"""How the pipeline runs dbt: one project, its manifest prepared once, the warehouse from settings."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from pipelines.settings import DBT_PROJECT_DIR, Settings
+
+TARGET_DIR = DBT_PROJECT_DIR / "target"
+MANIFEST_PATH = TARGET_DIR / "manifest.json"
+
+
+def dbt_environment(settings: Settings) -> dict[str, str]:
+    """What dbt needs in its environment: where the warehouse is, and no telemetry."""
+    return {
+        "OBSERVATORY_WAREHOUSE": str(settings.warehouse_path),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+    }
+
+
+def build_args(select: list[str] | None = None) -> list[str]:
+    """The arguments of the pipeline's dbt build (tested without Dagster)."""
+    args = ["build"]
+    if select:
+        args += ["--select", *select]
+    return args
+
+
+def prepare_manifest(force: bool = False) -> Path:
+    """Parse the project once so Dagster can load its assets (``make`` does this at set-up)."""
+    if force or not MANIFEST_PATH.exists():
+        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+               "OBSERVATORY_WAREHOUSE": os.environ.get("OBSERVATORY_WAREHOUSE", ":memory:")}
+        dbt = Path(sys.executable).with_name("dbt")
+        subprocess.run(
+            [str(dbt), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
+             "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(TARGET_DIR)],
+            check=True, env=env,
+        )
+    return MANIFEST_PATH

@@ -1,0 +1,361 @@
+"""The dbt project, built for real on a small hand-made warehouse.
+
+Two members report TIP_VICTIMS:
+
+* CRI, 2024-Q1 .. 2025-Q1, totals 10, 20, 30, 40, 50. Its 2024 quarters are accepted by the
+  secretariat (a 'status' audit event each); 2025-Q1 is only validated. 2024-Q2 has a v2 that
+  was rejected at intake (its 1000 victims must never show).
+  Every quarter: F 50 %, M 30 %, X 0, _U 20 %; children 30 %, adults 50 %, age _U 20 %;
+  SEX 70 %, FLAB 30 %.
+* GTM, 2024-Q2 .. 2025-Q1 (no 2024-Q1, so no year 2024), all validated, totals 100 except
+  2024-Q3, whose v1 (100) is replaced by a validated v2 (120).
+  Per 100: F 45, M 30, X 5, _U 20; children 25, adults 75, age _U 0; SEX 60, FLAB 40.
+
+Every expected value below is worked out by hand from these numbers and the population seed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import filecmp
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.lib.warehouse import connect_writer
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+FORMS = ("SEX", "FLAB", "FCRIM", "FMAR", "BEG", "ORG", "ADOPT", "MIXED", "OTH", "_U")
+
+# Mid-year population from dbt_project/seeds/population.csv (rows copied by hand).
+POP_CRI_2024_TOTAL = 5129910
+POP_CRI_2024_FEMALE = 2595182
+POP_CRI_2024_CHILDREN = 1180598
+POP_CRI_2025_TOTAL = 5152950
+POP_GTM_2025_TOTAL = 18687881
+
+
+def victim_cells(
+    country: str, sex: dict[str, int], age: dict[str, int], form: dict[str, int]
+) -> list[dict]:
+    """The mandatory VIC_DETECTED cells of one unit (sex, age, form and citizenship breakdowns)."""
+    total = sum(sex.values())
+    assert total == sum(age.values()) == sum(form.values()), "the test data must add up"
+    cells = [{"sex": code, "value": value} for code, value in sex.items()]
+    cells.append({"value": total})
+    cells += [{"age": code, "value": value} for code, value in age.items()]
+    cells += [{"exploitation_form": code, "value": form.get(code, 0)} for code in FORMS]
+    cells += [{"citizenship": country, "value": total}, {"citizenship": "_U", "value": 0}]
+    return cells
+
+
+def cri_cells(total: int) -> list[dict]:
+    tenth = total // 10
+    return victim_cells(
+        "CRI",
+        sex={"F": 5 * tenth, "M": 3 * tenth, "X": 0, "_U": 2 * tenth},
+        age={"Y0T17": 3 * tenth, "Y_GE18": 5 * tenth, "_U": 2 * tenth},
+        form={"SEX": 7 * tenth, "FLAB": 3 * tenth},
+    )
+
+
+def gtm_cells(total: int) -> list[dict]:
+    scale = total // 20  # per 20 victims: F 9, M 6, X 1, _U 4 ...
+    return victim_cells(
+        "GTM",
+        sex={"F": 9 * scale, "M": 6 * scale, "X": 1 * scale, "_U": 4 * scale},
+        age={"Y0T17": 5 * scale, "Y_GE18": 15 * scale, "_U": 0},
+        form={"SEX": 12 * scale, "FLAB": 8 * scale},
+    )
+
+
+# (country, period, version, intake status, accepted by the secretariat?, cells)
+UNITS = [
+    ("CRI", "2024-Q1", 1, "validated", True, cri_cells(10)),
+    ("CRI", "2024-Q2", 1, "validated", True, cri_cells(20)),
+    ("CRI", "2024-Q2", 2, "rejected", False, cri_cells(1000)),
+    ("CRI", "2024-Q3", 1, "validated", True, cri_cells(30)),
+    ("CRI", "2024-Q4", 1, "validated", True, cri_cells(40)),
+    ("CRI", "2025-Q1", 1, "validated", False, cri_cells(50)),
+    ("GTM", "2024-Q2", 1, "validated", False, gtm_cells(100)),
+    ("GTM", "2024-Q3", 1, "validated", False, gtm_cells(100)),
+    ("GTM", "2024-Q3", 2, "validated", False, gtm_cells(120)),
+    ("GTM", "2024-Q4", 1, "validated", False, gtm_cells(100)),
+    ("GTM", "2025-Q1", 1, "validated", False, gtm_cells(100)),
+]
+
+
+def load_raw(path: Path) -> None:
+    con = connect_writer(path)
+    try:
+        received = dt.datetime(2025, 5, 1, 9, 0, tzinfo=dt.UTC)
+        for n, (country, period, version, status, accepted, cells) in enumerate(UNITS):
+            sha = f"{n:02d}" * 32
+            submission_id = f"{sha[:12]}-TIP_VICTIMS"
+            at = received + dt.timedelta(hours=n)
+            con.execute(
+                "insert into raw.submissions values (?, ?, 'TIP_VICTIMS', ?, ?, ?, ?, ?, ?, "
+                "null, false, ?, ?, 0, '1.0.0')",
+                [
+                    submission_id,
+                    sha,
+                    country,
+                    period,
+                    version,
+                    status,
+                    at,
+                    at.date(),
+                    len(cells),
+                    0 if status == "validated" else 1,
+                ],
+            )
+            for row_number, cell in enumerate(cells, start=2):
+                con.execute(
+                    "insert into raw.observations values (?, 'TIP_VICTIMS', ?, 'TIP_VICTIMS', ?, ?, "
+                    "'VIC_DETECTED', ?, ?, ?, ?, '_Z', '_Z', '_T', '_Z', ?, null, null)",
+                    [
+                        submission_id,
+                        row_number,
+                        country,
+                        period,
+                        cell.get("sex", "_T"),
+                        cell.get("age", "_T"),
+                        cell.get("exploitation_form", "_T"),
+                        cell.get("citizenship", "_T"),
+                        cell["value"],
+                    ],
+                )
+            if accepted:
+                con.execute(
+                    "insert into raw.audit_events values (?, ?, 'secretariat', 'status', ?, ?, "
+                    "'validated', 'accepted', 'reviewed', null)",
+                    [f"ev-{n:02d}", at + dt.timedelta(days=10), sha, submission_id],
+                )
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from dbt.cli.main import dbtRunner
+
+    tmp = tmp_path_factory.mktemp("dbt")
+    path = tmp / "warehouse.duckdb"
+    load_raw(path)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OBSERVATORY_WAREHOUSE", str(path))
+        mp.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+        result = dbtRunner().invoke(
+            [
+                "build",
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+                "--target-path",
+                str(tmp / "target"),
+                "--log-path",
+                str(tmp / "logs"),
+            ]
+        )
+    assert result.success, f"dbt build failed: {result.exception or result.result}"
+    return path
+
+
+@pytest.fixture(scope="module")
+def values(warehouse: Path) -> dict[tuple, tuple]:
+    """indicator_values keyed by (indicator, area, period, sex, age, form)."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        rows = con.execute(
+            "select indicator_code, ref_area, time_period, sex, age, exploitation_form, "
+            "value, unit, obs_status, n_countries, n_expected, freq, period_end "
+            "from marts.indicator_values"
+        ).fetchall()
+    finally:
+        con.close()
+    table = {row[:6]: row[6:] for row in rows}
+    assert len(table) == len(rows), "the key of indicator_values is not unique"
+    return table
+
+
+def value(values: dict, indicator: str, area: str, period: str, sex="_T", age="_T", form="_T"):
+    return values[(indicator, area, period, sex, age, form)][0]
+
+
+def test_models_land_in_plain_schemas(warehouse: Path) -> None:
+    con = duckdb.connect(str(warehouse))
+    try:
+        tables = set(
+            con.execute(
+                "select table_schema || '.' || table_name from information_schema.tables"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    expected = {
+        "staging.stg_raw__submissions",
+        "intermediate.int_units_latest_selected",
+        "marts.indicator_values",
+        "marts.dim_country",
+    }
+    assert expected <= {t[0] for t in tables}
+
+
+def test_quarterly_counts_use_the_latest_usable_version(values: dict) -> None:
+    # CRI 2024-Q2: v2 was rejected, so v1 (20) stands; accepted by the secretariat -> A.
+    assert values[("VIC_DETECTED", "CRI", "2024-Q2", "_T", "_T", "_T")][:5] == (
+        20.0,
+        "PERSONS",
+        "A",
+        1,
+        1,
+    )
+    # GTM 2024-Q3: v2 (120) replaces v1 (100); validated only -> P.
+    assert values[("VIC_DETECTED", "GTM", "2024-Q3", "_T", "_T", "_T")][:3] == (
+        120.0,
+        "PERSONS",
+        "P",
+    )
+    assert value(values, "VIC_DETECTED", "CRI", "2025-Q1", sex="F") == 25
+    assert value(values, "VIC_DETECTED", "GTM", "2024-Q3", age="Y0T17") == 30
+    assert value(values, "VIC_DETECTED", "CRI", "2024-Q1", form="SEX") == 7
+    assert value(values, "VIC_DETECTED", "CRI", "2024-Q1", form="ORG") == 0
+    # The freq and the last day of the period.
+    assert values[("VIC_DETECTED", "CRI", "2024-Q2", "_T", "_T", "_T")][5:] == (
+        "Q",
+        dt.date(2024, 6, 30),
+    )
+
+
+def test_rolling_four_quarters_only_when_all_four_present(values: dict) -> None:
+    # CRI: 10 + 20 + 30 + 40, all accepted.
+    assert values[("VIC_DETECTED", "CRI", "2024-Q4-R4Q", "_T", "_T", "_T")][:3] == (
+        100.0,
+        "PERSONS",
+        "A",
+    )
+    # CRI: 20 + 30 + 40 + 50, 2025-Q1 provisional.
+    assert values[("VIC_DETECTED", "CRI", "2025-Q1-R4Q", "_T", "_T", "_T")][:3] == (
+        140.0,
+        "PERSONS",
+        "P",
+    )
+    # GTM: 100 + 120 + 100 + 100.
+    assert value(values, "VIC_DETECTED", "GTM", "2025-Q1-R4Q") == 420
+    # Not four quarters yet.
+    assert ("VIC_DETECTED", "CRI", "2024-Q3-R4Q", "_T", "_T", "_T") not in values
+    assert ("VIC_DETECTED", "GTM", "2024-Q4-R4Q", "_T", "_T", "_T") not in values
+    # By form: CRI 70 % of 140 + GTM 60 + 72 + 60 + 60.
+    assert value(values, "VIC_DETECTED", "REG", "2025-Q1-R4Q", form="SEX") == 98 + 252
+    assert values[("VIC_DETECTED", "CRI", "2025-Q1-R4Q", "_T", "_T", "_T")][5:] == (
+        "R4Q",
+        dt.date(2025, 3, 31),
+    )
+
+
+def test_annual_only_when_the_year_is_complete(values: dict) -> None:
+    assert values[("VIC_DETECTED", "CRI", "2024", "_T", "_T", "_T")] == (
+        100.0,
+        "PERSONS",
+        "A",
+        1,
+        1,
+        "A",
+        dt.date(2024, 12, 31),
+    )
+    assert ("VIC_DETECTED", "GTM", "2024", "_T", "_T", "_T") not in values
+    # The region's year 2024 only counts CRI, the one member with four quarters.
+    assert values[("VIC_DETECTED", "REG", "2024", "_T", "_T", "_T")][:5] == (
+        100.0,
+        "PERSONS",
+        "A",
+        1,
+        8,
+    )
+
+
+def test_regional_sums(values: dict) -> None:
+    # 2024-Q3: CRI 30 (accepted) + GTM 120 (provisional) -> provisional.
+    assert values[("VIC_DETECTED", "REG", "2024-Q3", "_T", "_T", "_T")][:5] == (
+        150.0,
+        "PERSONS",
+        "P",
+        2,
+        8,
+    )
+    # 2024-Q1: CRI alone, accepted.
+    assert values[("VIC_DETECTED", "REG", "2024-Q1", "_T", "_T", "_T")][:5] == (
+        10.0,
+        "PERSONS",
+        "A",
+        1,
+        8,
+    )
+    assert values[("VIC_DETECTED", "REG", "2025-Q1-R4Q", "_T", "_T", "_T")][:5] == (
+        560.0,
+        "PERSONS",
+        "P",
+        2,
+        8,
+    )
+
+
+def test_rates_per_100k(values: dict) -> None:
+    rate = values[("VIC_RATE_100K", "CRI", "2024", "_T", "_T", "_T")]
+    assert rate[0] == pytest.approx(100 / POP_CRI_2024_TOTAL * 100_000, rel=1e-12)
+    assert rate[1:3] == ("PER_100K", "A")
+    assert value(values, "VIC_RATE_100K", "CRI", "2024", sex="F") == pytest.approx(
+        (5 + 10 + 15 + 20) / POP_CRI_2024_FEMALE * 100_000, rel=1e-12
+    )
+    assert value(values, "VIC_RATE_100K", "CRI", "2024", age="Y0T17") == pytest.approx(
+        (3 + 6 + 9 + 12) / POP_CRI_2024_CHILDREN * 100_000, rel=1e-12
+    )
+    assert value(values, "VIC_RATE_100K", "CRI", "2024-Q4-R4Q") == pytest.approx(
+        100 / POP_CRI_2024_TOTAL * 100_000, rel=1e-12
+    )
+    # Regional rate: ratio of sums, population of the ending quarter's year (2025).
+    regional = values[("VIC_RATE_100K", "REG", "2025-Q1-R4Q", "_T", "_T", "_T")]
+    assert regional[0] == pytest.approx(
+        (140 + 420) / (POP_CRI_2025_TOTAL + POP_GTM_2025_TOTAL) * 100_000, rel=1e-12
+    )
+    assert regional[1:5] == ("PER_100K", "P", 2, 8)
+    # Never for a single quarter; never for sex X or unknown.
+    assert not any(key[0] == "VIC_RATE_100K" and row[5] == "Q" for key, row in values.items())
+    assert ("VIC_RATE_100K", "CRI", "2024", "_U", "_T", "_T") not in values
+
+
+def test_shares(values: dict) -> None:
+    # Unknown sex left out: 5 / (5 + 3 + 0).
+    assert values[("VIC_FEMALE_SHARE", "CRI", "2024-Q1", "_T", "_T", "_T")][:3] == (
+        62.5,
+        "PERCENT",
+        "A",
+    )
+    # GTM v2: 54 / (54 + 36 + 6).
+    assert value(values, "VIC_FEMALE_SHARE", "GTM", "2024-Q3") == 56.25
+    # Region: (15 + 54) / (24 + 96), not the mean of 62.5 and 56.25.
+    assert values[("VIC_FEMALE_SHARE", "REG", "2024-Q3", "_T", "_T", "_T")][:5] == (
+        57.5,
+        "PERCENT",
+        "P",
+        2,
+        8,
+    )
+    assert value(values, "VIC_CHILD_SHARE", "CRI", "2024") == 37.5  # 30 / 80
+    assert value(values, "VIC_CHILD_SHARE", "GTM", "2025-Q1") == 25.0
+    assert value(values, "VIC_SEX_UNKNOWN_SHARE", "CRI", "2024-Q2") == 20.0
+    assert value(values, "VIC_AGE_UNKNOWN_SHARE", "CRI", "2025-Q1-R4Q") == 20.0  # 28 / 140
+    assert value(values, "VIC_AGE_UNKNOWN_SHARE", "GTM", "2024-Q2") == 0.0
+
+
+def test_countries_seed_matches_contract() -> None:
+    """The dbt seed is a copy of data_contracts/countries.csv; they must never drift."""
+    assert filecmp.cmp(
+        REPO_ROOT / "data_contracts" / "countries.csv",
+        DBT_PROJECT_DIR / "seeds" / "countries.csv",
+        shallow=False,
+    ), "copy data_contracts/countries.csv to dbt_project/seeds/countries.csv"

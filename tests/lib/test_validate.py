@@ -1,0 +1,148 @@
+"""Every validation rule, with the exact findings asserted on small real files."""
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from pipelines.lib.reader import read_submission
+from pipelines.lib.validate import ValidationContext, country_hint, validate_frame
+
+TODAY = dt.date(2026, 11, 28)
+
+
+def validate(fixture_path, name, **context):
+    path = fixture_path(name)
+    read = read_submission(path.read_bytes(), path.name)
+    return validate_frame(read.frame, read.findings, ValidationContext(today=TODAY, **context))
+
+
+def findings_of(units):
+    return [(f.rule, f.severity, f.row, f.column, f.value) for u in units for f in u.findings]
+
+
+@pytest.mark.parametrize("name", [
+    "valid_gtm_2024q1_utf8.csv", "valid_gtm_2024q1_cp1252_semicolon.csv",
+    "valid_gtm_2024q1_utf8_bom.csv", "valid_blz_2024q1.xlsx",
+])
+def test_valid_files_pass_with_typed_observations(fixture_path, name):
+    [unit] = validate(fixture_path, name)
+    assert unit.status == "validated", unit.findings
+    assert unit.findings == []
+    obs = unit.observations
+    assert obs.schema["value"] == pl.Int64
+    total = obs.filter((pl.col("sex") == "_T") & (pl.col("age") == "_T")
+                       & (pl.col("exploitation_form") == "_T") & (pl.col("citizenship") == "_T"))
+    assert total["value"].to_list() == [44]
+    assert set(obs["counterpart_area"]) == {"_Z"}  # unused dimension: not applicable
+
+
+def test_free_text_nationality_is_rejected_with_a_hint(fixture_path):
+    [unit] = validate(fixture_path, "bad_free_text_nationality.csv")
+    assert unit.status == "rejected"
+    assert findings_of([unit]) == [("V02", "ERROR", 32, "citizenship", "Guatemalteca")]
+    assert "¿Quiso decir GTM (Guatemala)?" in unit.findings[0].message_es
+    assert "Did you mean GTM (Guatemala)?" in unit.findings[0].message_en
+
+
+def test_negative_and_fractional_counts(fixture_path):
+    [unit] = validate(fixture_path, "bad_negative_and_fraction.csv")
+    assert findings_of([unit]) == [
+        ("V03", "ERROR", 3, "value", "-3"),
+        ("V03", "ERROR", 4, "value", "2.5"),
+    ]
+    assert "negative" in unit.findings[0].message_en
+    assert "decimales" in unit.findings[1].message_es
+
+
+def test_duplicate_rows(fixture_path):
+    [unit] = validate(fixture_path, "bad_duplicate_row.csv")
+    assert findings_of([unit]) == [("V04", "ERROR", 34, None, "6")]
+    assert "row 7" in unit.findings[0].message_en
+
+
+def test_parts_not_adding_up(fixture_path):
+    [unit] = validate(fixture_path, "bad_not_additive.csv")
+    assert findings_of([unit]) == [
+        ("V05", "ERROR", 18, "value", "14"),  # sex parts of the children's column: 15 vs 14
+        ("V05", "ERROR", 5, "value", "32"),  # age parts of the women's row: 33 vs 32
+    ]
+    assert "add up to 15, but the total (_T) is 14" in unit.findings[0].message_en
+
+
+def test_wrong_country_for_the_file(fixture_path):
+    [unit] = validate(fixture_path, "bad_wrong_country.csv")
+    assert findings_of([unit]) == [("V02", "ERROR", 5, "country", "HND")]
+
+
+def test_a_submitter_cannot_send_another_countrys_file(fixture_path):
+    [unit] = validate(fixture_path, "valid_gtm_2024q1_utf8.csv", submitter_country="HND")
+    assert unit.status == "rejected"
+    assert {f.rule for f in unit.findings} == {"V02"}
+    assert len(unit.findings) == 32  # every row names GTM
+
+
+def test_future_quarter(fixture_path):
+    [unit] = validate(fixture_path, "bad_future_quarter.csv")
+    assert findings_of([unit]) == [("V02", "ERROR", None, "period", "2027-Q1")]
+    assert "2027-03-31" in unit.findings[0].message_es
+
+
+def test_unknown_dataset(fixture_path):
+    [unit] = validate(fixture_path, "bad_unknown_dataset.csv")
+    assert unit.unit.dataset is None and unit.status == "rejected"
+    assert {(f.rule, f.column, f.value) for f in unit.findings} == {("V01", "dataset", "TIP_VICTIMAS")}
+    assert len(unit.findings) == 32
+
+
+def test_locked_quarter_and_closed_window(fixture_path):
+    [unit] = validate(fixture_path, "valid_gtm_2024q1_utf8.csv",
+                      locked_units=frozenset({("GTM", "TIP_VICTIMS", "2024-Q1")}))
+    assert [(f.rule, f.value) for f in unit.findings] == [("V07", "2024-Q1")]
+    [unit] = validate(fixture_path, "valid_gtm_2024q1_utf8.csv", role="submitter")
+    assert [(f.rule, f.value) for f in unit.findings] == [("V07", "2024-Q1")]
+    assert "2024-07-29" in unit.findings[0].message_en  # 120 days after 2024-03-31
+    [unit] = validate(fixture_path, "valid_gtm_2024q1_utf8.csv", role="submitter",
+                      lock_exceptions=frozenset({("GTM", "TIP_VICTIMS", "2024-Q1")}))
+    assert unit.status == "validated"
+
+
+def test_missing_mandatory_cells():
+    data = ("dataset,country,period,indicator,stage,sex,age,citizenship,value\n"
+            + "".join(f"TIP_JUSTICE,GTM,2024-Q1,TIP_PERSONS,{stage},{sex},_T,_T,{n}\n"
+                      for stage in ("SUSP", "PROS", "CONV")
+                      for sex, n in (("F", 1), ("M", 2), ("X", 0), ("_U", 0), ("_T", 3))
+                      if not (stage == "CONV" and sex == "X"))).encode()
+    read = read_submission(data, "j.csv")
+    [unit] = validate_frame(read.frame, read.findings, ValidationContext(today=TODAY))
+    assert [(f.rule, f.severity) for f in unit.findings] == [("V08", "ERROR")]
+    assert "stage=CONV, sex=X" in unit.findings[0].message_en
+
+
+def test_blank_value_needs_an_observation_status():
+    rows = "dataset,country,period,indicator,value,obs_status\n"
+    rows += "TIP_JUSTICE,GTM,2024-Q1,TIP_CASES,,\n"
+    read = read_submission(rows.encode(), "c.csv")
+    [unit] = validate_frame(read.frame, read.findings, ValidationContext(today=TODAY))
+    blank = [(f.rule, f.row, f.column) for f in unit.findings if f.rule == "V03"]
+    assert blank == [("V03", 2, "value")]
+    assert "ponga L en obs_status" in next(f for f in unit.findings if f.rule == "V03").message_es
+
+
+def test_unknown_share_warning_and_history_outlier(fixture_path):
+    history = pl.DataFrame({
+        "country": ["GTM"] * 6, "dataset": ["TIP_VICTIMS"] * 6, "indicator": ["VIC_DETECTED"] * 6,
+        "stage": ["_Z"] * 6, "period": ["2022-Q3", "2022-Q4", "2023-Q1", "2023-Q2", "2023-Q3", "2023-Q4"],
+        "value": [8, 9, 10, 9, 11, 10],
+    })
+    [unit] = validate(fixture_path, "valid_gtm_2024q1_utf8.csv", history=history)
+    assert unit.status == "validated"  # warnings do not reject
+    assert [(f.rule, f.severity, f.value) for f in unit.findings] == [("V10", "WARNING", "44")]
+    assert "median 10" in unit.findings[0].message_en
+
+
+def test_country_hints():
+    assert country_hint("Guatemalteca") == "GTM"
+    assert country_hint("BELICE") == "BLZ"
+    assert country_hint(" hondureña ") == "HND"
+    assert country_hint("Atlantis") is None
