@@ -56,12 +56,13 @@ def run_submission(settings: Settings, files: list[Path], *, lang: str, channel:
     from dagster import DagsterInstance
 
     from pipelines.lib.dagster_home import prepare_dagster_home
-    from pipelines.lib.intake import load_report, sha256_of
+    from pipelines.lib.intake import load_report, report_path, sha256_of
     from pipelines.lib.publish import current_snapshot
 
     settings.ensure_dirs()
     prepare_dagster_home(settings)
     hashes = [sha256_of(p.read_bytes()) for p in files]
+    seen_before = {sha for sha in hashes if report_path(settings, sha).exists()}
     from pipelines.definitions import defs
 
     config = {"files": [str(p) for p in files], "channel": channel, "actor": actor,
@@ -69,13 +70,16 @@ def run_submission(settings: Settings, files: list[Path], *, lang: str, channel:
               "submitter_country": submitter_country}
     with DagsterInstance.get() as instance:
         result = defs.get_job_def("submission_job").execute_in_process(
-            run_config={"ops": {"intake": {"config": config}}},
+            run_config={"ops": {"intake": {"config": config}},
+                        "loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             instance=instance, raise_on_error=False, tags={"observatory/channel": channel},
         )
     outcomes = []
     for sha in hashes:
         try:
-            outcomes.append(load_report(settings, sha))
+            outcome = load_report(settings, sha)
+            outcome.duplicate = sha in seen_before
+            outcomes.append(outcome)
         except FileNotFoundError:
             pass
     if not quiet:

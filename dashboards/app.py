@@ -1,0 +1,63 @@
+"""Entry point of the dashboard: ``streamlit run dashboards/app.py`` (from the repository root).
+
+It holds the frame every page shares (page config, language switch, "data as of") and the
+navigation. Each page lives in ``dashboards/views/``, deliberately not ``pages/``: a folder named
+``pages`` beside the entry point switches Streamlit to its legacy multipage mode, which on reruns
+runs the page script without this frame (the language switch vanished on the second rerun).
+The reader's language is kept in ``st.session_state["lang"]`` and mirrored in the URL
+(``?lang=en``) so a shared link keeps it.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboards import data, ui
+from pipelines.lib.i18n import LANGUAGES, t
+
+lang = ui.language()
+st.set_page_config(
+    page_title=t("dash.app.title", lang),
+    page_icon=":material/bar_chart:",
+    layout="wide",
+)
+
+with st.sidebar:
+    lang = st.segmented_control(
+        f"{t('dash.app.language', 'es')} / {t('dash.app.language', 'en')}",
+        options=list(LANGUAGES),
+        format_func=ui.LANGUAGE_NAMES.__getitem__,
+        default=lang,
+        required=True,
+        key=ui.LANGUAGE_KEY,
+    )
+if st.query_params.get(ui.LANGUAGE_KEY) != lang:
+    st.query_params[ui.LANGUAGE_KEY] = lang
+
+page = st.navigation(
+    [
+        st.Page(
+            "views/victims.py",
+            title=t("dash.victims.nav", lang),
+            icon=":material/groups:",
+            url_path="victims",
+            default=True,
+        ),
+    ]
+)
+
+with st.sidebar:
+    st.caption(t("dash.app.coalition", lang))
+    snapshot = data.current_snapshot()
+    if snapshot is not None:
+        stamp = data.built_at(snapshot.path)
+        st.caption(
+            t(
+                "dash.app.data_as_of",
+                lang,
+                built_at=stamp.strftime("%Y-%m-%d %H:%M UTC") if stamp else "–",
+                snapshot=snapshot.name.removesuffix(".duckdb"),
+            )
+        )
+
+page.run()

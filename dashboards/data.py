@@ -1,0 +1,107 @@
+"""Data access of the dashboard: the newest published serving snapshot, read-only.
+
+The dashboard never opens the warehouse. The pipeline publishes each build as a new DuckDB file in
+``settings.serving_dir`` and then rewrites the small text file ``serving_dir/CURRENT`` with that
+file's name. Every rerun reads the pointer again (a few bytes), so a new snapshot shows up at the
+next interaction; query results are cached per snapshot path, so an old snapshot's results are
+never served for a new one and repeated reruns do not touch DuckDB.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from pipelines.settings import get_settings
+
+POINTER_FILE = "CURRENT"
+REGION = "REG"
+TOTAL = "_T"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One published serving file. ``path`` is the cache key of every query below."""
+
+    path: str
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+
+class SnapshotUnreadable(RuntimeError):
+    """The pointer names a snapshot that cannot be opened or lacks the expected tables."""
+
+
+def current_snapshot() -> Snapshot | None:
+    """The snapshot ``serving_dir/CURRENT`` points at, or None when nothing is published yet."""
+    serving_dir = get_settings().serving_dir
+    try:
+        name = (serving_dir / POINTER_FILE).read_text(encoding="utf-8").strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    # The pointer holds a bare file name inside serving_dir, nothing else.
+    if not name or Path(name).name != name:
+        return None
+    path = serving_dir / name
+    return Snapshot(str(path)) if path.is_file() else None
+
+
+def _query(snapshot_path: str, sql: str, params: list | None = None) -> pd.DataFrame:
+    try:
+        with duckdb.connect(snapshot_path, read_only=True) as con:
+            return con.execute(sql, params or []).df()
+    except duckdb.Error as error:
+        raise SnapshotUnreadable(f"{Path(snapshot_path).name}: {error}") from error
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def indicator_totals(
+    snapshot_path: str, indicator_code: str, freqs: tuple[str, ...]
+) -> pd.DataFrame:
+    """Values of one indicator with every breakdown at total (sex, age and form ``_T``).
+
+    One row per area (ISO3 or ``REG``) and period, oldest first, with the columns of
+    ``marts.indicator_values`` the dashboard shows.
+    """
+    placeholders = ", ".join("?" for _ in freqs)
+    return _query(
+        snapshot_path,
+        f"""
+        select ref_area, time_period, freq, period_end, value, unit, obs_status,
+               n_countries, n_expected
+        from marts.indicator_values
+        where indicator_code = ?
+          and freq in ({placeholders})
+          and sex = '{TOTAL}' and age = '{TOTAL}' and exploitation_form = '{TOTAL}'
+        order by period_end, ref_area
+        """,
+        [indicator_code, *freqs],
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def member_countries(snapshot_path: str) -> list[str]:
+    """ISO3 codes of the coalition's members, as the snapshot's country dimension says."""
+    frame = _query(snapshot_path, "select iso3 from marts.dim_country where member order by iso3")
+    return frame["iso3"].tolist()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def built_at(snapshot_path: str) -> dt.datetime | None:
+    """When the snapshot was built (``main.snapshot_info``), in UTC; None if not recorded."""
+    try:
+        frame = _query(snapshot_path, "select built_at from main.snapshot_info limit 1")
+    except SnapshotUnreadable:
+        return None
+    if frame.empty or pd.isna(frame.iloc[0, 0]):
+        return None
+    stamp = pd.Timestamp(frame.iloc[0, 0])
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.to_pydatetime()

@@ -1,0 +1,147 @@
+"""The real pipeline, end to end: files → intake → dbt build → serving snapshot, with a real
+DuckDB file, a real dbt run and real Dagster materialisations in a temporary home.
+Expected values are computed by hand from the fixture files (see tests/fixtures/make_fixtures.py:
+a TIP_VICTIMS unit holds 44 victims × its scale; 32 women, 10 men; 14 children, 27 adults)."""
+
+import shutil
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.cli import main
+from pipelines.lib.publish import current_snapshot
+from pipelines.settings import get_settings
+
+pytestmark = pytest.mark.integration
+
+SCENARIO = [
+    "valid_gtm_2024q1_utf8.csv",  # GTM 2024-Q1: 44
+    "valid_blz_2024q1.xlsx",  # BLZ 2024-Q1: 44
+    "scenario_gtm_2024q2.csv",  # GTM 2024-Q2 v1: 88 ...
+    "scenario_gtm_2024q2_v2.csv",  # ... replaced by v2: 44
+    "scenario_gtm_2024q3.csv",  # GTM 2024-Q3: 44
+    "scenario_gtm_2024q4.csv",  # GTM 2024-Q4: 132
+    "scenario_gtm_2024q3_v2_bad.csv",  # rejected: Q3 stays 44
+]
+GTM_POPULATION_2024 = 18_406_359  # shared/data/population.csv, GTM 2024 total
+
+
+def indicator(con, code, area, period, sex="_T", age="_T", form="_T"):
+    rows = con.execute(
+        "select value, obs_status, n_countries from marts.indicator_values where indicator_code = ?"
+        " and ref_area = ? and time_period = ? and sex = ? and age = ? and exploitation_form = ?",
+        [code, area, period, sex, age, form],
+    ).fetchall()
+    assert len(rows) <= 1
+    return rows[0] if rows else None
+
+
+@pytest.fixture(scope="module")
+def pipeline_home(tmp_path_factory):
+    """One home where the scenario went through the real pipeline (shared by the tests below)."""
+    home = tmp_path_factory.mktemp("pipeline") / "home"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("OBSERVATORY_HOME", str(home))
+    mp.setenv("OBSERVATORY_TODAY", "2026-11-28")
+    from tests.conftest import FIXTURES
+
+    code = main(["--lang", "en", "submit", *[str(FIXTURES / name) for name in SCENARIO]])
+    yield home, code
+    mp.undo()
+
+
+def test_submit_exit_code_says_a_file_was_rejected(pipeline_home):
+    _, code = pipeline_home
+    assert code == 1
+
+
+def test_serving_snapshot_holds_hand_computed_indicators(pipeline_home):
+    snapshot = current_snapshot(get_settings())
+    assert snapshot is not None
+    con = duckdb.connect(str(snapshot), read_only=True)
+    # Indicator 1: victims detected, quarterly, latest validated version per unit.
+    assert indicator(con, "VIC_DETECTED", "GTM", "2024-Q1") == (44.0, "P", 1)
+    assert indicator(con, "VIC_DETECTED", "GTM", "2024-Q2")[0] == 44.0  # v2 replaced v1 (88)
+    assert indicator(con, "VIC_DETECTED", "GTM", "2024-Q3")[0] == 44.0  # rejected v2 ignored
+    assert indicator(con, "VIC_DETECTED", "GTM", "2024-Q4")[0] == 132.0
+    assert indicator(con, "VIC_DETECTED", "REG", "2024-Q1") == (88.0, "P", 2)
+    assert indicator(con, "VIC_DETECTED", "GTM", "2024")[0] == 264.0  # 44 + 44 + 44 + 132
+    assert indicator(con, "VIC_DETECTED", "GTM", "2024-Q4-R4Q")[0] == 264.0
+    assert indicator(con, "VIC_DETECTED", "BLZ", "2024") is None  # one quarter is no year
+    assert indicator(con, "VIC_DETECTED", "GTM", "2024-Q1", sex="F")[0] == 32.0
+    # Indicator 2: rate per 100,000, annual, never quarterly.
+    rate = indicator(con, "VIC_RATE_100K", "GTM", "2024")[0]
+    assert rate == pytest.approx(264 / GTM_POPULATION_2024 * 100_000)
+    assert indicator(con, "VIC_RATE_100K", "GTM", "2024-Q1") is None
+    # Indicator 3: shares with unknowns excluded from the denominator.
+    female = indicator(con, "VIC_FEMALE_SHARE", "GTM", "2024-Q1")[0]
+    assert female == pytest.approx(32 / (32 + 10 + 0) * 100)
+    child = indicator(con, "VIC_CHILD_SHARE", "GTM", "2024-Q1")[0]
+    assert child == pytest.approx(14 / (14 + 27) * 100)
+    con.close()
+
+
+def test_warehouse_keeps_every_version_and_finding(pipeline_home):
+    home, _ = pipeline_home
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    versions = con.execute(
+        "select period, version, status from raw.submissions where country = 'GTM' "
+        "and period in ('2024-Q2', '2024-Q3') order by 1, 2").fetchall()
+    assert versions == [("2024-Q2", 1, "validated"), ("2024-Q2", 2, "validated"),
+                        ("2024-Q3", 1, "validated"), ("2024-Q3", 2, "rejected")]
+    rules = con.execute("select rule, row_number from raw.findings order by row_number").fetchall()
+    assert rules == [("V05", 5), ("V05", 18)]
+    assert con.execute("select count(*) from raw.files").fetchone()[0] == len(SCENARIO)
+    # The rejected file's bytes are kept too (quarantined with its report).
+    archived = {p.name for p in (home / "archive").iterdir()}
+    assert len([n for n in archived if not n.endswith(".json")]) == len(SCENARIO)
+    con.close()
+
+
+def test_the_same_bytes_twice_are_recognised_not_stored(pipeline_home, capsys):
+    home, _ = pipeline_home
+    from tests.conftest import FIXTURES
+
+    code = main(["--lang", "es", "submit", str(FIXTURES / "valid_gtm_2024q1_utf8.csv")])
+    assert code == 0
+    assert "ya se recibió" in capsys.readouterr().out
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    assert con.execute("select count(*) from raw.files").fetchone()[0] == len(SCENARIO)
+    assert con.execute("select count(*) from raw.audit_events where action = 'duplicate'").fetchone()[0] == 1
+    con.close()
+
+
+def test_landing_sensor_requests_a_run_that_takes_the_file_in(pipeline_home):
+    from pipelines.definitions import defs
+    from pipelines.defs.ingest.sensors import landing_sensor
+    from tests.conftest import FIXTURES
+
+    home, _ = pipeline_home
+    settings = get_settings()
+    before = current_snapshot(settings)
+    landing = settings.landing_dir
+    landing.mkdir(parents=True, exist_ok=True)
+    dropped = landing / "GTM_2024-Q1_copy.csv"
+    shutil.copy(FIXTURES / "valid_gtm_2024q1_cp1252_semicolon.csv", dropped)
+    import os
+    import time
+
+    old = time.time() - 10
+    os.utime(dropped, (old, old))  # settled: not being written any more
+    with dg.instance_for_test() as instance:
+        result = landing_sensor(dg.build_sensor_context(instance=instance))
+        [request] = result if isinstance(result, list) else [result]
+        assert isinstance(request, dg.RunRequest)
+        assert request.run_config["ops"]["intake"]["config"]["files"] == [str(dropped)]
+        run = defs.get_job_def("submission_job").execute_in_process(
+            run_config=request.run_config, instance=instance)
+    assert run.success
+    assert not dropped.exists()  # it left the landing folder only after being stored
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    version = con.execute(
+        "select max(version) from raw.submissions where country = 'GTM' and period = '2024-Q1'"
+    ).fetchone()[0]
+    con.close()
+    assert version == 2  # different bytes (Windows-1252, ';'), same unit: a new version
+    assert current_snapshot(settings) != before
