@@ -27,8 +27,13 @@ import polars as pl
 from pipelines.lib.contracts import load_contracts
 from pipelines.lib.findings import Finding
 from pipelines.lib.periods import Quarter
-from pipelines.lib.reader import read_submission
-from pipelines.lib.validate import UnitResult, ValidationContext, validate_frame
+from pipelines.lib.reader import ReadResult, read_submission
+from pipelines.lib.validate import (
+    UnitResult,
+    ValidationContext,
+    check_cells_of_files,
+    validate_frame,
+)
 from pipelines.lib.warehouse import connect_writer, writer_lock
 from pipelines.settings import Settings
 
@@ -103,19 +108,41 @@ def take_in(deliveries: list[Delivery], settings: Settings) -> list[FileOutcome]
     with writer_lock(settings):
         con = connect_writer(settings.warehouse_path)
         try:
-            for delivery in deliveries:
-                outcomes.append(_take_in_one(con, delivery, settings))
+            received = [_receive(con, delivery) for delivery in deliveries]
+            # The per-cell suite runs once for the whole batch: its cost is mostly fixed.
+            cells = check_cells_of_files([r.read.frame if r.read and r.read.ok else None
+                                          for r in received])
+            for item, cell_failures in zip(received, cells, strict=True):
+                outcomes.append(_take_in_one(con, item, cell_failures, settings))
         finally:
             con.close()
     return outcomes
 
 
-def _take_in_one(con: duckdb.DuckDBPyConnection, delivery: Delivery, settings: Settings):
+@dataclass
+class _Received:
+    delivery: Delivery
+    data: bytes
+    sha: str
+    known: bool
+    read: ReadResult | None  # None for bytes already received
+
+
+def _receive(con: duckdb.DuckDBPyConnection, delivery: Delivery) -> _Received:
     data = delivery.path.read_bytes()
     sha = sha256_of(data)
+    known = con.execute("select 1 from raw.files where file_sha256 = ?", [sha]).fetchone()
+    read = None if known else read_submission(data, delivery.path.name)
+    return _Received(delivery, data, sha, bool(known), read)
+
+
+def _take_in_one(con: duckdb.DuckDBPyConnection, item: _Received, cell_failures,
+                 settings: Settings) -> FileOutcome:
+    delivery, data, sha, read = item.delivery, item.data, item.sha, item.read
     now = dt.datetime.now(dt.UTC)
     name = delivery.path.name
-    known = con.execute("select received_at from raw.files where file_sha256 = ?", [sha]).fetchone()
+    known = item.known or con.execute(
+        "select 1 from raw.files where file_sha256 = ?", [sha]).fetchone()
     if known:
         _audit(con, now, delivery.actor, "duplicate", sha, None,
                details={"file_name": name, "channel": delivery.channel})
@@ -127,9 +154,8 @@ def _take_in_one(con: duckdb.DuckDBPyConnection, delivery: Delivery, settings: S
         return outcome
 
     archive_path = _archive(data, sha, settings)
-    read = read_submission(data, name)
     context = _context(con, settings, delivery, read.frame)
-    units = validate_frame(read.frame, read.findings, context)
+    units = validate_frame(read.frame, read.findings, context, cell_failures)
     received_on = delivery.received_on or now.date()
     outcome = FileOutcome(file_name=name, sha256=sha, duplicate=False, received_at=now.isoformat())
 

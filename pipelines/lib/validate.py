@@ -66,15 +66,24 @@ class UnitResult:
 
 
 def validate_frame(
-    frame: pl.DataFrame | None, read_findings: list[Finding], context: ValidationContext
+    frame: pl.DataFrame | None,
+    read_findings: list[Finding],
+    context: ValidationContext,
+    cell_failures: list[tuple] | None = None,
 ) -> list[UnitResult]:
-    """Validate one file's frame (from :func:`pipelines.lib.reader.read_submission`)."""
+    """Validate one file's frame (from :func:`pipelines.lib.reader.read_submission`).
+
+    ``cell_failures`` are this frame's per-cell failures when they were computed for a batch of
+    files at once by :func:`check_cells_of_files` (Great Expectations has a fixed cost per run).
+    """
     contracts = load_contracts()
     if frame is None or any(f.is_error for f in read_findings):
         return [UnitResult(Unit(None, None, None), findings=list(read_findings))]
     frame = _normalise(frame)
+    if cell_failures is None:
+        [cell_failures] = check_cells_of_files([frame])
     findings = list(read_findings)
-    findings += _cell_findings(frame, contracts)
+    findings += _cell_findings(frame, contracts, cell_failures)
     file_country, file_period, file_level = _file_identity(frame, context, contracts)
     findings += file_level
     results = []
@@ -93,6 +102,25 @@ def validate_frame(
     if not results:  # no row of a known data set
         results.append(UnitResult(Unit(file_country, None, file_period), findings))
     return results
+
+
+def check_cells_of_files(frames: list[pl.DataFrame | None]) -> list[list[tuple] | None]:
+    """Run the per-cell suite ONCE over several files' frames; per frame, its failures as
+    (rule, key, column, row key, value). Frames may be raw reader output or normalised."""
+    prepared = [None if f is None else (f if KEY in f.columns else _normalise(f)) for f in frames]
+    parts = [f.select([KEY, *CODE_COLUMNS, "value"]).with_columns(pl.lit(i).alias("_file"))
+             for i, f in enumerate(prepared) if f is not None]
+    per_file: list[list[tuple] | None] = [None if f is None else [] for f in prepared]
+    if not parts:
+        return per_file
+    cells = pl.concat(parts).with_columns(pl.col(KEY).alias("_local")).drop(KEY).with_row_index(KEY)
+    where = dict(zip(cells[KEY].to_list(), zip(cells["_file"].to_list(), cells["_local"].to_list(),
+                                                strict=True), strict=True))
+    for failure in check_cells(cells.drop("_file", "_local").to_pandas()):
+        for key, value in zip(failure.rows, failure.values, strict=True):
+            file_index, local = where[key]
+            per_file[file_index].append((failure.rule, failure.key, failure.column, local, value))
+    return per_file
 
 
 # --- preparation -----------------------------------------------------------------------------
@@ -126,18 +154,15 @@ def _describe(row: dict, dims: tuple[str, ...] | list[str]) -> str:
 # --- per-cell rules (Great Expectations) -----------------------------------------------------
 
 
-def _cell_findings(frame: pl.DataFrame, contracts: Contracts) -> list[Finding]:
-    cells = frame.select([KEY, *CODE_COLUMNS, "value"]).to_pandas()
-    by_key = {row[KEY]: row for row in frame.iter_rows(named=True)}
+def _cell_findings(frame: pl.DataFrame, contracts: Contracts, failures) -> list[Finding]:
+    by_key = {row[KEY]: row for row in frame.iter_rows(named=True)} if failures else {}
     findings: list[Finding] = []
-    for failure in check_cells(cells):
-        for key, value in zip(failure.rows, failure.values, strict=True):
-            row = by_key[key]
-            dataset = row["dataset"] if row["dataset"] in contracts.datasets else None
-            if failure.key == "finding.unknown_indicator" and dataset is None:
-                continue  # already said: the data set is unknown
-            findings.append(_cell_finding(failure.rule, failure.key, failure.column, value, row,
-                                          dataset, contracts))
+    for rule, key, column, row_key, value in failures:
+        row = by_key[row_key]
+        dataset = row["dataset"] if row["dataset"] in contracts.datasets else None
+        if key == "finding.unknown_indicator" and dataset is None:
+            continue  # already said: the data set is unknown
+        findings.append(_cell_finding(rule, key, column, value, row, dataset, contracts))
     # Blank values need an observation status, and a status goes with a blank value.
     for row in frame.filter(pl.col("value").is_null() & pl.col("obs_status").is_null()).iter_rows(named=True):
         findings.append(Finding.make("V03", "finding.blank_value", column="value", value="",

@@ -1,0 +1,1 @@
+"""Benchmarks of the observatory's pipeline (``python -m benchmarks.run``, ``make bench``)."""

@@ -1,0 +1,639 @@
+"""Pipeline benchmark: how long until new data is published (``python -m benchmarks.run``).
+
+Everything runs in a fresh temporary ``$OBSERVATORY_HOME`` (``OBSERVATORY_TODAY`` pinned to
+2026-11-28 unless already set), in this order:
+
+1. the demo files are written and loaded in ONE submission run (as ``observatory demo`` does);
+2. ``observatory submit FILE`` is run as a subprocess on three single country-quarter files
+   (a new version of an existing unit each time: same data, a different comment);
+3. ``dagster dev`` is started in its own process group; three such files are dropped atomically
+   into ``landing/`` and the time until ``serving/CURRENT`` names a new snapshot is measured;
+4. each run is broken down from the Dagster instance (sensor tick, run queue and launch, steps).
+
+Nothing is asserted: the figures are printed as a table and written to
+``test-artifacts/bench.json``. Exit code 0 when every measurement completed, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ARTIFACT_PATH = REPO_ROOT / "test-artifacts" / "bench.json"
+DEFAULT_TODAY = "2026-11-28"
+REPETITIONS = 3
+BENCH_MEMBER = "GTM"  # sends the XLSX template, like most members
+DROP_TARGET = "< 15 s"
+DROP_TIMEOUT = 180.0  # seconds from a drop to the new snapshot
+RUN_END_TIMEOUT = 60.0  # seconds from the new snapshot to the end of its run
+SERVER_TIMEOUT = 120.0  # seconds for dagster dev to answer
+TICK_TIMEOUT = 60.0  # seconds for the sensor's first tick once the server answers
+CLI_TIMEOUT = 300.0
+POLL_SECONDS = 0.1
+LOG_TAIL_LINES = 60
+STEPS = ("intake", "dbt_models", "serving_snapshot")
+CHANNEL_TAG = "observatory/channel"
+
+
+class BenchError(RuntimeError):
+    """A measurement could not be completed; the message says why."""
+
+
+# --------------------------------------------------------------------------------------------
+# Set-up
+
+
+def prepare_environment(home: Path) -> dict[str, str]:
+    """Point this process (and the returned environment, for subprocesses) at ``home``."""
+    os.environ["OBSERVATORY_HOME"] = str(home)
+    os.environ.setdefault("OBSERVATORY_TODAY", DEFAULT_TODAY)
+    os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    from pipelines.lib.dagster_home import prepare_dagster_home
+    from pipelines.settings import get_settings
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    prepare_dagster_home(settings)  # sets DAGSTER_HOME=<home>/dagster
+    env = dict(os.environ)
+    env["DAGSTER_HOME"] = str(settings.dagster_home)
+    return env
+
+
+def executable(name: str) -> str:
+    """A console script of this virtual environment (``.venv/bin/<name>``)."""
+    path = Path(sys.executable).with_name(name)
+    if not path.exists():
+        raise BenchError(f"{path} not found: run `make setup` first")
+    return str(path)
+
+
+def bench_quarter():
+    from pipelines.lib.periods import Quarter
+    from pipelines.settings import get_settings
+
+    return Quarter.last_complete(get_settings().today)
+
+
+def write_unit_file(path: Path, label: str) -> Path:
+    """One member × quarter file in that member's own format, with a comment that makes the
+    bytes new (a new version of a unit the demo already holds)."""
+    from pipelines.lib.demo import demo_rows, file_format
+    from pipelines.lib.template import write_csv, write_xlsx
+
+    quarter = bench_quarter()
+    data = demo_rows(BENCH_MEMBER, quarter)
+    data["TIP_VICTIMS"][0]["comment"] = f"Benchmark {label} {time.time_ns()}"
+    fmt = file_format(BENCH_MEMBER, quarter)
+    if fmt.ext == "xlsx":
+        write_xlsx(path, data, lang=fmt.lang)
+    else:
+        rows = [row for rows in data.values() for row in rows]
+        write_csv(path, rows, encoding=fmt.encoding, delimiter=fmt.delimiter, bom=fmt.bom)
+    return path
+
+
+def unit_file_name(label: str) -> str:
+    from pipelines.lib.demo import file_format
+
+    quarter = bench_quarter()
+    return f"{BENCH_MEMBER}_{quarter}_{label}.{file_format(BENCH_MEMBER, quarter).ext}"
+
+
+def read_pointer(serving_dir: Path) -> str | None:
+    try:
+        return (serving_dir / "CURRENT").read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# The Dagster instance: runs, events, sensor ticks
+
+
+def latest_run(instance, channel: str, created_after: float | None = None):
+    """The newest run record tagged with ``channel`` (created after the given epoch time)."""
+    from dagster import RunsFilter
+
+    records = instance.get_run_records(filters=RunsFilter(tags={CHANNEL_TAG: channel}), limit=1)
+    if not records:
+        return None
+    record = records[0]
+    if created_after is not None and record.create_timestamp.timestamp() < created_after:
+        return None
+    return record
+
+
+def run_errors(instance, run_id: str) -> list[str]:
+    """Error messages of a run's failure events (for a readable report)."""
+    messages = []
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or not event.is_failure:
+            continue
+        data = event.event_specific_data
+        error = getattr(data, "error", None)
+        text = error.to_string() if error is not None else (entry.user_message or "")
+        messages.append(f"{event.event_type_value} {entry.step_key or ''}: {text.strip()[:2000]}")
+    return messages or ["(no failure event recorded)"]
+
+
+def find_tick(instance, run_id: str, after: float):
+    """The landing sensor's tick that requested ``run_id``, if it can be found."""
+    from dagster._core.scheduler.instigation import InstigatorType as Type
+
+    for state in instance.all_instigator_state(instigator_type=Type.SENSOR):
+        if state.instigator_name != "landing_sensor":
+            continue
+        for tick in instance.get_ticks(state.instigator_origin_id, state.selector_id,
+                                       after=after - 5, limit=200):
+            if run_id in (tick.run_ids or []):
+                return tick
+    return None
+
+
+def first_tick_after(instance, after: float):
+    from dagster._core.scheduler.instigation import InstigatorType
+
+    for state in instance.all_instigator_state(instigator_type=InstigatorType.SENSOR):
+        if state.instigator_name != "landing_sensor":
+            continue
+        ticks = instance.get_ticks(state.instigator_origin_id, state.selector_id, after=after,
+                                   limit=1)
+        if ticks:
+            return ticks[0]
+    return None
+
+
+def run_breakdown(instance, record, dropped_at: float | None = None,
+                  snapshot_seen_at: float | None = None) -> dict:
+    """Where the time of one run went, in seconds, as an ordered list of phases."""
+    from dagster import DagsterEventType as E
+
+    run_id = record.dagster_run.run_id
+    created = record.create_timestamp.timestamp()
+    first: dict[str, float] = {}
+    steps: dict[str, dict] = {}
+    for entry in instance.all_logs(run_id):
+        kind = entry.dagster_event_type
+        if kind is None:
+            continue
+        first.setdefault(kind.value, entry.timestamp)
+        if kind == E.STEP_START:
+            steps.setdefault(entry.step_key, {})["start"] = entry.timestamp
+        elif kind in (E.STEP_SUCCESS, E.STEP_FAILURE):
+            steps.setdefault(entry.step_key, {})["end"] = entry.timestamp
+            steps[entry.step_key]["status"] = kind.value
+    phases: list[tuple[str, float]] = []
+
+    def add(label: str, start: float | None, end: float | None) -> None:
+        if start is not None and end is not None:
+            phases.append((label, round(end - start, 3)))
+
+    tick = None
+    if dropped_at is not None:
+        tick = find_tick(instance, run_id, dropped_at)
+        if tick is not None:
+            add("drop → sensor tick (settle 1 s + tick interval)", dropped_at, tick.timestamp)
+            add("sensor tick → run created", tick.timestamp, created)
+        else:
+            add("drop → run created (settle + sensor tick)", dropped_at, created)
+    run_start = first.get(E.RUN_START.value)
+    if E.RUN_DEQUEUED.value in first:
+        add("run queued → dequeued (run queue)", created, first[E.RUN_DEQUEUED.value])
+        add("dequeued → run started (launch process, load code)", first[E.RUN_DEQUEUED.value],
+            run_start)
+    else:
+        add("run created → run started", created, run_start)
+    ordered = sorted((s for s in steps.items() if "start" in s[1]), key=lambda s: s[1]["start"])
+    if ordered:
+        add("run started → first step", run_start, ordered[0][1]["start"])
+    previous_end = None
+    gaps = 0.0
+    for key, step in ordered:
+        if previous_end is not None:
+            gaps += step["start"] - previous_end
+        add(f"step {key}", step["start"], step.get("end"))
+        previous_end = step.get("end", previous_end)
+    if len(ordered) > 1:
+        phases.append(("between steps", round(gaps, 3)))
+    run_end = first.get(E.RUN_SUCCESS.value) or first.get(E.RUN_FAILURE.value)
+    if ordered and previous_end is not None:
+        add("last step → run end", previous_end, run_end)
+    if dropped_at is not None and snapshot_seen_at is not None:
+        publish_end = steps.get("serving_snapshot", {}).get("end")
+        add("serving_snapshot step end → CURRENT seen (poll)", publish_end, snapshot_seen_at)
+    status = record.dagster_run.status.value
+    return {
+        "run_id": run_id,
+        "status": status,
+        "created": created,
+        "tick_timestamp": tick.timestamp if tick is not None else None,
+        "run_total_s": round(run_end - created, 3) if run_end else None,
+        "steps": {k: {"seconds": round(v["end"] - v["start"], 3) if "end" in v else None,
+                      "status": v.get("status")} for k, v in steps.items()},
+        "phases": phases,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# 1. Demo load
+
+
+def bench_demo_load(results: dict) -> None:
+    from dagster import DagsterInstance
+
+    from pipelines.cli import run_submission
+    from pipelines.lib.demo import generate_demo
+    from pipelines.settings import get_settings
+
+    settings = get_settings()
+    started = time.perf_counter()
+    files = generate_demo(settings.home / "demo_files", settings.today)
+    written = time.perf_counter() - started
+    print(f"[demo] {len(files)} files written in {written:.1f} s; loading them in one run ...",
+          flush=True)
+    started = time.perf_counter()
+    code = run_submission(settings, [f.path for f in files], lang="en", channel="demo",
+                          actor="bench", received_on=[f.received_on for f in files], quiet=True)
+    elapsed = time.perf_counter() - started
+    with DagsterInstance.get() as instance:
+        record = latest_run(instance, "demo")
+        breakdown = run_breakdown(instance, record) if record else None
+        if code not in (0, 1):  # the demo holds one file that must be rejected: 1 is expected
+            errors = run_errors(instance, record.dagster_run.run_id) if record else []
+            raise BenchError(f"demo load failed (exit code {code}):\n" + "\n".join(errors))
+    results["demo_load"] = {"files": len(files), "write_s": round(written, 3),
+                            "load_s": round(elapsed, 3), "exit_code": code,
+                            "breakdown": breakdown}
+    print(f"[demo] demo load: {len(files)} files in {elapsed:.1f} s (exit code {code})", flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# 2. observatory submit FILE
+
+
+def bench_cli_submit(env: dict[str, str], results: dict) -> None:
+    from dagster import DagsterInstance
+
+    from pipelines.settings import get_settings
+
+    settings = get_settings()
+    folder = settings.home / "bench_files"
+    folder.mkdir(exist_ok=True)
+    observatory = executable("observatory")
+    seconds, breakdowns = [], []
+    for i in range(1, REPETITIONS + 1):
+        path = write_unit_file(folder / unit_file_name(f"cli{i}"), f"cli {i}")
+        before = read_pointer(settings.serving_dir)
+        created_after = time.time()
+        started = time.perf_counter()
+        proc = subprocess.run([observatory, "--lang", "en", "submit", str(path)], env=env,
+                              cwd=REPO_ROOT, capture_output=True, text=True, timeout=CLI_TIMEOUT)
+        elapsed = time.perf_counter() - started
+        if proc.returncode != 0:
+            raise BenchError(f"`observatory submit {path.name}` exited {proc.returncode}:\n"
+                             f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        if read_pointer(settings.serving_dir) == before:
+            raise BenchError(f"`observatory submit {path.name}` published no new snapshot")
+        with DagsterInstance.get() as instance:
+            record = latest_run(instance, "cli", created_after)
+            breakdown = run_breakdown(instance, record) if record else None
+        if breakdown is not None and breakdown["run_total_s"] is not None:
+            breakdown["phases"].insert(0, (
+                "process start → run created (imports, definitions)",
+                round(record.create_timestamp.timestamp() - created_after, 3)))
+        seconds.append(round(elapsed, 3))
+        breakdowns.append(breakdown)
+        print(f"[cli] observatory submit {path.name}: {elapsed:.1f} s", flush=True)
+    results["cli_submit"] = {"seconds": seconds, "median_s": statistics.median(seconds),
+                             "breakdowns": breakdowns}
+
+
+# --------------------------------------------------------------------------------------------
+# 3. dagster dev: drop → snapshot
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+class DagsterDev:
+    """``dagster dev`` in its own process group, its output in a log file."""
+
+    def __init__(self, env: dict[str, str], log_path: Path):
+        self.port = free_port()
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        self.proc = subprocess.Popen(
+            [executable("dagster"), "dev", "-m", "pipelines.definitions",
+             "-h", "127.0.0.1", "-p", str(self.port)],
+            cwd=REPO_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+
+    def check_alive(self) -> None:
+        code = self.proc.poll()
+        if code is not None:
+            raise BenchError(f"dagster dev exited with code {code}; its log ({self.log_path}) "
+                             f"ends with:\n{log_tail(self.log_path)}")
+
+    def wait_until_answering(self, timeout: float = SERVER_TIMEOUT) -> None:
+        url = f"http://127.0.0.1:{self.port}/server_info"
+        deadline = time.monotonic() + timeout
+        while True:
+            self.check_alive()
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise BenchError(f"dagster dev did not answer {url} within {timeout:.0f} s; "
+                                 f"log tail:\n{log_tail(self.log_path)}")
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        """SIGTERM to the whole process group, SIGKILL after 20 s; never raises."""
+        try:
+            if self.proc.poll() is None:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                try:
+                    self.proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    print("[dagster] dagster dev ignored SIGTERM for 20 s: SIGKILL", flush=True)
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                    self.proc.wait(10)
+            # children of the group that outlived the leader (code server, daemon, runs)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                try:
+                    os.killpg(self.proc.pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.2)
+            else:
+                print("[dagster] processes of its group still alive after 10 s: SIGKILL",
+                      flush=True)
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        except Exception as exc:  # noqa: BLE001 - cleanup must not hide the real error
+            print(f"[dagster] could not stop dagster dev cleanly: {exc!r}", flush=True)
+        finally:
+            self._log.close()
+
+
+def wait_for_first_tick(dev: DagsterDev, instance, since: float) -> float | None:
+    """Epoch time of the landing sensor's first tick after ``since`` (None: none seen)."""
+    deadline = time.monotonic() + TICK_TIMEOUT
+    while time.monotonic() < deadline:
+        dev.check_alive()
+        try:
+            tick = first_tick_after(instance, since)
+        except Exception as exc:  # noqa: BLE001 - fall back to waiting a fixed time
+            print(f"[dagster] cannot read sensor ticks ({exc!r}); waiting 10 s", flush=True)
+            time.sleep(10)
+            return None
+        if tick is not None:
+            return tick.timestamp
+        time.sleep(0.5)
+    raise BenchError(f"the landing sensor did not tick within {TICK_TIMEOUT:.0f} s of the server "
+                     f"answering; log tail:\n{log_tail(dev.log_path)}")
+
+
+def drop_once(dev: DagsterDev, instance, label: str) -> tuple[float, dict]:
+    """Drop one file atomically into landing/; seconds until CURRENT changes, and the run."""
+    from dagster import DagsterRunStatus
+
+    from pipelines.settings import get_settings
+
+    settings = get_settings()
+    name = unit_file_name(label)
+    temporary = settings.landing_dir / f".{name}"
+    write_unit_file(temporary, label)
+    before = read_pointer(settings.serving_dir)
+    dropped_at = time.time()
+    started = time.perf_counter()
+    os.rename(temporary, settings.landing_dir / name)
+    next_run_check = 0.0
+    while True:
+        now = time.perf_counter()
+        if read_pointer(settings.serving_dir) not in (None, before):
+            break
+        dev.check_alive()
+        if now >= next_run_check:  # a failed run will never publish: report it at once
+            next_run_check = now + 1.0
+            record = latest_run(instance, "landing", dropped_at - 1)
+            if record is not None and record.dagster_run.status in (
+                    DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED):
+                raise BenchError(f"the run {record.dagster_run.run_id} for {name} "
+                                 f"{record.dagster_run.status.value}:\n"
+                                 + "\n".join(run_errors(instance, record.dagster_run.run_id)))
+        if now - started > DROP_TIMEOUT:
+            record = latest_run(instance, "landing", dropped_at - 1)
+            state = (f"run {record.dagster_run.run_id} is {record.dagster_run.status.value}"
+                     if record else "no run was created")
+            left = sorted(p.name for p in settings.landing_dir.iterdir())
+            raise BenchError(f"no new snapshot {DROP_TIMEOUT:.0f} s after dropping {name} "
+                             f"({state}; landing holds {left}); dagster dev log tail:\n"
+                             f"{log_tail(dev.log_path)}")
+        time.sleep(POLL_SECONDS)
+    elapsed = time.perf_counter() - started
+    seen_at = time.time()
+    # let the run finish, so the next drop meets an idle pipeline and the breakdown is complete
+    deadline = time.monotonic() + RUN_END_TIMEOUT
+    while True:
+        record = latest_run(instance, "landing", dropped_at - 1)
+        if record is not None and record.dagster_run.is_finished:
+            break
+        dev.check_alive()
+        if time.monotonic() > deadline:
+            raise BenchError(f"the run for {name} published a snapshot but did not finish "
+                             f"within {RUN_END_TIMEOUT:.0f} s")
+        time.sleep(0.2)
+    if record.dagster_run.status != DagsterRunStatus.SUCCESS:
+        print(f"[drop] run {record.dagster_run.run_id} ended {record.dagster_run.status.value}:\n"
+              + "\n".join(run_errors(instance, record.dagster_run.run_id)), flush=True)
+    return elapsed, run_breakdown(instance, record, dropped_at, seen_at)
+
+
+def bench_drops(env: dict[str, str], results: dict) -> None:
+    from dagster import DagsterInstance
+
+    from pipelines.settings import get_settings
+
+    settings = get_settings()
+    leftovers = [p for p in settings.landing_dir.iterdir()]
+    if leftovers:
+        raise BenchError(f"the landing folder is not empty: {leftovers}")
+    log_path = settings.home / "dagster_dev.log"
+    started_at = time.time()
+    started = time.perf_counter()
+    dev = DagsterDev(env, log_path)
+    info: dict = {"port": dev.port, "log": str(log_path)}
+    results["dagster_dev"] = info
+    try:
+        print(f"[dagster] dagster dev starting on port {dev.port} (log: {log_path}) ...",
+              flush=True)
+        dev.wait_until_answering()
+        info["server_answers_s"] = round(time.perf_counter() - started, 3)
+        answered_at = time.time()
+        with DagsterInstance.get() as instance:
+            tick_at = wait_for_first_tick(dev, instance, started_at)
+            info["first_tick_after_server_s"] = (round(tick_at - answered_at, 3)
+                                                 if tick_at is not None else None)
+            print(f"[dagster] server answers after {info['server_answers_s']:.1f} s; first "
+                  f"sensor tick {info['first_tick_after_server_s']} s later", flush=True)
+            seconds, breakdowns = [], []
+            for i in range(1, REPETITIONS + 1):
+                elapsed, breakdown = drop_once(dev, instance, f"drop{i}")
+                seconds.append(round(elapsed, 3))
+                breakdowns.append(breakdown)
+                print(f"[drop] drop {i} → new snapshot: {elapsed:.1f} s "
+                      f"(run {breakdown['status']})", flush=True)
+        results["drop_to_snapshot"] = {"seconds": seconds, "median_s": statistics.median(seconds),
+                                       "breakdowns": breakdowns}
+    finally:
+        dev.stop()
+        info["stopped"] = dev.proc.poll() is not None
+        info["exit_code"] = dev.proc.poll()
+        print(f"[dagster] dagster dev stopped (exit code {info['exit_code']})", flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+
+
+def fmt_s(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} s"
+
+
+def table_rows(results: dict) -> list[tuple[str, str, str]]:
+    rows: list[tuple[str, str, str]] = []
+    drops = results.get("drop_to_snapshot")
+    if drops:
+        rows.append((f"drop → snapshot (median of {len(drops['seconds'])})",
+                     fmt_s(drops["median_s"]), DROP_TARGET))
+        rows.append(("drop → snapshot, each", " / ".join(fmt_s(s) for s in drops["seconds"]),
+                     "-"))
+    cli = results.get("cli_submit")
+    if cli:
+        rows.append((f"observatory submit one file (median of {len(cli['seconds'])})",
+                     fmt_s(cli["median_s"]), "-"))
+        rows.append(("observatory submit, each", " / ".join(fmt_s(s) for s in cli["seconds"]),
+                     "-"))
+    demo = results.get("demo_load")
+    if demo:
+        rows.append((f"demo load ({demo['files']} files, one run)", fmt_s(demo["load_s"]), "-"))
+    dev = results.get("dagster_dev", {})
+    if dev.get("server_answers_s") is not None:
+        rows.append(("dagster dev start → server answers", fmt_s(dev["server_answers_s"]), "-"))
+        rows.append(("server answers → first sensor tick",
+                     fmt_s(dev.get("first_tick_after_server_s")), "-"))
+    if drops and drops["breakdowns"]:
+        last = drops["breakdowns"][-1]
+        rows.append((f"last drop run ({last['run_id'][:8]}, {last['status']}):", "", ""))
+        rows.extend((f"  {label}", fmt_s(value), "-") for label, value in last["phases"])
+    if cli and cli["breakdowns"] and cli["breakdowns"][-1]:
+        last = cli["breakdowns"][-1]
+        rows.append((f"last observatory submit run ({last['run_id'][:8]}):", "", ""))
+        rows.extend((f"  {label}", fmt_s(value), "-") for label, value in last["phases"])
+    if demo and demo.get("breakdown"):
+        rows.append(("demo load run steps:", "", ""))
+        rows.extend((f"  step {key}", fmt_s(step["seconds"]), "-")
+                    for key, step in demo["breakdown"]["steps"].items())
+    return rows
+
+
+def print_table(rows: list[tuple[str, str, str]]) -> None:
+    header = ("figure", "value", "target")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
+    line = "-+-".join("-" * w for w in widths)
+    print()
+    print(" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    print(line)
+    for row in rows:
+        print(" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+    print()
+
+
+def write_artifact(results: dict) -> None:
+    ARTIFACT_PATH.parent.mkdir(parents=True, exist_ok=True)
+    ARTIFACT_PATH.write_text(json.dumps(results, indent=2, default=str, ensure_ascii=False),
+                             encoding="utf-8")
+    print(f"results written to {ARTIFACT_PATH}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the temporary OBSERVATORY_HOME (it is kept anyway on failure)")
+    args = parser.parse_args(argv)
+    home = Path(tempfile.mkdtemp(prefix="observatory-bench-"))
+    results: dict = {
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "observatory_home": str(home),
+        "host": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                 "platform": platform.platform()},
+    }
+    began = time.perf_counter()
+    ok = False
+    try:
+        env = prepare_environment(home)
+        results["today"] = os.environ["OBSERVATORY_TODAY"]
+        print(f"OBSERVATORY_HOME={home}  OBSERVATORY_TODAY={results['today']}", flush=True)
+        bench_demo_load(results)
+        bench_cli_submit(env, results)
+        bench_drops(env, results)
+        ok = True
+    except BenchError as exc:
+        results["error"] = str(exc)
+        print(f"\nBENCHMARK FAILED: {exc}", file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - report, keep the partial results
+        results["error"] = f"{exc!r}\n{traceback.format_exc()}"
+        print(f"\nBENCHMARK FAILED:\n{traceback.format_exc()}", file=sys.stderr)
+    finally:
+        results["total_s"] = round(time.perf_counter() - began, 3)
+        rows = table_rows(results)
+        results["table"] = [{"figure": f, "value": v, "target": t} for f, v, t in rows]
+        if rows:
+            print_table(rows)
+        print(f"total benchmark time: {results['total_s']:.0f} s")
+        write_artifact(results)
+        if ok and not args.keep:
+            shutil.rmtree(home, ignore_errors=True)
+        else:
+            print(f"the benchmark's OBSERVATORY_HOME is kept: {home}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
