@@ -69,7 +69,7 @@ def run_submission(settings: Settings, files: list[Path], *, lang: str, channel:
               "received_on": [d.isoformat() for d in received_on or []],
               "submitter_country": submitter_country}
     with DagsterInstance.get() as instance:
-        result = defs.get_job_def("submission_job").execute_in_process(
+        result = defs.resolve_job_def("submission_job").execute_in_process(
             run_config={"ops": {"intake": {"config": config}},
                         "loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             instance=instance, raise_on_error=False, tags={"observatory/channel": channel},

@@ -134,7 +134,7 @@ def test_landing_sensor_requests_a_run_that_takes_the_file_in(pipeline_home):
         [request] = result if isinstance(result, list) else [result]
         assert isinstance(request, dg.RunRequest)
         assert request.run_config["ops"]["intake"]["config"]["files"] == [str(dropped)]
-        run = defs.get_job_def("submission_job").execute_in_process(
+        run = defs.resolve_job_def("submission_job").execute_in_process(
             run_config=request.run_config, instance=instance)
     assert run.success
     assert not dropped.exists()  # it left the landing folder only after being stored
@@ -145,3 +145,44 @@ def test_landing_sensor_requests_a_run_that_takes_the_file_in(pipeline_home):
     con.close()
     assert version == 2  # different bytes (Windows-1252, ';'), same unit: a new version
     assert current_snapshot(settings) != before
+
+
+BAD_FILES = {
+    "bad_empty.csv": "V01",
+    "bad_binary.csv": "V01",
+    "bad_bom_but_cp1252.csv": "V01",
+    "bad_free_text_nationality.csv": "V02",
+    "bad_negative_and_fraction.csv": "V03",
+    "bad_duplicate_row.csv": "V04",
+    "bad_not_additive.csv": "V05",
+    "bad_wrong_country.csv": "V02",
+    "bad_future_quarter.csv": "V02",
+    "bad_unknown_dataset.csv": "V01",
+}
+
+
+def test_bad_files_are_rejected_kept_and_never_half_loaded(observatory_home, capsys):
+    from tests.conftest import FIXTURES
+
+    code = main(["--lang", "en", "submit", *[str(FIXTURES / name) for name in BAD_FILES]])
+    assert code == 1
+    out = capsys.readouterr().out
+    assert out.count("REJECTED") == len(BAD_FILES)
+    assert "Did you mean GTM (Guatemala)?" in out
+    con = duckdb.connect(str(observatory_home / "warehouse.duckdb"), read_only=True)
+    assert con.execute("select count(*) from raw.observations").fetchone()[0] == 0
+    rules = dict(con.execute(
+        "select f.original_name, list(distinct d.rule order by d.rule) from raw.files f "
+        "join raw.findings d using (file_sha256) group by 1").fetchall())
+    assert {name: r for name, r in rules.items()} == {n: [rule] for n, rule in BAD_FILES.items()}
+    statuses = con.execute("select distinct status from raw.submissions").fetchall()
+    assert statuses == [("rejected",)]
+    con.close()
+    kept = [p for p in (observatory_home / "archive").iterdir() if not p.name.endswith(".json")]
+    assert len(kept) == len(BAD_FILES)
+
+
+def test_usage_errors_exit_2(observatory_home, capsys):
+    assert main(["submit", str(observatory_home / "no_such_file.csv")]) == 2
+    assert "No existe el archivo" in capsys.readouterr().err
+    assert main(["no-such-command"]) == 2
