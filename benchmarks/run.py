@@ -17,6 +17,7 @@ Nothing is asserted: the figures are printed as a table and written to
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -180,6 +181,51 @@ def first_tick_after(instance, after: float):
     return None
 
 
+def _epoch(iso_utc: str) -> float:
+    return dt.datetime.fromisoformat(iso_utc.replace("Z", "+00:00")).timestamp()
+
+
+def dbt_phases(run_id: str, step_start: float | None, launched: float | None,
+               step_end: float | None) -> list[tuple[str, float]]:
+    """Inside the dbt_models step, from dbt's own JSON log of the run (cheap, best effort)."""
+    from pipelines.lib.dbt import TARGET_DIR
+
+    logs = sorted(TARGET_DIR.glob(f"dbt_models-{run_id[:7]}-*/dbt.log"))
+    if not logs or step_start is None:
+        return []
+    marks: dict[str, float] = {}
+    reparse = ""
+    try:
+        with logs[-1].open(encoding="utf-8") as handle:
+            for line in handle:
+                info = json.loads(line).get("info", {})
+                ts, code, msg = _epoch(info["ts"]), info.get("code"), info.get("msg", "")
+                marks.setdefault("first", ts)
+                if code == "I024":  # UnableToPartialParse
+                    reason = msg.removeprefix("Unable to do partial parsing because ")
+                    reparse = f"full parse: {reason}"
+                elif code == "W006":  # FoundStats: parsing done
+                    marks["parsed"] = ts
+                elif msg.startswith("Finished running "):
+                    marks["executed"] = ts
+    except (OSError, ValueError, KeyError):
+        return []
+    phases = []
+
+    def add(label: str, start: float | None, end: float | None) -> None:
+        if start is not None and end is not None:
+            phases.append((label, round(end - start, 3)))
+
+    add("    dbt_models: before launching dbt (dagster-dbt runs `dbt --version`)",
+        step_start, launched)
+    add("    dbt_models: dbt process start-up", launched, marks.get("first"))
+    add(f"    dbt_models: dbt parse ({reparse or 'partial parse'})", marks.get("first"),
+        marks.get("parsed"))
+    add("    dbt_models: dbt runs the models and tests", marks.get("parsed"), marks.get("executed"))
+    add("    dbt_models: dbt exit, last events", marks.get("executed"), step_end)
+    return phases
+
+
 def run_breakdown(instance, record, dropped_at: float | None = None,
                   snapshot_seen_at: float | None = None) -> dict:
     """Where the time of one run went, in seconds, as an ordered list of phases."""
@@ -189,12 +235,19 @@ def run_breakdown(instance, record, dropped_at: float | None = None,
     created = record.create_timestamp.timestamp()
     first: dict[str, float] = {}
     steps: dict[str, dict] = {}
+    process_started = dbt_launched = None
     for entry in instance.all_logs(run_id):
         kind = entry.dagster_event_type
+        message = entry.user_message or ""
         if kind is None:
+            if entry.step_key == "dbt_models" and message.startswith("Running dbt command"):
+                dbt_launched = entry.timestamp
             continue
         first.setdefault(kind.value, entry.timestamp)
-        if kind == E.STEP_START:
+        if kind == E.ENGINE_EVENT and process_started is None and (
+                entry.dagster_event.message or "").startswith("Started process for run"):
+            process_started = entry.timestamp
+        elif kind == E.STEP_START:
             steps.setdefault(entry.step_key, {})["start"] = entry.timestamp
         elif kind in (E.STEP_SUCCESS, E.STEP_FAILURE):
             steps.setdefault(entry.step_key, {})["end"] = entry.timestamp
@@ -214,10 +267,15 @@ def run_breakdown(instance, record, dropped_at: float | None = None,
         else:
             add("drop → run created (settle + sensor tick)", dropped_at, created)
     run_start = first.get(E.RUN_START.value)
-    if E.RUN_DEQUEUED.value in first:
-        add("run queued → dequeued (run queue)", created, first[E.RUN_DEQUEUED.value])
-        add("dequeued → run started (launch process, load code)", first[E.RUN_DEQUEUED.value],
-            run_start)
+    starting = first.get(E.RUN_STARTING.value)
+    if starting is not None:  # launched by the daemon: queued, then a new process
+        add("run created → dequeued (run queue daemon)", created, starting)
+        if process_started is not None:
+            add("dequeued → run process up (new python, dagster import)", starting,
+                process_started)
+            add("run process → run started (imports, load code)", process_started, run_start)
+        else:
+            add("dequeued → run started (new process, load code)", starting, run_start)
     else:
         add("run created → run started", created, run_start)
     ordered = sorted((s for s in steps.items() if "start" in s[1]), key=lambda s: s[1]["start"])
@@ -229,6 +287,8 @@ def run_breakdown(instance, record, dropped_at: float | None = None,
         if previous_end is not None:
             gaps += step["start"] - previous_end
         add(f"step {key}", step["start"], step.get("end"))
+        if key == "dbt_models":
+            phases.extend(dbt_phases(run_id, step["start"], dbt_launched, step.get("end")))
         previous_end = step.get("end", previous_end)
     if len(ordered) > 1:
         phases.append(("between steps", round(gaps, 3)))
@@ -255,6 +315,23 @@ def run_breakdown(instance, record, dropped_at: float | None = None,
 # 1. Demo load
 
 
+@contextlib.contextmanager
+def stdout_to(path: Path):
+    """Send this process's standard output (file descriptor 1, so subprocesses too) to path."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with path.open("ab") as log:
+            os.dup2(log.fileno(), 1)
+            try:
+                yield
+            finally:
+                sys.stdout.flush()
+                os.dup2(saved, 1)
+    finally:
+        os.close(saved)
+
+
 def bench_demo_load(results: dict) -> None:
     from dagster import DagsterInstance
 
@@ -268,9 +345,12 @@ def bench_demo_load(results: dict) -> None:
     written = time.perf_counter() - started
     print(f"[demo] {len(files)} files written in {written:.1f} s; loading them in one run ...",
           flush=True)
+    log_path = settings.home / "demo_load.log"
     started = time.perf_counter()
-    code = run_submission(settings, [f.path for f in files], lang="en", channel="demo",
-                          actor="bench", received_on=[f.received_on for f in files], quiet=True)
+    with stdout_to(log_path):  # dbt's console output of the in-process run
+        code = run_submission(settings, [f.path for f in files], lang="en", channel="demo",
+                              actor="bench", received_on=[f.received_on for f in files],
+                              quiet=True)
     elapsed = time.perf_counter() - started
     with DagsterInstance.get() as instance:
         record = latest_run(instance, "demo")
@@ -323,6 +403,40 @@ def bench_cli_submit(env: dict[str, str], results: dict) -> None:
         print(f"[cli] observatory submit {path.name}: {elapsed:.1f} s", flush=True)
     results["cli_submit"] = {"seconds": seconds, "median_s": statistics.median(seconds),
                              "breakdowns": breakdowns}
+
+
+# --------------------------------------------------------------------------------------------
+# 2b. What a fresh process pays before its first file (every run launched by dagster dev, and
+#     every `observatory submit`, is a fresh process)
+
+IMPORT_PROBE = """
+import json, time
+t = time.perf_counter()
+import pipelines.definitions  # noqa: F401  (dagster, dagster-dbt, the dbt manifest)
+t1 = time.perf_counter()
+from pipelines.lib.gx_suite import _validator
+_validator()  # Great Expectations: imported and set up at the first file a process validates
+t2 = time.perf_counter()
+print(json.dumps({"import_definitions_s": round(t1 - t, 3), "gx_setup_s": round(t2 - t1, 3)}))
+"""
+
+
+def bench_import_costs(env: dict[str, str], results: dict) -> None:
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", IMPORT_PROBE], env=env, cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=CLI_TIMEOUT)
+    wall = time.perf_counter() - started
+    try:
+        costs = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        print(f"[imports] probe failed (exit {proc.returncode}): {proc.stderr[-1500:]}",
+              flush=True)
+        return
+    costs["process_wall_s"] = round(wall, 3)
+    results["fresh_process"] = costs
+    print(f"[imports] fresh process: import pipelines.definitions "
+          f"{costs['import_definitions_s']:.1f} s, Great Expectations set-up "
+          f"{costs['gx_setup_s']:.1f} s", flush=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -504,13 +618,11 @@ def bench_drops(env: dict[str, str], results: dict) -> None:
               flush=True)
         dev.wait_until_answering()
         info["server_answers_s"] = round(time.perf_counter() - started, 3)
-        answered_at = time.time()
         with DagsterInstance.get() as instance:
             tick_at = wait_for_first_tick(dev, instance, started_at)
-            info["first_tick_after_server_s"] = (round(tick_at - answered_at, 3)
-                                                 if tick_at is not None else None)
+            info["first_tick_s"] = round(tick_at - started_at, 3) if tick_at else None
             print(f"[dagster] server answers after {info['server_answers_s']:.1f} s; first "
-                  f"sensor tick {info['first_tick_after_server_s']} s later", flush=True)
+                  f"sensor tick after {fmt_s(info['first_tick_s'])}", flush=True)
             seconds, breakdowns = [], []
             for i in range(1, REPETITIONS + 1):
                 elapsed, breakdown = drop_once(dev, instance, f"drop{i}")
@@ -555,8 +667,14 @@ def table_rows(results: dict) -> list[tuple[str, str, str]]:
     dev = results.get("dagster_dev", {})
     if dev.get("server_answers_s") is not None:
         rows.append(("dagster dev start → server answers", fmt_s(dev["server_answers_s"]), "-"))
-        rows.append(("server answers → first sensor tick",
-                     fmt_s(dev.get("first_tick_after_server_s")), "-"))
+        rows.append(("dagster dev start → first sensor tick", fmt_s(dev.get("first_tick_s")),
+                     "-"))
+    fresh = results.get("fresh_process")
+    if fresh:
+        rows.append(("fresh process: import pipelines.definitions",
+                     fmt_s(fresh["import_definitions_s"]), "-"))
+        rows.append(("fresh process: Great Expectations set-up (1st file)",
+                     fmt_s(fresh["gx_setup_s"]), "-"))
     if drops and drops["breakdowns"]:
         last = drops["breakdowns"][-1]
         rows.append((f"last drop run ({last['run_id'][:8]}, {last['status']}):", "", ""))
@@ -612,6 +730,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"OBSERVATORY_HOME={home}  OBSERVATORY_TODAY={results['today']}", flush=True)
         bench_demo_load(results)
         bench_cli_submit(env, results)
+        bench_import_costs(env, results)
         bench_drops(env, results)
         ok = True
     except BenchError as exc:
