@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -48,3 +49,15 @@ def prepare_manifest(force: bool = False) -> Path:
             check=True, env=env,
         )
     return MANIFEST_PATH
+
+
+def keep_parse_state(run_target: Path) -> None:
+    """After a build in its own target folder: keep dbt's parse state for the next run (so it
+    parses only what changed) and remove the folder (several MB a run otherwise)."""
+    state = run_target / "partial_parse.msgpack"
+    if state.exists():
+        tmp = TARGET_DIR / f".partial_parse.{os.getpid()}.tmp"
+        shutil.copyfile(state, tmp)
+        os.replace(tmp, TARGET_DIR / "partial_parse.msgpack")
+    if run_target.resolve().parent == TARGET_DIR.resolve():
+        shutil.rmtree(run_target, ignore_errors=True)

@@ -11,7 +11,13 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
-from pipelines.lib.dbt import TARGET_DIR, build_args, dbt_environment, prepare_manifest
+from pipelines.lib.dbt import (
+    TARGET_DIR,
+    build_args,
+    dbt_environment,
+    keep_parse_state,
+    prepare_manifest,
+)
 from pipelines.lib.warehouse import writer_lock
 from pipelines.settings import DBT_PROJECT_DIR, get_settings
 
@@ -24,7 +30,9 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     settings = get_settings()
     os.environ.update(dbt_environment(settings))
     with writer_lock(settings):
-        yield from dbt.cli(build_args(), context=context).stream()
+        invocation = dbt.cli(build_args(), context=context)
+        yield from invocation.stream()
+    keep_parse_state(invocation.target_path)
 
 
 class ObservatoryDbtCliResource(DbtCliResource):
