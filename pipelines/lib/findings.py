@@ -38,7 +38,9 @@ class Finding:
     ) -> Finding:
         """A finding whose message is the translation ``key`` filled with ``params``."""
         shown = None if value is None else str(value)
-        message_es, message_en = t_both(key, value=shown, column=column, row=row, sheet=sheet, **params)
+        message_es, message_en = t_both(
+            key, value=shown, column=column, row=row, sheet=sheet, rule=rule, **params
+        )
         return cls(rule, severity, message_es, message_en, sheet, row, column, shown, dataset)
 
     @property

@@ -14,7 +14,8 @@ import pandas as pd
 from pipelines.lib.contracts import NOT_APPLICABLE, load_contracts
 
 KEY = "_key"
-PERIOD_REGEX = r"^\d{4}-Q[1-4]$"  # as periods.PERIOD_PATTERN, without groups (GX warns)
+# ASCII digits only: Python's \\d also matches other scripts' digits (such as ٣).
+PERIOD_REGEX = r"^[0-9]{4}-Q[1-4]$"  # as periods.PERIOD_PATTERN, without groups (GX warns)
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def _expectations() -> list[tuple[str, str, object]]:
              column_A="dataset", column_B="indicator", value_pairs_set=pairs,
              ignore_row_if="either_value_is_missing")),
         ("V03", "finding.bad_value",
-         E.ExpectColumnValuesToMatchRegex(column="value", regex=r"^\d+$")),
+         E.ExpectColumnValuesToMatchRegex(column="value", regex=r"^[0-9]{1,15}$")),
         ("V02", "finding.unknown_code",
          E.ExpectColumnValuesToBeInSet(column="obs_status",
                                        value_set=contracts.codes_for("obs_status"))),

@@ -18,6 +18,9 @@ from pipelines.lib.contracts import load_contracts
 from pipelines.lib.findings import Finding
 
 REQUIRED_COLUMNS = ("dataset", "country", "period", "indicator", "value")
+# A workbook whose parts would unpack to more than this is refused before parsing (zip bombs).
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 200
 ZIP_SIGNATURE = b"PK\x03\x04"
 OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls
 
@@ -141,17 +144,27 @@ def _read_xlsx(data: bytes) -> ReadResult:
     import fastexcel  # imported here: only spreadsheets need it
 
     result = ReadResult(file_format="xlsx")
+    problem = _zip_problem(data)
+    if problem:
+        result.findings.append(problem)
+        return result
     try:
         workbook = fastexcel.read_excel(data)
-        sheets = {name: workbook.load_sheet(name, header_row=None, dtypes="string").to_polars()
-                  for name in workbook.sheet_names}
+        sheets = {}
+        for name in workbook.sheet_names:
+            sheet = workbook.load_sheet(name, header_row=None, dtypes="string")
+            sheets[name] = (sheet.visible, sheet.to_polars())
     except Exception as error:  # fastexcel raises its own error types for broken files
         result.findings.append(Finding.make("V01", "finding.xlsx_unreadable", value=str(error)[:200]))
         return result
     frames = []
-    for name, grid in sheets.items():
+    for name, (visibility, grid) in sheets.items():
         if grid.height == 0 or not _is_data_sheet(grid):
             continue  # instructions and code-list sheets
+        if visibility != "visible":
+            # What a person cannot see, they cannot check: a hidden data sheet is not read.
+            result.findings.append(Finding.make("V01", "finding.hidden_sheet", sheet=name))
+            continue
         frame = _frame_from_grid(grid, sheet=name, first_row=1, result=result)
         if frame is not None:
             frames.append(frame)
@@ -161,6 +174,24 @@ def _read_xlsx(data: bytes) -> ReadResult:
     if frames:
         result.frame = pl.concat(frames, how="vertical")
     return result
+
+
+def _zip_problem(data: bytes) -> Finding | None:
+    """Refuse a workbook that is not a readable zip or would unpack to far more than it weighs."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        return Finding.make("V01", "finding.xlsx_unreadable", value=str(error)[:200])
+    unpacked = sum(m.file_size for m in members)
+    packed = max(1, sum(m.compress_size for m in members))
+    if unpacked > MAX_UNPACKED_BYTES or (unpacked > 20 * 1024 * 1024
+                                         and unpacked / packed > MAX_COMPRESSION_RATIO):
+        return Finding.make("V01", "finding.xlsx_too_large", value=f"{unpacked // 2**20} MB",
+                            limit=f"{MAX_UNPACKED_BYTES // 2**20} MB")
+    return None
 
 
 def _is_data_sheet(grid: pl.DataFrame) -> bool:

@@ -24,6 +24,7 @@ CODE_COLUMNS = ("dataset", "country", "period", "indicator", *DIMENSIONS, "obs_s
 UNKNOWN_SHARE_LIMIT = 0.30
 HISTORY_QUARTERS = 8
 MODIFIED_Z_LIMIT = 3.5
+MAX_FINDINGS_PER_RULE = 100  # past this, one summary finding: a report a person can read
 
 
 @dataclass(frozen=True)
@@ -95,13 +96,29 @@ def validate_frame(
         unit_findings = [f for f in findings if f.dataset in (None, dataset)]
         if not any(f.is_error for f in unit_findings):
             unit_findings += _set_findings(rows, unit, contracts, context)
-        result = UnitResult(unit, unit_findings)
+        result = UnitResult(unit, _capped(unit_findings))
         if not result.errors:
             result.observations = _typed(rows)
         results.append(result)
     if not results:  # no row of a known data set
-        results.append(UnitResult(Unit(file_country, None, file_period), findings))
+        results.append(UnitResult(Unit(file_country, None, file_period), _capped(findings)))
     return results
+
+
+def _capped(findings: list[Finding]) -> list[Finding]:
+    kept: list[Finding] = []
+    extra: dict[tuple[str, str], int] = {}
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding.rule] = counts.get(finding.rule, 0) + 1
+        if counts[finding.rule] <= MAX_FINDINGS_PER_RULE:
+            kept.append(finding)
+        else:
+            key = (finding.rule, finding.severity)
+            extra[key] = extra.get(key, 0) + 1
+    for (rule, severity), count in extra.items():
+        kept.append(Finding.make(rule, "finding.too_many", severity=severity, count=count))
+    return kept
 
 
 def check_cells_of_files(frames: list[pl.DataFrame | None]) -> list[list[tuple] | None]:
