@@ -661,6 +661,12 @@ def table_rows(results: dict) -> list[tuple[str, str, str]]:
                      fmt_s(cli["median_s"]), "-"))
         rows.append(("observatory submit, each", " / ".join(fmt_s(s) for s in cli["seconds"]),
                      "-"))
+    throughput = results.get("intake_throughput")
+    if throughput:
+        rows.append((f"intake read + validate, {throughput['rows']:,} rows "
+                     f"(DuckDB raw read {throughput['duckdb_read_s']:.1f} s)",
+                     f"{throughput['intake_total_s']:.1f} s = {throughput['ratio']:.1f}× DuckDB",
+                     "≤ 3×"))
     demo = results.get("demo_load")
     if demo:
         rows.append((f"demo load ({demo['files']} files, one run)", fmt_s(demo["load_s"]), "-"))
@@ -714,6 +720,8 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary OBSERVATORY_HOME (it is kept anyway on failure)")
+    parser.add_argument("--skip-throughput", action="store_true",
+                        help="skip the 10^6-row intake throughput measurement")
     args = parser.parse_args(argv)
     home = Path(tempfile.mkdtemp(prefix="observatory-bench-"))
     results: dict = {
@@ -728,6 +736,10 @@ def main(argv: list[str] | None = None) -> int:
         env = prepare_environment(home)
         results["today"] = os.environ["OBSERVATORY_TODAY"]
         print(f"OBSERVATORY_HOME={home}  OBSERVATORY_TODAY={results['today']}", flush=True)
+        if not args.skip_throughput:
+            from benchmarks.intake_throughput import bench_intake_throughput
+
+            bench_intake_throughput(results, home)
         bench_demo_load(results)
         bench_cli_submit(env, results)
         bench_import_costs(env, results)

@@ -146,3 +146,12 @@ def test_country_hints():
     assert country_hint("BELICE") == "BLZ"
     assert country_hint(" hondureña ") == "HND"
     assert country_hint("Atlantis") is None
+
+
+def test_an_indicator_of_another_data_set():
+    data = b"dataset,country,period,indicator,value\nTIP_JUSTICE,GTM,2024-Q1,SOM_CASES,4\n"
+    read = read_submission(data, "x.csv")
+    [unit] = validate_frame(read.frame, read.findings, ValidationContext(today=TODAY))
+    found = [(f.rule, f.column, f.value) for f in unit.findings if f.rule == "V02"]
+    assert found == [("V02", "indicator", "SOM_CASES")]
+    assert "TIP_CASES" in unit.findings[0].message_en  # the indicators it could be
