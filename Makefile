@@ -39,6 +39,14 @@ test: setup chromium
 bench: setup
 	$(UV) run --locked python -m benchmarks.run
 
+# dbt's documentation site as one self-contained page (holds the writer lock while dbt reads).
+docs: setup
+	mkdir -p $(OBSERVATORY_HOME)
+	flock $(OBSERVATORY_HOME)/warehouse.lock env OBSERVATORY_WAREHOUSE=$(OBSERVATORY_HOME)/warehouse.duckdb \
+	  $(UV) run --locked dbt docs generate --static --project-dir dbt_project --profiles-dir dbt_project \
+	  --target-path $(CURDIR)/dbt_project/target/docs --log-path $(CURDIR)/dbt_project/logs
+	@echo "open dbt_project/target/docs/static_index.html"
+
 lint: setup
 	$(UV) run --locked ruff check pipelines dashboards tests benchmarks
 

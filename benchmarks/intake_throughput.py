@@ -40,8 +40,8 @@ def write_long_file(path: Path, rows: int) -> int:
 
 
 def bench_intake_throughput(results: dict, work_dir: Path, rows: int = 1_000_000) -> None:
-    from pipelines.lib.reader import read_submission
     from pipelines.lib.gx_suite import warm_up
+    from pipelines.lib.reader import read_submission
     from pipelines.lib.validate import ValidationContext, validate_frame
 
     path = work_dir / "long_file.csv"

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import data, ui
+from dashboards import data, ui, workflow_ui
+from pipelines.lib.auth import can
 from pipelines.lib.i18n import LANGUAGES, t
 
 lang = ui.language()
@@ -34,6 +35,26 @@ with st.sidebar:
 if st.query_params.get(ui.LANGUAGE_KEY) != lang:
     st.query_params[ui.LANGUAGE_KEY] = lang
 
+# The workflow pages (issue 7) are listed by role; each page checks the role again itself.
+user = workflow_ui.current_user()
+WORKFLOW_PAGES = (  # (permission, script, title key, icon, url path)
+    ("download_template", "views/template.py", "workflow.nav.template", ":material/table_view:",
+     "template"),
+    ("submit", "views/submit.py", "workflow.nav.submit", ":material/upload_file:", "submit"),
+    ("my_submissions", "views/my_submissions.py", "workflow.nav.my_submissions",
+     ":material/history:", "my-submissions"),
+    ("review", "views/review.py", "workflow.nav.review", ":material/fact_check:", "review"),
+    ("audit", "views/audit.py", "workflow.nav.audit", ":material/receipt_long:", "audit"),
+)
+workflow_pages = [
+    st.Page(script, title=t(title, lang), icon=icon, url_path=url_path)
+    for permission, script, title, icon, url_path in WORKFLOW_PAGES
+    if can(user, permission)
+]
+if user is None:
+    workflow_pages.append(st.Page("views/login.py", title=t("workflow.nav.login", lang),
+                                  icon=":material/login:", url_path="login"))
+
 page = st.navigation(
     [
         st.Page(
@@ -43,8 +64,19 @@ page = st.navigation(
             url_path="victims",
             default=True,
         ),
+        *workflow_pages,
     ]
 )
+
+if user is not None:
+    with st.sidebar:
+        st.markdown(t("workflow.login.signed_in_as", lang, name=user.username,
+                      role=t(f"workflow.role.{user.role}", lang),
+                      country=f", {user.country}" if user.country else ""))
+        if st.button(t("workflow.login.logout", lang), icon=":material/logout:",
+                     key="wf.logout"):
+            workflow_ui.sign_out()
+            st.rerun()
 
 with st.sidebar:
     st.caption(t("dash.app.coalition", lang))

@@ -105,3 +105,52 @@ def built_at(snapshot_path: str) -> dt.datetime | None:
     stamp = pd.Timestamp(frame.iloc[0, 0])
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
     return stamp.to_pydatetime()
+
+
+# --- UNODC history (issue 6): reference data beside the coalition's own figures ------------------
+
+HISTORY_COLUMNS = ["ref_area", "year", "value", "value_text", "suppressed_at_source", "flag",
+                   "flag_detail", "vintage"]
+
+
+def _has_table(snapshot_path: str, schema: str, table: str) -> bool:
+    frame = _query(
+        snapshot_path,
+        "select count(*) as n from information_schema.tables "
+        "where table_schema = ? and table_name = ?",
+        [schema, table],
+    )
+    return bool(frame.iloc[0, 0])
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def history_totals(snapshot_path: str, indicator_code: str = "VIC_DETECTED") -> pd.DataFrame:
+    """UNODC's annual headline series of the latest vintage (every breakdown at total): one row per
+    reporting country and year, with the value as published, the suppressed-at-source flag and the
+    quality flag. Empty when no GLOTIP file was imported (or the snapshot predates issue 6)."""
+    if not _has_table(snapshot_path, "marts", "history_values"):
+        return pd.DataFrame(columns=HISTORY_COLUMNS)
+    return _query(
+        snapshot_path,
+        f"""
+        select {", ".join(HISTORY_COLUMNS)}
+        from marts.history_values
+        where is_latest_vintage and indicator_code = ? and breakdown = 'total'
+          and sex = '{TOTAL}' and age = '{TOTAL}' and year is not null
+        order by ref_area, year, row_number
+        """,
+        [indicator_code],
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def history_release(snapshot_path: str) -> dict | None:
+    """The latest imported vintage of the UNODC data (vintage, file, imported_at), or None."""
+    if not _has_table(snapshot_path, "marts", "history_releases"):
+        return None
+    frame = _query(
+        snapshot_path,
+        "select vintage, file_name, imported_at from marts.history_releases "
+        "where is_latest_vintage limit 1",
+    )
+    return None if frame.empty else frame.iloc[0].to_dict()

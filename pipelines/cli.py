@@ -12,6 +12,7 @@ import argparse
 import datetime as dt
 import os
 import sys
+import time
 from pathlib import Path
 
 from pipelines.lib.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
@@ -30,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     submit.add_argument("--country", help="the submitting member (ISO3); rows of another country are rejected")
     demo = commands.add_parser("demo", help="write the deterministic demo submissions and load them")
     demo.add_argument("--no-load", action="store_true", help="only write the files")
+    glotip = commands.add_parser(
+        "import-glotip", help="import UNODC's GLOTIP figures (data_glotip.xlsx or CSV) as reference data")
+    glotip.add_argument("file", type=Path)
+    _add_workflow_commands(commands)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
@@ -46,12 +51,106 @@ def main(argv: list[str] | None = None) -> int:
                               submitter_country=args.country)
     if args.command == "demo":
         return run_demo(settings, lang=args.lang, load=not args.no_load)
+    if args.command == "import-glotip":
+        if not args.file.is_file():
+            print(t("cli.missing_file", args.lang, path=args.file), file=sys.stderr)
+            return 2
+        return run_glotip_import(settings, args.file.resolve(), lang=args.lang)
+    if args.command == "users":
+        return run_users(settings, args)
+    if args.command == "review":
+        return run_review_command(settings, args)
     return 2
+
+
+# --- accounts and review decisions (issue 7) --------------------------------------------------
+
+
+def _add_workflow_commands(commands) -> None:
+    from pipelines.lib.auth import ROLES
+
+    users = commands.add_parser("users", help="accounts of the web workflow (auth.sqlite)")
+    user_commands = users.add_subparsers(dest="users_command", required=True)
+    add = user_commands.add_parser("add", help="create an account (the password is prompted)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--country", help="ISO3 of a submitter's country (submitters only)")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from the first line of standard input")
+    user_commands.add_parser("list", help="list the accounts")
+    disable = user_commands.add_parser("disable", help="disable an account and end its sessions")
+    disable.add_argument("name")
+
+    review = commands.add_parser("review", help="accept or return a submission (secretariat)")
+    review.add_argument("decision", choices=("accept", "return"))
+    review.add_argument("submission_id")
+    review.add_argument("--reason", default="")
+    review.add_argument("--as", dest="reviewer", required=True,
+                        help="the reviewer account taking the decision")
+
+
+def run_users(settings: Settings, args) -> int:
+    import getpass
+
+    from pipelines.lib.auth import AuthError, AuthStore
+
+    store = AuthStore(settings)
+    if args.users_command == "add":
+        if args.password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = getpass.getpass(t("workflow.cli.password", args.lang))
+            if getpass.getpass(t("workflow.cli.password_again", args.lang)) != password:
+                print(t("workflow.cli.password_mismatch", args.lang), file=sys.stderr)
+                return 2
+        try:
+            user = store.add_user(args.name, args.role, password, args.country)
+        except AuthError as error:
+            print(t("workflow.cli.user_refused", args.lang, error=error), file=sys.stderr)
+            return 2
+        print(t("workflow.cli.user_added", args.lang, name=user.username, role=user.role,
+                country=user.country or "-"))
+        return 0
+    if args.users_command == "list":
+        for user in store.list_users():
+            state = t("workflow.cli.active" if user["active"] else "workflow.cli.disabled",
+                      args.lang)
+            print(f"{user['username']:<24} {user['role']:<10} {user['country'] or '-':<4} {state}")
+        return 0
+    if args.users_command == "disable":
+        if not store.disable_user(args.name):
+            print(t("workflow.cli.no_user", args.lang, name=args.name), file=sys.stderr)
+            return 1
+        print(t("workflow.cli.user_disabled", args.lang, name=args.name))
+        return 0
+    return 2
+
+
+def run_review_command(settings: Settings, args) -> int:
+    """``observatory review accept|return ID --reason ... --as REVIEWER``: the account must exist
+    and be a reviewer (the operator acts in the name of a secretariat member, on record)."""
+    from pipelines.lib.auth import AuthStore
+    from pipelines.lib.review import Decision, run_review
+
+    accounts = {u["username"]: u for u in AuthStore(settings).list_users() if u["active"]}
+    account = accounts.get(args.reviewer.strip().lower())
+    if account is None:
+        print(t("workflow.cli.no_user", args.lang, name=args.reviewer), file=sys.stderr)
+        return 2
+    outcome = run_review(settings, Decision(
+        action=args.decision, actor=account["username"], actor_role=account["role"],
+        actor_country=account["country"], submission_id=args.submission_id, reason=args.reason))
+    if not outcome.ok:
+        print(t(outcome.key, args.lang, **(outcome.values or {})), file=sys.stderr)
+        return 1
+    print(t(f"workflow.review.done_{args.decision}", args.lang, submission=args.submission_id))
+    return 0
 
 
 def run_submission(settings: Settings, files: list[Path], *, lang: str, channel: str, actor: str,
                    received_on: list[dt.date] | None = None,
-                   submitter_country: str | None = None, quiet: bool = False) -> int:
+                   submitter_country: str | None = None, quiet: bool = False,
+                   role: str = "operator") -> int:
     """Run the submission job on ``files`` and print a report for each; return the exit code."""
     from dagster import DagsterInstance
 
@@ -67,7 +166,7 @@ def run_submission(settings: Settings, files: list[Path], *, lang: str, channel:
 
     config = {"files": [str(p) for p in files], "channel": channel, "actor": actor,
               "received_on": [d.isoformat() for d in received_on or []],
-              "submitter_country": submitter_country}
+              "submitter_country": submitter_country, "role": role}
     with DagsterInstance.get() as instance:
         result = defs.resolve_job_def("submission_job").execute_in_process(
             run_config={"ops": {"intake": {"config": config}},
@@ -122,6 +221,40 @@ def print_report(outcome, settings: Settings, lang: str, name: str | None = None
         if hidden > 0:
             print(t("cli.more_findings", lang, count=hidden,
                     path=report_path(settings, outcome.sha256)))
+
+
+def run_glotip_import(settings: Settings, path: Path, *, lang: str, actor: str = "operator") -> int:
+    """Run the reference job on one UNODC GLOTIP file and print its import report (issue 6)."""
+    from dagster import DagsterInstance
+
+    from pipelines.lib.dagster_home import prepare_dagster_home
+    from pipelines.lib.glotip import ImportReport, render_report, report_path
+    from pipelines.lib.publish import current_snapshot
+
+    started = time.perf_counter()
+    settings.ensure_dirs()
+    prepare_dagster_home(settings)
+    from pipelines.definitions import defs
+
+    with DagsterInstance.get() as instance:
+        result = defs.resolve_job_def("reference_job").execute_in_process(
+            run_config={"ops": {"glotip_import": {"config": {"file": str(path), "actor": actor}}},
+                        "loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+            instance=instance, raise_on_error=False, tags={"observatory/channel": "cli"},
+        )
+    report_file = report_path(settings, result.run_id)
+    if report_file.exists():
+        report = ImportReport.from_json(report_file.read_text(encoding="utf-8"))
+        snapshot = current_snapshot(settings)
+        print("\n".join(render_report(report, lang, snapshot=snapshot.name if snapshot else "-",
+                                       total_seconds=time.perf_counter() - started)))
+    if not result.success:
+        error = next((e.event_specific_data.error.message.strip()
+                      for e in result.all_events if e.is_failure and e.event_specific_data
+                      and getattr(e.event_specific_data, "error", None)), "")
+        print(t("cli.pipeline_failed", lang, error=error[:500]), file=sys.stderr)
+        return 1
+    return 0
 
 
 def run_demo(settings: Settings, *, lang: str, load: bool = True) -> int:

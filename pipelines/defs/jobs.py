@@ -1,10 +1,31 @@
-"""The one job: intake → dbt build → publish, run by the sensor and by ``observatory submit``."""
+"""The jobs: intake → dbt build → publish (the sensor, ``observatory submit``, the upload page), and
+review → dbt build → publish (the secretariat's decisions and the submitters' explanations)."""
 
 import dagster as dg
 
+from pipelines.defs.publish.assets import serving_snapshot
+from pipelines.defs.transform.assets import dbt_models
+
 submission_job = dg.define_asset_job(
     "submission_job",
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("workflow", "reference"),
     executor_def=dg.in_process_executor,
     description="Take in submitted files, rebuild the marts with dbt, publish a serving snapshot.",
+)
+
+review_job = dg.define_asset_job(
+    "review_job",
+    selection=dg.AssetSelection.groups("workflow")
+    | dg.AssetSelection.assets(dbt_models, serving_snapshot),
+    executor_def=dg.in_process_executor,
+    description="Record a review decision or an explanation, rebuild the marts, publish a snapshot.",
+)
+
+# Issue 6: UNODC's published figures as reference data, beside (never inside) the submissions.
+reference_job = dg.define_asset_job(
+    "reference_job",
+    selection=dg.AssetSelection.groups("reference")
+    | dg.AssetSelection.assets(dbt_models, serving_snapshot),
+    executor_def=dg.in_process_executor,
+    description="Import UNODC's GLOTIP figures as a new vintage, rebuild the marts, publish a snapshot.",
 )

@@ -207,6 +207,12 @@ def _context(con, settings: Settings, delivery: Delivery, frame) -> ValidationCo
         where l.rn = 1 and l.to_status = 'accepted'
         """
     ).fetchall()
+    # Exceptions the secretariat granted (issue 7), still valid today: the unit may be sent
+    # although it is locked or its window closed.
+    excepted = con.execute(
+        "select country, dataset, period from raw.lock_exceptions where valid_until >= ?",
+        [settings.today],
+    ).fetchall()
     country = delivery.submitter_country
     if country is None and frame is not None and frame.height:
         country = frame["country"].drop_nulls().mode().sort().first()
@@ -234,6 +240,7 @@ def _context(con, settings: Settings, delivery: Delivery, frame) -> ValidationCo
         submitter_country=delivery.submitter_country,
         role=delivery.role,
         locked_units=frozenset(tuple(row) for row in locked),
+        lock_exceptions=frozenset(tuple(row) for row in excepted),
         history=history,
     )
 

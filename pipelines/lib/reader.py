@@ -161,6 +161,10 @@ def _read_xlsx(data: bytes) -> ReadResult:
     for name, (visibility, grid) in sheets.items():
         if grid.height == 0 or not _is_data_sheet(grid):
             continue  # instructions and code-list sheets
+        if _is_header_only(grid):
+            # A template sheet left as downloaded (COORDINATION has no mandatory cell): nothing
+            # reported for that data set, not an error. A workbook with no row at all still is.
+            continue
         if visibility != "visible":
             # What a person cannot see, they cannot check: a hidden data sheet is not read.
             result.findings.append(Finding.make("V01", "finding.hidden_sheet", sheet=name))
@@ -192,6 +196,11 @@ def _zip_problem(data: bytes) -> Finding | None:
         return Finding.make("V01", "finding.xlsx_too_large", value=f"{unpacked // 2**20} MB",
                             limit=f"{MAX_UNPACKED_BYTES // 2**20} MB")
     return None
+
+
+def _is_header_only(grid: pl.DataFrame) -> bool:
+    return all(value is None or not str(value).strip()
+               for row in grid.slice(1).iter_rows() for value in row)
 
 
 def _is_data_sheet(grid: pl.DataFrame) -> bool:

@@ -101,6 +101,81 @@ create table if not exists raw.audit_events (
     reason          varchar,
     details         varchar                   -- JSON
 );
+
+-- Lock exceptions granted by the secretariat (issue 7): a country x data set x quarter may be
+-- submitted although it is accepted (locked) or its window closed, until valid_until (inclusive).
+-- Append-only; each grant is also an audit event (action 'lock_exception').
+create table if not exists raw.lock_exceptions (
+    exception_id    varchar primary key,
+    country         varchar not null,
+    dataset         varchar not null,
+    period          varchar not null,
+    valid_until     date not null,
+    reason          varchar not null,
+    granted_by      varchar not null,
+    granted_at      timestamptz not null
+);
+
+-- Written explanations of a submission's WARNING findings by its submitter (issue 7); a
+-- submission with warnings can be accepted only once explained. Append-only; also an audit event.
+create table if not exists raw.explanations (
+    explanation_id  varchar primary key,
+    submission_id   varchar not null,
+    text            varchar not null,
+    written_by      varchar not null,
+    written_at      timestamptz not null
+);
+
+-- Reference data (not member submissions): UNODC's published GLOTIP figures (issue 6), written
+-- only by the reference job (pipelines/lib/glotip.py). One row per imported file = one vintage.
+create table if not exists raw.glotip_releases (
+    vintage          integer primary key,     -- 1, 2, ... in import order
+    source           varchar not null,        -- UNODC
+    file_sha256      varchar not null unique, -- the same bytes again are not a new vintage
+    original_name    varchar not null,
+    size_bytes       bigint not null,
+    imported_at      timestamptz not null,
+    imported_by      varchar not null,
+    archive_path     varchar not null,
+    rows_read        integer not null,
+    rows_imported    integer not null,
+    rows_suppressed  integer not null,        -- '<5' at source
+    labels_unmapped  integer not null,
+    values_flagged   integer not null,
+    previous_vintage integer,
+    changes          varchar,                 -- JSON: added / removed / changed vs the previous
+    report           varchar not null         -- JSON: the import report as printed
+);
+
+-- Every row of every GLOTIP vintage, as published (labels, value text) and as mapped (codes).
+create table if not exists raw.glotip_values (
+    vintage              integer not null,
+    sheet                varchar,
+    row_number           integer not null,    -- as a person sees it in the file
+    ref_area             varchar,             -- Iso3_code: the reporting country
+    country_label        varchar,
+    indicator_label      varchar,
+    dimension_label      varchar,
+    category_label       varchar,             -- free text as published (null when empty)
+    sex_label            varchar,
+    age_label            varchar,
+    year                 integer,
+    unit_label           varchar,
+    value_text           varchar,             -- txtVALUE as published: '<5', '1,023', ...
+    value                bigint,              -- null when suppressed at source or unreadable
+    suppressed_at_source boolean not null,    -- '<5': a count from 1 to 4, not published
+    indicator_code       varchar,             -- data_contracts/glotip_mappings.yaml; null: unmapped
+    stage                varchar,
+    breakdown            varchar,             -- total | exploitation_form | citizenship | counterpart_area
+    sex                  varchar,
+    age                  varchar,
+    exploitation_form    varchar,
+    citizenship          varchar,
+    counterpart_area     varchar,
+    category_mapping     varchar not null,    -- table | country_hint | unmapped
+    flag                 varchar,             -- value_equals_year, outlier, duplicate_cell, unreadable_value
+    flag_detail          varchar
+);
 """
 
 

@@ -359,3 +359,50 @@ def test_countries_seed_matches_contract() -> None:
         DBT_PROJECT_DIR / "seeds" / "countries.csv",
         shallow=False,
     ), "copy data_contracts/countries.csv to dbt_project/seeds/countries.csv"
+
+
+def test_new_families_on_the_hand_made_warehouse(values: dict) -> None:
+    # Every CRI victim is Costa Rican (citizenship CRI = total, _U 0): domestic 100 %, foreign 0 %.
+    assert value(values, "VIC_DOMESTIC_SHARE", "CRI", "2024") == 100.0
+    assert value(values, "VIC_FOREIGN_SHARE", "CRI", "2024-Q2") == 0.0
+    # Year on year: CRI 2025-Q1 50 against 2024-Q1 10 (a base of 10 is enough): +400 %.
+    assert values[("VIC_DETECTED_YOY", "CRI", "2025-Q1", "_T", "_T", "_T")][:3] == (
+        400.0,
+        "PERCENT",
+        "P",
+    )
+    # The region had 1 member in 2024-Q1 and 2 in 2025-Q1: no regional change.
+    assert ("VIC_DETECTED_YOY", "REG", "2025-Q1", "_T", "_T", "_T") not in values
+    # Form distribution with unknown form excluded: SEX 70 % of the known forms.
+    assert value(values, "VIC_FORM_SHARE", "CRI", "2024", form="SEX") == 70.0
+    # Reporting: quarters 2024-Q1..2025-Q1 expected; CRI sent 1 of 5 data sets each quarter,
+    # GTM nothing in 2024-Q1 (0 %, still a row); the region 1 of 40 units in 2024-Q1.
+    assert value(values, "REPORTING_RATE", "CRI", "2024-Q1") == 20.0
+    assert value(values, "REPORTING_RATE", "GTM", "2024-Q1") == 0.0
+    assert value(values, "REPORTING_RATE", "REG", "2024-Q1") == 2.5
+
+
+def test_every_indicator_code_is_in_the_registry(values: dict) -> None:
+    import csv
+
+    with (DBT_PROJECT_DIR / "seeds" / "indicator_registry.csv").open(encoding="utf-8") as handle:
+        registry = {row["indicator_code"]: row for row in csv.DictReader(handle)}
+    assert {key[0] for key in values} <= set(registry)
+    for code in ("VIC_DETECTED", "VIC_RATE_100K", "VIC_FEMALE_SHARE", "VIC_CHILD_SHARE",
+                 "VIC_FOREIGN_SHARE", "TIP_PROSECUTED", "TIP_CONVICTED", "TIP_CONVICTION_RATIO",
+                 "SOM_DETECTED", "SOM_TIP_NEXUS_SHARE", "REF_SENT", "REF_RECEIVED",
+                 "REF_MIRROR_GAP", "REPORTING_RATE", "ON_TIME_RATE"):
+        row = registry[code]
+        assert row["name_es"] and row["name_en"] and row["definition_es"] and row["formula"]
+    assert "not a cohort conviction rate" in registry["TIP_CONVICTION_RATIO"]["caveat_en"]
+
+
+def test_expected_datasets_var_matches_contract() -> None:
+    """The reporting-rate denominator in dbt_project.yml is data_contracts/reporting.yaml's list."""
+    import yaml
+
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    reporting = yaml.safe_load(
+        (REPO_ROOT / "data_contracts" / "reporting.yaml").read_text(encoding="utf-8")
+    )
+    assert project["vars"]["expected_datasets"] == reporting["expected_datasets"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import os
 import random
 import zipfile
 from collections.abc import Callable

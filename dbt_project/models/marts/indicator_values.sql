@@ -1,13 +1,16 @@
 -- The one tidy table of indicator values the dashboard and exports read: one row per indicator x
--- area x period x breakdown. Country rows come from int_victim_indicators_windowed; regional rows
+-- area x period x breakdown. Country rows come from int_indicator_values_country; regional rows
 -- ('REG') sum numerators and denominators over the members that have the row (so regional rates
 -- and shares are ratios of regional sums, and R4Q / A only count members with all four quarters).
+-- Year-on-year changes (<code>_YOY) compare a row with the same row a year earlier, shown only
+-- when that base is at least var('yoy_min_base') (10); a regional change only when the same
+-- number of members stands behind both periods.
 
 with
 
 country_indicators as (
 
-    select * from {{ ref('int_victim_indicators_windowed') }}
+    select * from {{ ref('int_indicator_values_country') }}
 
 ),
 
@@ -106,12 +109,54 @@ regional_rows as (
 
 ),
 
-unioned as (
+levels as (
 
     select * from country_rows
     union all
     select * from regional_rows
     where value is not null
+
+),
+
+year_on_year as (
+
+    select
+        current_period.indicator_code || '_YOY' as indicator_code,
+        current_period.ref_area,
+        current_period.time_period,
+        current_period.freq,
+        current_period.period_end,
+        current_period.sex,
+        current_period.age,
+        current_period.exploitation_form,
+        (current_period.value - base_period.value) * 100.0 / base_period.value as value,
+        'PERCENT' as unit,
+        case
+            when current_period.obs_status = 'P' or base_period.obs_status = 'P' then 'P'
+            else 'A'
+        end as obs_status,
+        current_period.n_countries,
+        current_period.n_expected
+    from levels as current_period
+    inner join levels as base_period
+        on base_period.indicator_code = current_period.indicator_code
+        and base_period.ref_area = current_period.ref_area
+        and base_period.freq = current_period.freq
+        and base_period.sex = current_period.sex
+        and base_period.age = current_period.age
+        and base_period.exploitation_form = current_period.exploitation_form
+        and base_period.period_end = cast(current_period.period_end - interval '1 year' as date)
+        and base_period.n_countries = current_period.n_countries
+    where current_period.indicator_code in ('VIC_DETECTED', 'TIP_PROSECUTED', 'TIP_CONVICTED', 'SOM_DETECTED')
+        and base_period.value >= {{ var('yoy_min_base') }}
+
+),
+
+unioned as (
+
+    select * from levels
+    union all
+    select * from year_on_year
 
 ),
 

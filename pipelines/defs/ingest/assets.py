@@ -22,6 +22,8 @@ class IntakeConfig(dg.Config):
     # The receipt date on record per file (ISO dates, same order as files); empty = today.
     received_on: list[str] = []
     submitter_country: str | None = None
+    # 'submitter' for a ministry's upload (the 120-day window applies), else 'operator'.
+    role: str = "operator"
     remove_after: bool = False
 
 
@@ -39,7 +41,8 @@ def intake(context: dg.AssetExecutionContext, config: IntakeConfig):
     received = [dt.date.fromisoformat(d) for d in config.received_on] or [None] * len(config.files)
     deliveries = [
         Delivery(path=Path(path), channel=config.channel, actor=config.actor, received_on=day,
-                 submitter_country=config.submitter_country, remove_after=config.remove_after)
+                 submitter_country=config.submitter_country, role=config.role,
+                 remove_after=config.remove_after)
         for path, day in zip(config.files, received, strict=True)
         if Path(path).exists()
     ]

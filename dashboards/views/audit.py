@@ -1,0 +1,49 @@
+"""Audit trail (issue 7; admin and reviewer): every event, filterable, exportable as CSV."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboards import ui, workflow_ui
+from pipelines.lib.i18n import t
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+lang = ui.language()
+user = workflow_ui.require("audit")
+
+st.title(t("workflow.audit.title", lang))
+st.write(t("workflow.audit.intro", lang))
+events = workflow_ui.stop_without_workflow_data(workflow_ui.audit_trail())
+
+c1, c2, c3 = st.columns([2, 1, 1])
+actions = sorted(events["action"].dropna().unique().tolist())
+chosen = c1.multiselect(t("workflow.audit.actions", lang), actions, default=actions,
+                        key="wf.audit.actions")
+countries = sorted(events["country"].dropna().unique().tolist())
+country = c2.selectbox(t("workflow.col.country", lang), ["*", *countries], key="wf.audit.country")
+actor = c3.text_input(t("workflow.audit.actor", lang), key="wf.audit.actor").strip().lower()
+
+shown = events[events["action"].isin(chosen)]
+if country != "*":
+    shown = shown[shown["country"] == country]
+if actor:
+    shown = shown[shown["actor"].str.lower().str.contains(actor, regex=False)]
+st.caption(t("workflow.audit.count", lang, shown=len(shown), total=len(events)))
+columns = ["occurred_at", "actor", "action", "country", "dataset", "period", "version",
+           "submission_id", "from_status", "to_status", "reason", "file_name"]
+st.dataframe(shown[columns], hide_index=True, width="stretch")
+
+
+def neutralised(value):
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+export = shown[[*columns, "event_id", "details"]].astype(object).map(neutralised)
+st.download_button(t("workflow.audit.download", lang),
+                   data=export.to_csv(index=False).encode("utf-8-sig"),
+                   file_name="audit_trail.csv", mime="text/csv", icon=":material/download:",
+                   key="wf.audit.download")

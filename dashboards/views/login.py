@@ -1,0 +1,26 @@
+"""Sign-in (issue 7): username and password against the account store; a session token is kept
+in this browser session only. Logout is in the sidebar (dashboards/app.py)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboards import ui, workflow_ui
+from pipelines.lib.i18n import t
+
+lang = ui.language()
+st.title(t("workflow.login.title", lang))
+st.write(t("workflow.login.intro", lang))
+if st.session_state.pop(workflow_ui.EXPIRED_KEY, False):
+    st.warning(t("workflow.login.expired", lang), icon=":material/schedule:")
+
+with st.form("wf.login_form"):
+    username = st.text_input(t("workflow.login.username", lang), key="wf.login.username")
+    password = st.text_input(t("workflow.login.password", lang), type="password",
+                             key="wf.login.password")
+    sent = st.form_submit_button(t("workflow.login.submit", lang))
+if sent:
+    if workflow_ui.sign_in(username, password) is None:
+        st.error(t("workflow.login.failed", lang), icon=":material/lock:")
+    else:
+        st.rerun()

@@ -1,0 +1,86 @@
+"""My submissions (issue 7): every version a submitter's country sent, with status, time, who,
+findings, explanation and what changed from the previous version, cell by cell. Only the
+submitter's own country is ever queried."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboards import ui, workflow_ui
+from pipelines.lib.auth import require as authorize
+from pipelines.lib.i18n import t
+from pipelines.lib.intake import load_report
+from pipelines.lib.review import version_changes
+from pipelines.settings import get_settings
+
+lang = ui.language()
+user = workflow_ui.require("my_submissions")
+settings = get_settings()
+
+st.title(t("workflow.mine.title", lang))
+st.write(t("workflow.mine.intro", lang,
+           country=f"{workflow_ui.country_name(user.country, lang)} ({user.country})"))
+frame = workflow_ui.stop_without_workflow_data(workflow_ui.submissions(user))
+frame = frame[frame["country"] == user.country]  # the query filters already; belt and braces
+if frame.empty:
+    st.info(t("workflow.mine.none", lang))
+    st.stop()
+
+
+def status_text(row) -> str:
+    status = "superseded" if row["is_superseded"] and row["current_status"] == "validated" \
+        else row["current_status"]
+    return t(f"workflow.status.{status}", lang)
+
+
+table = pd.DataFrame({
+    t("workflow.col.submission", lang): frame["submission_id"],
+    t("workflow.col.dataset", lang): frame["dataset"],
+    t("workflow.col.period", lang): frame["period"],
+    t("workflow.col.version", lang): frame["version"],
+    t("workflow.col.status", lang): [status_text(r) for _, r in frame.iterrows()],
+    t("workflow.col.received", lang): frame["received_at"].astype(str).str[:16],
+    t("workflow.col.by", lang): frame["submitted_by"],
+    t("workflow.col.errors", lang): frame["n_errors"],
+    t("workflow.col.warnings", lang): frame["n_warnings"],
+    t("workflow.col.explained", lang): frame["explanation"].notna(),
+    t("workflow.col.reason", lang): frame["status_reason"].fillna(""),
+})
+st.dataframe(table, hide_index=True, width="stretch")
+
+choice = st.selectbox(t("workflow.mine.pick", lang), frame["submission_id"].tolist(),
+                      key="wf.mine.pick",
+                      format_func=lambda s: " · ".join(
+                          str(v) for v in frame.loc[frame["submission_id"] == s,
+                                                    ["dataset", "period", "version"]].iloc[0]))
+row = frame[frame["submission_id"] == choice].iloc[0]
+authorize(user, "view_report", row["country"])
+try:
+    outcome = load_report(settings, row["file_sha256"])
+except FileNotFoundError:
+    outcome = None
+if outcome is not None:
+    units = [u for u in outcome.units if u.submission_id == choice]
+    outcome.duplicate = False
+    workflow_ui.show_report(outcome, units, lang, key=choice)
+    if row["current_status"] == "validated" and not row["is_superseded"] and row["n_warnings"]:
+        st.subheader(t("workflow.explain.title", lang))
+        st.caption(t("workflow.explain.help", lang))
+        workflow_ui.explain_forms(user, [choice], lang)
+
+previous = frame[(frame["dataset"] == row["dataset"]) & (frame["period"] == row["period"])
+                 & (frame["version"] < row["version"])]
+if pd.isna(row["version"]) or previous.empty:
+    st.caption(t("workflow.mine.first_version", lang))
+else:
+    before = previous.sort_values("version").iloc[-1]
+    st.subheader(t("workflow.mine.changes", lang, version=int(before["version"])))
+    changes = version_changes(settings, before["file_sha256"], row["file_sha256"], row["dataset"])
+    if not changes:
+        st.write(t("workflow.mine.no_changes", lang))
+    else:
+        st.dataframe(pd.DataFrame(changes).rename(columns={
+            "cell": t("workflow.mine.col.cell", lang),
+            "before": t("workflow.mine.col.before", lang),
+            "after": t("workflow.mine.col.after", lang)}), hide_index=True, width="stretch")

@@ -1,0 +1,125 @@
+"""Review (issue 7, secretariat): the queue of validated, current submissions; accept (figures
+final, quarter locked) or return with a reason; lock exceptions with a reason and an end date.
+Every decision runs the review job (write under the writer lock → dbt → publish)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+import streamlit as st
+
+from dashboards import ui, workflow_ui
+from pipelines.lib.contracts import load_contracts
+from pipelines.lib.i18n import t
+from pipelines.lib.intake import load_report
+from pipelines.lib.periods import Quarter, quarter_range
+from pipelines.lib.review import Decision, run_review
+from pipelines.settings import get_settings
+
+lang = ui.language()
+user = workflow_ui.require("review")
+settings = get_settings()
+contracts = load_contracts()
+
+st.title(t("workflow.review.title", lang))
+st.write(t("workflow.review.intro", lang))
+
+notice = st.session_state.pop("wf.review.notice", None)
+if notice:
+    st.success(notice, icon=":material/check_circle:")
+
+
+def decide(decision: Decision, done_key: str, **values) -> None:
+    with st.spinner(t("workflow.review.working", lang)):
+        outcome = run_review(settings, decision)
+    if outcome.ok:
+        st.session_state["wf.review.notice"] = t(done_key, lang, **values,
+                                                  **(outcome.written or {}))
+        st.rerun()
+    st.error(t(outcome.key, lang, **(outcome.values or {})), icon=":material/block:")
+
+
+frame = workflow_ui.stop_without_workflow_data(workflow_ui.submissions(user))
+queue = frame[(frame["current_status"] == "validated") & ~frame["is_superseded"]
+              & frame["dataset"].notna()]
+if queue.empty:
+    st.info(t("workflow.review.empty", lang))
+else:
+    st.dataframe(pd.DataFrame({
+        t("workflow.col.submission", lang): queue["submission_id"],
+        t("workflow.col.country", lang): queue["country"],
+        t("workflow.col.dataset", lang): queue["dataset"],
+        t("workflow.col.period", lang): queue["period"],
+        t("workflow.col.version", lang): queue["version"],
+        t("workflow.col.received", lang): queue["received_at"].astype(str).str[:16],
+        t("workflow.col.late", lang): queue["is_late"],
+        t("workflow.col.warnings", lang): queue["n_warnings"],
+        t("workflow.col.ready", lang): queue["is_ready_for_review"],
+    }), hide_index=True, width="stretch")
+    choice = st.selectbox(
+        t("workflow.review.pick", lang), queue["submission_id"].tolist(), key="wf.review.pick",
+        format_func=lambda s: " · ".join(str(v) for v in queue.loc[
+            queue["submission_id"] == s, ["country", "dataset", "period", "version"]].iloc[0]))
+    row = queue[queue["submission_id"] == choice].iloc[0]
+    try:
+        outcome = load_report(settings, row["file_sha256"])
+        outcome.duplicate = False
+        workflow_ui.show_report(outcome, [u for u in outcome.units if u.submission_id == choice],
+                                lang, key=choice)
+    except FileNotFoundError:
+        pass
+    if isinstance(row["explanation"], str):
+        st.info(t("workflow.explain.current", lang, who=row["explained_by"],
+                  when=str(row["explained_at"])[:16], text=row["explanation"]))
+    elif row["n_warnings"]:
+        st.warning(t("workflow.review.not_ready", lang, warnings=int(row["n_warnings"])))
+    reason = st.text_area(t("workflow.review.reason", lang), key="wf.review.reason",
+                          max_chars=4000)
+    accept_col, return_col = st.columns(2)
+    base = {"actor": user.username, "actor_role": user.role, "actor_country": user.country,
+            "submission_id": choice, "reason": reason}
+    if accept_col.button(t("workflow.review.accept", lang), type="primary",
+                         disabled=not bool(row["is_ready_for_review"]), key="wf.review.accept"):
+        decide(Decision(action="accept", **base), "workflow.review.done_accept", submission=choice)
+    if return_col.button(t("workflow.review.return", lang), key="wf.review.return"):
+        decide(Decision(action="return", **base), "workflow.review.done_return", submission=choice)
+
+# --- lock exceptions ---
+st.header(t("workflow.exception.title", lang))
+st.caption(t("workflow.exception.help", lang))
+last = Quarter.last_complete(settings.today)
+quarters = [str(q) for q in reversed(quarter_range(
+    Quarter.parse(contracts.reporting["first_period"]), last))]
+with st.form("wf.exception"):
+    c1, c2, c3, c4 = st.columns(4)
+    country = c1.selectbox(t("workflow.col.country", lang), contracts.members,
+                           key="wf.exception.country")
+    dataset = c2.selectbox(t("workflow.col.dataset", lang),
+                           list(contracts.reporting["expected_datasets"]), key="wf.exception.dataset")
+    period = c3.selectbox(t("workflow.col.period", lang), quarters, key="wf.exception.period")
+    until = c4.date_input(t("workflow.exception.until", lang),
+                          value=settings.today + dt.timedelta(days=14),
+                          min_value=settings.today, key="wf.exception.until")
+    why = st.text_input(t("workflow.exception.reason", lang), key="wf.exception.reason")
+    grant = st.form_submit_button(t("workflow.exception.grant", lang))
+if grant:
+    decide(Decision(action="grant_exception", actor=user.username, actor_role=user.role,
+                    country=country, dataset=dataset, period=period,
+                    valid_until=until.isoformat(), reason=why), "workflow.exception.done")
+
+events = workflow_ui.audit_trail()
+granted = None if events is None else events[events["action"] == "lock_exception"]
+if granted is None or granted.empty:
+    st.caption(t("workflow.exception.none", lang))
+else:
+    details = [json.loads(d) for d in granted["details"]]
+    st.dataframe(pd.DataFrame({
+        t("workflow.col.country", lang): [d["country"] for d in details],
+        t("workflow.col.dataset", lang): [d["dataset"] for d in details],
+        t("workflow.col.period", lang): [d["period"] for d in details],
+        t("workflow.exception.until", lang): [d["valid_until"] for d in details],
+        t("workflow.exception.reason", lang): granted["reason"].tolist(),
+        t("workflow.col.by", lang): granted["actor"].tolist(),
+    }), hide_index=True, width="stretch")

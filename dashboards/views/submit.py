@@ -1,0 +1,70 @@
+"""Upload (issue 7): a submitter sends a filled template or CSV for its own country. The bytes are
+checked before anything parses them (size, signature, zip bomb, sheet size), stored under a
+generated name, and taken in by the submission job as channel 'upload', role 'submitter' (the
+120-day window applies). The report shows at once, in the reader's language."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from dashboards import ui, workflow_ui
+from pipelines.lib.i18n import t
+from pipelines.lib.intake import load_report
+from pipelines.lib.upload import (
+    check_upload,
+    start_upload,
+    store_upload,
+    wait_for_report,
+    warm_up,
+)
+from pipelines.settings import get_settings
+
+LAST_REPORT = "wf.submit.last_report"
+
+lang = ui.language()
+user = workflow_ui.require("submit")
+settings = get_settings()
+warm_up()  # while the user picks a file
+
+st.title(t("workflow.submit.title", lang))
+st.write(t("workflow.submit.intro", lang,
+           country=f"{workflow_ui.country_name(user.country, lang)} ({user.country})"))
+
+uploaded = st.file_uploader(t("workflow.submit.file", lang), type=["xlsx", "csv"],
+                            accept_multiple_files=False, key="wf.submit.file")
+if uploaded is not None and st.button(t("workflow.submit.send", lang), type="primary",
+                                      key="wf.submit.send"):
+    data = uploaded.getvalue()
+    check = check_upload(uploaded.name, data)
+    if not check.ok:
+        st.error(t(check.key, lang, **(check.values or {})), icon=":material/block:")
+        st.stop()
+    path = store_upload(settings, data, check.extension)
+    with st.spinner(t("workflow.submit.working", lang)):
+        pending = start_upload(settings, path, actor=user.username, country=user.country)
+        outcome = wait_for_report(settings, pending)
+    if outcome is None:
+        pending.thread.join(timeout=1)
+        result = pending.result.get("result")
+        st.error(t("workflow.submit.failed", lang, error=(result.error if result else "") or "-"))
+        st.stop()
+    st.session_state[LAST_REPORT] = outcome.sha256
+    seconds = time.perf_counter() - pending.started
+    st.caption(t("workflow.submit.took", lang, seconds=ui.format_number(seconds, lang, 1)))
+
+sha = st.session_state.get(LAST_REPORT)
+if sha:
+    outcome = load_report(settings, sha)
+    # The same bytes may have come earlier from elsewhere: show only this country's units.
+    units = [u for u in outcome.units if u.country in (None, user.country)]
+    if not units:
+        st.warning(t("workflow.upload.other_country", lang))
+        st.stop()
+    workflow_ui.show_report(outcome, units, lang, key=sha[:12])
+    to_explain = [u for u in units if u.status == "validated" and u.warnings]
+    if to_explain:
+        st.subheader(t("workflow.explain.title", lang))
+        st.caption(t("workflow.explain.help", lang))
+        workflow_ui.explain_forms(user, [u.submission_id for u in to_explain], lang)

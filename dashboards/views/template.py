@@ -1,0 +1,72 @@
+"""Template download (issue 7): the XLSX a ministry fills, for one country, quarter and data
+sets, built by pipelines.lib.template (every mandatory cell listed, code drop-downs, bilingual
+instructions, code-list sheets). A submitter gets its own country only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from dashboards import ui, workflow_ui
+from pipelines.lib.auth import require as authorize
+from pipelines.lib.contracts import load_contracts
+from pipelines.lib.i18n import t
+from pipelines.lib.periods import Quarter, quarter_range
+from pipelines.lib.template import template_rows, write_xlsx
+from pipelines.settings import get_settings
+
+lang = ui.language()
+user = workflow_ui.require("download_template")
+contracts = load_contracts()
+settings = get_settings()
+
+st.title(t("workflow.template.title", lang))
+st.write(t("workflow.template.intro", lang))
+
+countries = [user.country] if user.role == "submitter" else contracts.members
+last = Quarter.last_complete(settings.today)
+quarters = [str(q) for q in reversed(quarter_range(
+    Quarter.parse(contracts.reporting["first_period"]), last))]
+expected = list(contracts.reporting["expected_datasets"])
+
+left, middle, right = st.columns([1, 1, 2])
+country = left.selectbox(t("workflow.template.country", lang), countries,
+                         format_func=lambda c: f"{workflow_ui.country_name(c, lang)} ({c})",
+                         disabled=len(countries) == 1, key="wf.template.country")
+period = middle.selectbox(t("workflow.template.quarter", lang), quarters, key="wf.template.quarter")
+datasets = right.multiselect(
+    t("workflow.template.datasets", lang), expected, default=expected, key="wf.template.datasets",
+    format_func=lambda d: f"{d}: {contracts.datasets[d].name.get(lang) or contracts.datasets[d].name['en']}",
+)
+authorize(user, "download_template", country)  # never build another country's template
+if not datasets:
+    st.info(t("workflow.template.none", lang))
+    st.stop()
+
+quarter = Quarter.parse(period)
+rows = {dataset: template_rows(dataset, country, quarter) for dataset in datasets}
+due = quarter.due_date(int(contracts.reporting["due_days_after_quarter_end"]))
+closes = quarter.end + dt.timedelta(days=int(contracts.reporting["window_days_after_quarter_end"]))
+st.caption(t("workflow.template.cells", lang, cells=sum(len(r) for r in rows.values()),
+             sheets=len(rows), due=due.isoformat(), closes=closes.isoformat()))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def template_bytes(country: str, period: str, datasets: tuple[str, ...], lang: str) -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "template.xlsx"
+        write_xlsx(path, {d: template_rows(d, country, period) for d in datasets}, lang=lang)
+        return path.read_bytes()
+
+
+file_name = f"{country}_{period}.xlsx"
+st.download_button(
+    t("workflow.template.download", lang, file=file_name),
+    data=template_bytes(country, period, tuple(datasets), lang),
+    file_name=file_name,
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    icon=":material/download:", type="primary", key="wf.template.download",
+)

@@ -1,0 +1,241 @@
+"""What the workflow pages (issue 7) share: the signed-in user, the server-side role check, the
+workflow tables of the serving snapshot, and the validation report on screen and as XLSX.
+
+The session token lives in ``st.session_state`` (server side, per browser session); the account
+store (``auth.sqlite``) is asked on every rerun, so an expired, ended or disabled session stops
+at once. Pages never trust a role held in the session: they call :func:`require`.
+
+Data: pages read only the serving snapshot (``marts.submissions_status``, ``marts.audit_trail``)
+and, for a report, the JSON the intake wrote beside the archived file. A submitter's rows are
+filtered to the submitter's country in the query itself.
+"""
+
+from __future__ import annotations
+
+import io
+
+import duckdb
+import pandas as pd
+import streamlit as st
+import xlsxwriter
+
+from dashboards import data, ui
+from pipelines.lib.auth import AuthStore, User, can
+from pipelines.lib.i18n import t
+from pipelines.settings import get_settings
+
+TOKEN_KEY = "auth.token"
+EXPIRED_KEY = "auth.expired"
+FINDING_COLUMNS = ("severity", "rule", "dataset", "sheet", "row", "column", "value", "message")
+
+
+def store() -> AuthStore:
+    return AuthStore(get_settings())
+
+
+def current_user() -> User | None:
+    """The user of this browser session's live session token, else None (and the token goes)."""
+    token = st.session_state.get(TOKEN_KEY)
+    if not token:
+        return None
+    user = store().session_user(token)
+    if user is None:
+        st.session_state.pop(TOKEN_KEY, None)
+        st.session_state[EXPIRED_KEY] = True
+    return user
+
+
+def sign_in(username: str, password: str) -> User | None:
+    token = store().sign_in(username, password)
+    if token is None:
+        return None
+    st.session_state[TOKEN_KEY] = token
+    st.session_state.pop(EXPIRED_KEY, None)
+    return store().session_user(token)
+
+
+def sign_out() -> None:
+    store().sign_out(st.session_state.pop(TOKEN_KEY, None))
+    for key in [k for k in st.session_state if str(k).startswith("wf.")]:
+        del st.session_state[key]
+
+
+def require(action: str) -> User:
+    """The signed-in user if the role may do ``action``; otherwise a message and the page stops.
+
+    Every workflow page calls this first, before it reads or does anything."""
+    lang = ui.language()
+    user = current_user()
+    if user is None:
+        st.warning(t("workflow.login.required", lang), icon=":material/lock:")
+        st.stop()
+    if not can(user, action):
+        st.error(t("workflow.login.forbidden", lang, role=t(f"workflow.role.{user.role}", lang)),
+                 icon=":material/block:")
+        st.stop()
+    return user
+
+
+def country_name(code: str | None, lang: str) -> str:
+    if not code:
+        return "–"
+    return ui.area_label(code, lang)
+
+
+# --- the snapshot's workflow tables -----------------------------------------------------------
+
+
+def _workflow_query(sql: str, params: list) -> pd.DataFrame | None:
+    snapshot = data.current_snapshot()
+    if snapshot is None:
+        return None
+    return _cached_query(snapshot.path, sql, tuple(params))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _cached_query(snapshot_path: str, sql: str, params: tuple) -> pd.DataFrame | None:
+    try:
+        with duckdb.connect(snapshot_path, read_only=True) as con:
+            return con.execute(sql, list(params)).df()
+    except duckdb.CatalogException:
+        return None  # a snapshot published before the workflow marts existed
+
+
+def submissions(user: User) -> pd.DataFrame | None:
+    """``marts.submissions_status``; for a submitter, only the submitter's country."""
+    if user.role == "submitter":
+        return _workflow_query(
+            "select * from marts.submissions_status where country = ? "
+            "order by received_at desc, submission_id", [user.country])
+    return _workflow_query(
+        "select * from marts.submissions_status order by received_at desc, submission_id", [])
+
+
+def audit_trail() -> pd.DataFrame | None:
+    return _workflow_query("select * from marts.audit_trail order by occurred_at desc, event_id",
+                           [])
+
+
+def stop_without_workflow_data(frame: pd.DataFrame | None) -> pd.DataFrame:
+    if frame is None:
+        st.info(t("workflow.data.unavailable", ui.language()), icon=":material/hourglass_empty:")
+        st.stop()
+    return frame
+
+
+# --- the validation report --------------------------------------------------------------------
+
+
+def findings_frame(units, lang: str) -> pd.DataFrame:
+    rows = []
+    for unit in units:
+        for finding in unit.findings:
+            rows.append({
+                "severity": t(f"workflow.severity.{finding['severity']}", lang),
+                "rule": finding["rule"],
+                "dataset": unit.dataset or "",
+                "sheet": finding.get("sheet") or "",
+                "row": finding.get("row"),
+                "column": finding.get("column") or "",
+                "value": "" if finding.get("value") is None else str(finding["value"]),
+                "message": finding["message_es"] if lang == "es" else finding["message_en"],
+            })
+    return pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
+
+
+def report_xlsx(outcome, units, lang: str) -> bytes:
+    """The report as a workbook: one row per finding, headers in ``lang``; text written as text
+    (never a formula)."""
+    frame = findings_frame(units, lang)
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    bold = workbook.add_format({"bold": True})
+    sheet = workbook.add_worksheet(t("workflow.report.title", lang)[:31])
+    sheet.write_string(0, 0, t("workflow.report.file", lang, name=outcome.file_name,
+                               sha=outcome.sha256[:16]), bold)
+    row = 1
+    for unit in units:
+        sheet.write_string(row, 0, _unit_line(unit, lang).replace("**", ""))
+        row += 1
+    row += 1
+    for col, column in enumerate(FINDING_COLUMNS):
+        sheet.write_string(row, col, t(f"workflow.report.col.{column}", lang), bold)
+    for values in frame.itertuples(index=False):
+        row += 1
+        for col, value in enumerate(values):
+            if value is None or (isinstance(value, float) and pd.isna(value)):
+                continue
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                sheet.write_number(row, col, value)
+            else:
+                sheet.write_string(row, col, str(value))
+    sheet.set_column(0, 6, 12)
+    sheet.set_column(7, 7, 100)
+    workbook.close()
+    return buffer.getvalue()
+
+
+def _unit_line(unit, lang: str) -> str:
+    status = t(f"workflow.status.{unit.status}", lang)
+    if not unit.dataset:
+        return t("workflow.report.unit_unknown", lang, status=status, errors=unit.errors)
+    return t("workflow.report.unit", lang, dataset=unit.dataset, country=unit.country,
+             period=unit.period, version=unit.version, status=status, errors=unit.errors,
+             warnings=unit.warnings)
+
+
+def show_report(outcome, units, lang: str, key: str) -> None:
+    """The report on screen: one line per unit, then every finding, and the XLSX download."""
+    st.subheader(t("workflow.report.title", lang))
+    st.caption(t("workflow.report.file", lang, name=outcome.file_name, sha=outcome.sha256[:16]))
+    if outcome.duplicate:
+        st.info(t("workflow.report.duplicate", lang))
+    for unit in units:
+        line = _unit_line(unit, lang)
+        if unit.status == "rejected":
+            st.error(line, icon=":material/error:")
+        elif unit.warnings:
+            st.warning(line, icon=":material/warning:")
+        else:
+            st.success(line, icon=":material/check_circle:")
+    frame = findings_frame(units, lang)
+    if frame.empty:
+        st.write(t("workflow.report.no_findings", lang))
+    else:
+        st.dataframe(
+            frame.rename(columns={c: t(f"workflow.report.col.{c}", lang) for c in FINDING_COLUMNS}),
+            hide_index=True, width="stretch",
+        )
+    st.download_button(
+        t("workflow.report.download", lang), data=report_xlsx(outcome, units, lang),
+        file_name=f"report-{outcome.sha256[:12]}-{lang}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"wf.report_download.{key}", icon=":material/download:",
+    )
+
+
+def explain_forms(user: User, submission_ids: list[str], lang: str) -> None:
+    """A text box per submission with warnings; sending it runs the review job (explain)."""
+    from pipelines.lib.review import Decision, run_review
+
+    known = submissions(user)
+    for submission_id in submission_ids:
+        if known is not None:
+            rows = known[known["submission_id"] == submission_id]
+            if not rows.empty and isinstance(rows.iloc[0]["explanation"], str):
+                row = rows.iloc[0]
+                st.info(t("workflow.explain.current", lang, who=row["explained_by"],
+                          when=str(row["explained_at"])[:16], text=row["explanation"]))
+        with st.form(f"wf.explain.{submission_id}"):
+            text = st.text_area(t("workflow.explain.text", lang, submission=submission_id),
+                                key=f"wf.explain.text.{submission_id}", max_chars=4000)
+            sent = st.form_submit_button(t("workflow.explain.send", lang))
+        if sent:
+            with st.spinner(t("workflow.review.working", lang)):
+                outcome = run_review(get_settings(), Decision(
+                    action="explain", actor=user.username, actor_role=user.role,
+                    actor_country=user.country, submission_id=submission_id, reason=text))
+            if outcome.ok:
+                st.success(t("workflow.explain.done", lang), icon=":material/check_circle:")
+            else:
+                st.error(t(outcome.key, lang, **(outcome.values or {})))

@@ -1,0 +1,31 @@
+-- The published origin -> destination flows of victims (DOMAIN.md §5 item 6, §6): the flows of
+-- internal.flows_victims_full with at least var('flow_min_victims') (5) victims, the UNODC
+-- convention; smaller flows and unknown citizenship are not shown.
+
+with
+
+full_matrix as (
+
+    select * from {{ ref('flows_victims_full') }}
+
+),
+
+final as (
+
+    select
+        origin_area,
+        destination_area,
+        time_period,
+        freq,
+        period_end,
+        victims,
+        is_domestic,
+        origin_is_member,
+        obs_status
+    from full_matrix
+    where origin_area <> '_U'
+        and victims >= {{ var('flow_min_victims') }}
+
+)
+
+select * from final

@@ -1,0 +1,50 @@
+"""The secretariat's decisions and the submitters' explanations as a Dagster asset (issue 7).
+
+``review`` writes one decision (pipelines.lib.review.apply_decision, under the writer lock):
+rows in ``raw.explanations`` / ``raw.lock_exceptions`` and, for accept and return, a status event
+in ``raw.audit_events``. dbt reads both tables through the ``workflow`` source, so in
+``review_job`` the build and the publication run after it.
+"""
+
+import json
+
+import dagster as dg
+
+from pipelines.lib.review import Decision, apply_decision
+from pipelines.settings import get_settings
+
+WORKFLOW_TABLES = ("explanations", "lock_exceptions")
+
+
+class ReviewConfig(dg.Config):
+    """One decision: who takes it (user, role, country) and on what."""
+
+    action: str  # accept | return | explain | grant_exception
+    actor: str
+    actor_role: str
+    actor_country: str | None = None
+    submission_id: str | None = None
+    reason: str = ""
+    country: str | None = None
+    dataset: str | None = None
+    period: str | None = None
+    valid_until: str | None = None
+
+
+@dg.multi_asset(
+    name="review",
+    group_name="workflow",
+    specs=[
+        dg.AssetSpec(dg.AssetKey(["raw", table]), description=f"raw.{table} (append-only)",
+                     skippable=True)
+        for table in WORKFLOW_TABLES
+    ],
+)
+def review(context: dg.AssetExecutionContext, config: ReviewConfig):
+    """Check and record one decision; status changes also go to raw.audit_events."""
+    written = apply_decision(get_settings(), Decision(**config.model_dump()))
+    context.log.info(f"{config.actor} ({config.actor_role}): {written}")
+    metadata = {"decision": json.dumps(written, default=str), "action": config.action,
+                "actor": config.actor}
+    for table in WORKFLOW_TABLES:
+        yield dg.MaterializeResult(asset_key=dg.AssetKey(["raw", table]), metadata=metadata)

@@ -1,0 +1,286 @@
+"""Accounts, passwords, sessions and role checks of the web workflow (issue 7).
+
+Accounts are not data that ministries send, so they never enter the warehouse: they live in a
+small SQLite file, ``$OBSERVATORY_HOME/auth.sqlite`` (stdlib ``sqlite3``, safe for the dashboard's
+concurrent readers and the CLI writing at the same time).
+
+* Passwords are stored only as salted scrypt hashes (``hashlib.scrypt``, n=2**14, r=8, p=1,
+  16-byte random salt), compared in constant time.
+* A session is a random token given to the browser session; only its SHA-256 is stored. It
+  expires ``SESSION_HOURS`` after sign-in (absolute), and logout ends it in the store, so a copied
+  token is useless afterwards. Disabling an account ends its sessions.
+* Roles (DOMAIN.md §1): ``submitter`` (bound to ONE country), ``reviewer`` (the secretariat),
+  ``analyst``, ``evaluator``, ``admin``. :func:`can` is the one place that says who may do what,
+  for which country; every page and every action asks it on the server side.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.settings import Settings
+
+ROLES = ("submitter", "reviewer", "analyst", "evaluator", "admin")
+SESSION_HOURS = float(os.environ.get("OBSERVATORY_SESSION_HOURS", "8"))
+MIN_PASSWORD_LENGTH = 10
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
+
+# scrypt cost: 16 MiB of memory and ~50 ms per hash on this machine.
+SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_DKLEN = 2**14, 8, 1, 32
+
+# What each role may do. Country scoping (a submitter only for its own country) is in `can`.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "view_dashboard": frozenset(ROLES),  # published, disclosure-controlled figures
+    "download_template": frozenset({"submitter", "reviewer", "admin"}),
+    "submit": frozenset({"submitter"}),
+    "my_submissions": frozenset({"submitter"}),
+    "view_report": frozenset({"submitter", "reviewer", "admin"}),
+    "explain": frozenset({"submitter"}),
+    "review": frozenset({"reviewer"}),  # the queue, accept, return
+    "grant_exception": frozenset({"reviewer"}),
+    "audit": frozenset({"reviewer", "admin"}),
+}
+ACTIONS = tuple(PERMISSIONS)
+# Actions about one country's data: a submitter may do them only for its own country.
+COUNTRY_SCOPED = frozenset({"download_template", "submit", "my_submissions", "view_report",
+                            "explain"})
+
+SCHEMA_SQL = """
+create table if not exists users (
+    username      text primary key,
+    role          text not null,
+    country       text,             -- ISO3, only (and always) for submitters
+    password_hash text not null,
+    active        integer not null default 1,
+    created_at    text not null,
+    disabled_at   text
+);
+create table if not exists sessions (
+    token_sha256  text primary key,
+    username      text not null references users(username),
+    created_at    text not null,
+    expires_at    text not null,
+    ended_at      text
+);
+"""
+
+
+class AuthError(ValueError):
+    """A request the account store refuses (unknown role, weak password, ...)."""
+
+
+class PermissionDenied(PermissionError):
+    """The signed-in user may not do this (or not for this country)."""
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    role: str
+    country: str | None = None
+
+    def can(self, action: str, country: str | None = None) -> bool:
+        return can(self, action, country)
+
+
+def can(user: User | None, action: str, country: str | None = None) -> bool:
+    """May ``user`` do ``action`` (for ``country``, when the action is about one country)?"""
+    if user is None or action not in PERMISSIONS or user.role not in PERMISSIONS[action]:
+        return False
+    if user.role == "submitter":
+        if not user.country:
+            return False
+        if action in COUNTRY_SCOPED and country is not None and country != user.country:
+            return False
+    return True
+
+
+def require(user: User | None, action: str, country: str | None = None) -> User:
+    if not can(user, action, country):
+        who = f"{user.username} ({user.role})" if user else "anonymous"
+        raise PermissionDenied(f"{who} may not {action}" + (f" for {country}" if country else ""))
+    return user
+
+
+# --- passwords -------------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R,
+                            p=SCRYPT_P, dklen=SCRYPT_DKLEN)
+    return "$".join(["scrypt", str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P),
+                     base64.b64encode(salt).decode(), base64.b64encode(digest).decode()])
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        actual = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n),
+                                r=int(r), p=int(p), dklen=len(expected))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+_DUMMY_HASH = None
+
+
+def _dummy_hash() -> str:
+    """A hash to check against when the user is unknown, so timing does not tell who exists."""
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = hash_password(secrets.token_hex(8))
+    return _DUMMY_HASH
+
+
+# --- the store -------------------------------------------------------------------------------
+
+
+def auth_path(settings: Settings) -> Path:
+    return settings.home / "auth.sqlite"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class AuthStore:
+    """Accounts and sessions in ``auth.sqlite`` (one short connection per call)."""
+
+    def __init__(self, settings: Settings):
+        self.path = auth_path(settings)
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(self.path, timeout=10)
+        con.execute("pragma journal_mode=wal")
+        con.executescript(SCHEMA_SQL)
+        try:
+            os.chmod(self.path, 0o600)
+        except OSError:
+            pass
+        return con
+
+    # accounts
+
+    def add_user(self, username: str, role: str, password: str, country: str | None = None) -> User:
+        from pipelines.lib.contracts import load_contracts
+
+        username = username.strip().lower()
+        if not USERNAME_PATTERN.match(username):
+            raise AuthError("username: 2-64 characters, lowercase letters, digits, . _ @ -")
+        if role not in ROLES:
+            raise AuthError(f"role must be one of {', '.join(ROLES)}")
+        country = country.strip().upper() if country else None
+        if role == "submitter":
+            if not country:
+                raise AuthError("a submitter is bound to one country: give --country ISO3")
+            if not (load_contracts().country(country) or {}).get("member"):
+                raise AuthError(f"{country} is not a member country")
+        elif country:
+            raise AuthError("only submitters are bound to a country")
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise AuthError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+        with closing(self._connect()) as con, con:
+            try:
+                con.execute("insert into users (username, role, country, password_hash, created_at)"
+                            " values (?, ?, ?, ?, ?)",
+                            [username, role, country, hash_password(password), _now().isoformat()])
+            except sqlite3.IntegrityError as error:
+                raise AuthError(f"user {username} exists already") from error
+        return User(username, role, country)
+
+    def list_users(self) -> list[dict]:
+        with closing(self._connect()) as con:
+            con.row_factory = sqlite3.Row
+            rows = con.execute("select username, role, country, active, created_at, disabled_at "
+                               "from users order by username").fetchall()
+        return [dict(row) for row in rows]
+
+    def disable_user(self, username: str) -> bool:
+        """Disable an account and end its sessions. False if there is no such active user."""
+        now = _now().isoformat()
+        with closing(self._connect()) as con, con:
+            changed = con.execute("update users set active = 0, disabled_at = ? "
+                                  "where username = ? and active = 1",
+                                  [now, username.strip().lower()]).rowcount
+            con.execute("update sessions set ended_at = ? where username = ? and ended_at is null",
+                        [now, username.strip().lower()])
+        return bool(changed)
+
+    def set_password(self, username: str, password: str) -> None:
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise AuthError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+        with closing(self._connect()) as con, con:
+            if not con.execute("update users set password_hash = ? where username = ?",
+                               [hash_password(password), username]).rowcount:
+                raise AuthError(f"no user {username}")
+
+    def _user(self, con: sqlite3.Connection, username: str) -> tuple | None:
+        return con.execute("select username, role, country, password_hash from users "
+                           "where username = ? and active = 1", [username]).fetchone()
+
+    # sessions
+
+    def sign_in(self, username: str, password: str) -> str | None:
+        """A new session token for a correct active account's password, else None."""
+        username = (username or "").strip().lower()
+        with closing(self._connect()) as con:
+            row = self._user(con, username)
+        if row is None:
+            verify_password(password or "", _dummy_hash())
+            return None
+        if not verify_password(password or "", row[3]):
+            return None
+        token = secrets.token_urlsafe(32)
+        now = _now()
+        with closing(self._connect()) as con, con:
+            con.execute("insert into sessions values (?, ?, ?, ?, null)",
+                        [_token_hash(token), username, now.isoformat(),
+                         (now + dt.timedelta(hours=SESSION_HOURS)).isoformat()])
+        return token
+
+    def session_user(self, token: str | None) -> User | None:
+        """The user of a live session (not ended, not expired, account active), else None."""
+        if not token:
+            return None
+        with closing(self._connect()) as con:
+            row = con.execute(
+                "select u.username, u.role, u.country, s.expires_at from sessions s "
+                "join users u using (username) "
+                "where s.token_sha256 = ? and s.ended_at is null and u.active = 1",
+                [_token_hash(token)]).fetchone()
+        if row is None or dt.datetime.fromisoformat(row[3]) <= _now():
+            return None
+        return User(row[0], row[1], row[2])
+
+    def sign_out(self, token: str | None) -> None:
+        if not token:
+            return
+        with closing(self._connect()) as con, con:
+            con.execute("update sessions set ended_at = ? where token_sha256 = ? "
+                        "and ended_at is null", [_now().isoformat(), _token_hash(token)])
+
+    def expire_session_now(self, token: str) -> None:
+        """Move a session's expiry into the past (tests of expiry)."""
+        with closing(self._connect()) as con, con:
+            con.execute("update sessions set expires_at = ? where token_sha256 = ?",
+                        [(_now() - dt.timedelta(seconds=1)).isoformat(), _token_hash(token)])

@@ -1,0 +1,35 @@
+"""Fill a downloaded template the way a ministry does: open it in a spreadsheet program (openpyxl
+here), type numbers in the `value` column, save. The layout is never edited."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+
+UNKNOWN = "_U"
+TOTAL = "_T"
+
+
+def fill_template(path: Path, *, unknown_victims: int = 0) -> Path:
+    """Type a value in every mandatory cell: 0 everywhere, except that ``unknown_victims``
+    victims of unknown sex, age, form and citizenship are reported consistently in TIP_VICTIMS
+    (a share of unknowns of 100 %: WARNING V09, which the submitter must explain)."""
+    workbook = openpyxl.load_workbook(path)
+    for sheet in workbook.worksheets:
+        header = [cell.value for cell in sheet[1]]
+        if "value" not in header or "dataset" not in header:
+            continue
+        col = {name: i for i, name in enumerate(header)}
+        for row in sheet.iter_rows(min_row=2):
+            if row[col["dataset"]].value is None:
+                continue
+            value = 0
+            if unknown_victims and row[col["dataset"]].value == "TIP_VICTIMS":
+                dims = {d: row[col[d]].value for d in ("sex", "age", "exploitation_form",
+                                                       "citizenship")}
+                if all(v in (UNKNOWN, TOTAL, None) for v in dims.values()):
+                    value = unknown_victims
+            row[col["value"]].value = value
+    workbook.save(path)
+    return path

@@ -1,0 +1,104 @@
+"""The workflow through the real pipeline: a downloaded template round-trips; warnings need an
+explanation; the secretariat accepts through the Dagster review job (figures final, quarter
+locked); a lock exception re-opens the quarter; a submitter's window closes after 120 days."""
+
+from __future__ import annotations
+
+import duckdb
+from conftest import QUARTER, UNKNOWN_VICTIMS, template_file
+
+from pipelines.lib.intake import Delivery, take_in
+from pipelines.lib.publish import current_snapshot
+from pipelines.lib.review import Decision, apply_decision, run_review, version_changes
+from pipelines.settings import get_settings
+
+
+def snapshot_rows(sql: str, params=None) -> list[tuple]:
+    with duckdb.connect(str(current_snapshot(get_settings())), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def gtm_victims() -> tuple:
+    return snapshot_rows(
+        "select submission_id, file_sha256, current_status, n_warnings, is_ready_for_review "
+        "from marts.submissions_status where country = 'GTM' and dataset = 'TIP_VICTIMS' "
+        "order by version desc")[0]
+
+
+def test_the_filled_template_is_taken_in_as_is_and_published(workflow_home):
+    rows = snapshot_rows("select country, dataset, version, current_status, n_errors, channel, "
+                         "submitted_by from marts.submissions_status order by 1, 2")
+    assert {(r[0], r[1]) for r in rows} == {
+        (c, d) for c in ("GTM", "HND")
+        for d in ("SOM_JUSTICE", "SOM_MIGRANTS", "TIP_JUSTICE", "TIP_VICTIMS")}
+    assert all(r[2] == 1 and r[3] == "validated" and r[4] == 0 and r[5] == "upload" for r in rows)
+    assert {r[6] for r in rows if r[0] == "GTM"} == {"ana"}
+    _, _, status, warnings, ready = gtm_victims()
+    assert (status, warnings, ready) == ("validated", 3, False)  # V09 x3, not yet explained
+
+
+def test_explain_then_accept_makes_the_quarter_final_and_locked(workflow_home, tmp_path):
+    settings = get_settings()
+    submission, sha, *_ = gtm_victims()
+    reviewer = {"actor": "rita", "actor_role": "reviewer"}
+
+    refused = run_review(settings, Decision("accept", submission_id=submission, **reviewer))
+    assert (refused.ok, refused.key) == (False, "workflow.refused.unexplained_warnings")
+    # Another country's submitter, and a submitter accepting: refused.
+    assert run_review(settings, Decision("explain", "hugo", "submitter", "HND", submission,
+                                         "no")).key == "workflow.refused.forbidden"
+    assert run_review(settings, Decision("accept", "ana", "submitter", "GTM", submission)
+                      ).key == "workflow.refused.forbidden"
+
+    explained = run_review(settings, Decision("explain", "ana", "submitter", "GTM", submission,
+                                              "The police registry does not record sex or age."))
+    assert explained.ok and explained.published
+    assert gtm_victims()[4] is True  # ready for review
+
+    accepted = run_review(settings, Decision("accept", reason="ok", submission_id=submission,
+                                             **reviewer))
+    assert accepted.ok and accepted.published, accepted
+    assert gtm_victims()[2] == "accepted"
+    statuses = snapshot_rows(
+        "select distinct obs_status from marts.indicator_values where ref_area = 'GTM' "
+        "and time_period = ? and indicator_code = 'VIC_DETECTED'", [QUARTER])
+    assert statuses == [("A",)]
+    events = snapshot_rows("select action, actor, to_status from marts.audit_trail "
+                           "where submission_id = ? order by occurred_at", [submission])
+    assert events[-2:] == [("explanation", "ana", None), ("status", "rita", "accepted")]
+    again = run_review(settings, Decision("return", reason="x", submission_id=submission,
+                                          **reviewer))
+    assert again.key == "workflow.refused.not_validated"
+
+    # The accepted quarter is locked for its submitter ...
+    resent = template_file(tmp_path, "GTM", UNKNOWN_VICTIMS + 1)
+    [outcome] = take_in([Delivery(resent, channel="upload", actor="ana", submitter_country="GTM",
+                                  role="submitter")], settings)
+    victims = next(u for u in outcome.units if u.dataset == "TIP_VICTIMS")
+    assert victims.status == "rejected"
+    assert [f["rule"] for f in victims.findings if f["severity"] == "ERROR"] == ["V07"]
+    # ... until the secretariat grants an exception.
+    granted = apply_decision(settings, Decision(
+        "grant_exception", "rita", "reviewer", country="GTM", dataset="TIP_VICTIMS",
+        period=QUARTER, valid_until="2026-12-31", reason="typo in the police figures"))
+    assert granted["valid_until"] == "2026-12-31"
+    third = template_file(tmp_path, "GTM", UNKNOWN_VICTIMS + 2)
+    [outcome] = take_in([Delivery(third, channel="upload", actor="ana", submitter_country="GTM",
+                                  role="submitter")], settings)
+    victims = next(u for u in outcome.units if u.dataset == "TIP_VICTIMS")
+    assert (victims.status, victims.version) == ("validated", 3)
+    changes = version_changes(settings, sha, outcome.sha256, "TIP_VICTIMS")
+    assert {"cell": "VIC_DETECTED · sex=_U · age=_U · exploitation_form=_T · citizenship=_T · "
+                    "identification_channel=_T", "before": "7", "after": "9"} in changes
+
+
+def test_a_submitter_cannot_send_after_the_window_nor_for_another_country(workflow_home,
+                                                                       fixture_path):
+    settings = get_settings()
+    [late] = take_in([Delivery(fixture_path("valid_gtm_2024q1_utf8.csv"), channel="upload",
+                               actor="ana", submitter_country="GTM", role="submitter")], settings)
+    assert {f["rule"] for u in late.units for f in u.findings if f["severity"] == "ERROR"} == {"V07"}
+    [other] = take_in([Delivery(template_file(workflow_home, "HND"), channel="upload",
+                                actor="ana", submitter_country="GTM", role="submitter")], settings)
+    assert all(u.status == "rejected" for u in other.units)
+    assert {f["rule"] for u in other.units for f in u.findings if f["severity"] == "ERROR"} == {"V02"}

@@ -1,0 +1,117 @@
+"""The workflow journey in a real headless Chromium (Debian's, driven by Playwright): a submitter
+signs in, downloads the template, fills it (openpyxl), uploads it, sees the report, explains the
+warnings and signs out; a reviewer signs in and accepts; the quarter's figures become final."""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import PASSWORD, QUARTER
+from filling import fill_template
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dashboards"))
+from test_dashboard_browser import (  # noqa: E402
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    RENDER_TIMEOUT_MS,
+    served_dashboard,  # noqa: F401  (fixture)
+)
+
+from pipelines.lib.publish import current_snapshot  # noqa: E402
+from pipelines.settings import get_settings  # noqa: E402
+
+JOB_TIMEOUT_MS = 180_000  # a review runs dbt and publishes
+
+
+@pytest.fixture
+def observatory_home(workflow_home):  # what served_dashboard serves
+    return workflow_home
+
+
+def sign_in(page, name: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_text("Sign in").click()
+    page.get_by_role("textbox", name="Username").fill(name)
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_test_id("stSidebar").get_by_text(f"Signed in: {name}").wait_for(
+        timeout=RENDER_TIMEOUT_MS)
+
+
+def go(page, title: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+
+
+@pytest.mark.browser
+def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_path):  # noqa: F811
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 2200}, accept_downloads=True)
+            page.goto(f"{served_dashboard}/?lang=en")
+            page.get_by_test_id("stSidebarNav").wait_for(timeout=RENDER_TIMEOUT_MS)
+            sign_in(page, "ana")
+
+            # The template: downloaded, filled in a spreadsheet program, saved as it is.
+            go(page, "Template")
+            button = page.get_by_role("button", name=f"Download GTM_{QUARTER}.xlsx")
+            button.wait_for(timeout=RENDER_TIMEOUT_MS)
+            with page.expect_download() as download:
+                button.click()
+            template = tmp_path / download.value.suggested_filename
+            download.value.save_as(template)
+            fill_template(template, unknown_victims=5)
+
+            # The upload and its report.
+            go(page, "Submit data")
+            page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(template))
+            send = page.get_by_role("button", name="Send and validate")
+            send.wait_for(timeout=RENDER_TIMEOUT_MS)
+            started = time.perf_counter()
+            send.click()
+            page.get_by_role("heading", name="Validation report").wait_for(timeout=JOB_TIMEOUT_MS)
+            seconds = time.perf_counter() - started
+            print(f"upload -> report on screen: {seconds:.1f} s")
+            unit = f"TIP_VICTIMS · GTM · {QUARTER} · version 2"
+            expect(page.get_by_text(unit)).to_be_visible()
+            expect(page.get_by_text("unknown 'sex'").first).to_be_attached()  # grid cell
+            expect(page.get_by_role("button", name="Download the report (XLSX)")).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "workflow_report_en.png"))
+
+            # The warnings explained.
+            page.get_by_label(re.compile("Explanation for .*-TIP_VICTIMS")).fill(
+                "The police registry does not record sex, age or citizenship yet.")
+            page.get_by_role("button", name="Send the explanation").click()
+            page.get_by_text("Explanation recorded").wait_for(timeout=JOB_TIMEOUT_MS)
+            page.get_by_role("button", name="Sign out").click()
+
+            # The secretariat accepts.
+            sign_in(page, "rita")
+            go(page, "Review")
+            page.get_by_role("heading", name="Review of submissions").wait_for(
+                timeout=RENDER_TIMEOUT_MS)
+            page.get_by_test_id("stSelectbox").first.click()
+            page.get_by_role("option", name=f"GTM · TIP_VICTIMS · {QUARTER} · 2").click()
+            expect(page.get_by_text("Explanation by ana")).to_be_visible(
+                timeout=RENDER_TIMEOUT_MS)
+            page.get_by_role("button", name="Accept").click()
+            page.get_by_text("accepted: its figures are final").wait_for(timeout=JOB_TIMEOUT_MS)
+            page.screenshot(path=str(ARTIFACTS / "workflow_review_accepted_en.png"))
+        finally:
+            browser.close()
+
+    with duckdb.connect(str(current_snapshot(get_settings())), read_only=True) as con:
+        final = con.execute(
+            "select distinct obs_status from marts.indicator_values where ref_area = 'GTM' "
+            "and time_period = ? and indicator_code = 'VIC_DETECTED'", [QUARTER]).fetchall()
+    assert final == [("A",)]
