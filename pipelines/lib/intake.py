@@ -27,7 +27,8 @@ import polars as pl
 from pipelines.lib.contracts import load_contracts
 from pipelines.lib.findings import Finding
 from pipelines.lib.periods import Quarter
-from pipelines.lib.reader import ReadResult, read_submission
+from pipelines.lib.reader import ReadResult
+from pipelines.lib.sandbox import CappedReader
 from pipelines.lib.validate import (
     UnitResult,
     ValidationContext,
@@ -36,6 +37,9 @@ from pipelines.lib.validate import (
 )
 from pipelines.lib.warehouse import connect_writer, writer_lock
 from pipelines.settings import Settings
+
+# Channels through which the system operator (not a ministry) loads files on the server.
+OPERATOR_CHANNELS = ("cli", "landing")
 
 OBSERVATION_COLUMNS = [
     "submission_id", "sheet", "row_number", "dataset", "country", "period", "indicator", "sex",
@@ -108,7 +112,8 @@ def take_in(deliveries: list[Delivery], settings: Settings) -> list[FileOutcome]
     with writer_lock(settings):
         con = connect_writer(settings.warehouse_path)
         try:
-            received = [_receive(con, delivery) for delivery in deliveries]
+            with CappedReader() as reader:  # workbooks are parsed in a capped child process
+                received = [_receive(con, delivery, reader) for delivery in deliveries]
             # The per-cell suite runs once for the whole batch: its cost is mostly fixed.
             cells = check_cells_of_files([r.read.frame if r.read and r.read.ok else None
                                           for r in received])
@@ -128,11 +133,12 @@ class _Received:
     read: ReadResult | None  # None for bytes already received
 
 
-def _receive(con: duckdb.DuckDBPyConnection, delivery: Delivery) -> _Received:
+def _receive(con: duckdb.DuckDBPyConnection, delivery: Delivery, reader: CappedReader
+             ) -> _Received:
     data = delivery.path.read_bytes()
     sha = sha256_of(data)
     known = con.execute("select 1 from raw.files where file_sha256 = ?", [sha]).fetchone()
-    read = None if known else read_submission(data, delivery.path.name)
+    read = None if known else reader.read(data, delivery.path.name)
     return _Received(delivery, data, sha, bool(known), read)
 
 
@@ -258,11 +264,21 @@ def _store_unit(con, unit: UnitResult, sha, file_name, now, received_on, deliver
             [u.country, u.dataset, u.period],
         ).fetchone()[0]
         try:
-            due_on = Quarter.parse(u.period).due_date(
-                load_contracts().reporting["due_days_after_quarter_end"])
-            is_late = received_on > due_on
+            quarter = Quarter.parse(u.period)
         except ValueError:
-            pass
+            quarter = None
+        if quarter:
+            reporting = load_contracts().reporting
+            due_on = quarter.due_date(reporting["due_days_after_quarter_end"])
+            is_late = received_on > due_on
+            back_load = (delivery.role == "operator" and delivery.channel in OPERATOR_CHANNELS
+                         and received_on > quarter.due_date(
+                             reporting["window_days_after_quarter_end"]))
+            if back_load:  # DOMAIN §2: an audit event of its own; it counts as late
+                is_late = True
+                _audit(con, now, delivery.actor, "operator_back_load", sha, submission_id,
+                       reason=f"{u.country} {u.dataset} {u.period} loaded after its window closed",
+                       details={"channel": delivery.channel})
     status = unit.status
     contract = load_contracts().datasets.get(u.dataset)
     con.execute(

@@ -63,3 +63,22 @@ def test_same_bytes_in_one_batch_are_stored_once(observatory_home, tmp_path):
     outcomes = take_in([Delivery(first), Delivery(second)], get_settings())
     assert [o.duplicate for o in outcomes] == [False, True]
     assert counts(observatory_home)["submissions"] == 1
+
+
+def test_an_operator_load_after_the_window_is_an_audited_back_load(observatory_home, tmp_path):
+    old = tmp_path / "old.csv"
+    old.write_bytes(csv_bytes())  # GTM 2024-Q1: its window closed on 2024-07-29
+    [outcome] = take_in([Delivery(old, channel="cli", actor="operator")], get_settings())
+    assert outcome.accepted and outcome.units[0].is_late is True
+    demo = tmp_path / "demo.csv"
+    demo.write_bytes(csv_bytes(justice_rows({(0, 9): "demo"})))
+    import datetime as dt
+
+    take_in([Delivery(demo, channel="demo", received_on=dt.date(2024, 4, 20))], get_settings())
+    con = duckdb.connect(str(observatory_home / "warehouse.duckdb"), read_only=True)
+    events = con.execute("select actor, reason from raw.audit_events "
+                         "where action = 'operator_back_load'").fetchall()
+    late = con.execute("select is_late from raw.submissions order by version").fetchall()
+    con.close()
+    assert events == [("operator", "GTM TIP_JUSTICE 2024-Q1 loaded after its window closed")]
+    assert late == [(True,), (False,)]  # the demo's receipt date on record was on time
