@@ -241,27 +241,33 @@ def _value_problem(text: str) -> str:
 
 def _applicability(frame: pl.DataFrame, contracts: Contracts) -> list[Finding]:
     """An indicator's own dimensions need a code; the others must stay empty."""
+    uses = pl.DataFrame([
+        {"dataset": code, "indicator": ind.code,
+         **{f"_uses_{dim}": dim in ind.dimensions for dim in DIMENSIONS}}
+        for code, dataset in contracts.datasets.items() for ind in dataset.indicators.values()
+    ])
+    rows = frame.join(uses, on=["dataset", "indicator"], how="inner")
     findings = []
+    for dim in DIMENSIONS:
+        empty = pl.col(dim) == NOT_APPLICABLE
+        bad = rows.filter(pl.when(pl.col(f"_uses_{dim}")).then(empty).otherwise(~empty))
+        for row in bad.iter_rows(named=True):
+            findings.append(Finding.make(
+                "V02", "finding.dimension_missing" if row[f"_uses_{dim}"]
+                else "finding.dimension_not_used",
+                column=dim, value=row[dim], dataset=row["dataset"], indicator=row["indicator"],
+                **_ref(row)))
     for dataset_code, dataset in contracts.datasets.items():
         for indicator in dataset.indicators.values():
-            rows = frame.filter((pl.col("dataset") == dataset_code)
-                                & (pl.col("indicator") == indicator.code))
-            if rows.height == 0:
+            if not indicator.age_codes:
                 continue
-            for dim in DIMENSIONS:
-                used = dim in indicator.dimensions
-                bad = rows.filter((pl.col(dim) == NOT_APPLICABLE) if used
-                                  else (pl.col(dim) != NOT_APPLICABLE))
-                for row in bad.iter_rows(named=True):
-                    findings.append(Finding.make(
-                        "V02", "finding.dimension_missing" if used else "finding.dimension_not_used",
-                        column=dim, value=row[dim], dataset=dataset_code,
-                        indicator=indicator.code, **_ref(row)))
-            if indicator.age_codes:
-                for row in rows.filter(~pl.col("age").is_in(list(indicator.age_codes))).iter_rows(named=True):
-                    findings.append(Finding.make("V02", "finding.unknown_code", column="age",
-                                                 value=row["age"], dataset=dataset_code,
-                                                 codes=", ".join(indicator.age_codes), **_ref(row)))
+            wrong_age = rows.filter((pl.col("dataset") == dataset_code)
+                                    & (pl.col("indicator") == indicator.code)
+                                    & ~pl.col("age").is_in(list(indicator.age_codes)))
+            for row in wrong_age.iter_rows(named=True):
+                findings.append(Finding.make("V02", "finding.unknown_code", column="age",
+                                             value=row["age"], dataset=dataset_code,
+                                             codes=", ".join(indicator.age_codes), **_ref(row)))
     return findings
 
 
