@@ -45,6 +45,7 @@ WORKFLOW_PAGES = (  # (permission, script, title key, icon, url path)
      ":material/history:", "my-submissions"),
     ("review", "views/review.py", "workflow.nav.review", ":material/fact_check:", "review"),
     ("audit", "views/audit.py", "workflow.nav.audit", ":material/receipt_long:", "audit"),
+    ("export", "views/export.py", "export.page.nav", ":material/download:", "export"),
 )
 workflow_pages = [
     st.Page(script, title=t(title, lang), icon=icon, url_path=url_path)
@@ -55,6 +56,19 @@ if user is None:
     workflow_pages.append(st.Page("views/login.py", title=t("workflow.nav.login", lang),
                                   icon=":material/login:", url_path="login"))
 
+# The analysts' pages (issue 4): public like the victims page, no sign-in needed.
+ANALYST_PAGES = (  # (script, title key, icon, url path)
+    ("views/overview.py", "dash.nav.overview", ":material/dashboard:", "overview"),
+    ("views/trends.py", "dash.nav.trends", ":material/show_chart:", "trends"),
+    ("views/country.py", "dash.nav.country", ":material/flag:", "country"),
+    ("views/flows.py", "dash.nav.flows", ":material/swap_horiz:", "flows"),
+    ("views/quality.py", "dash.nav.quality", ":material/verified:", "quality"),
+)
+analyst_pages = [
+    st.Page(script, title=t(title, lang), icon=icon, url_path=url_path)
+    for script, title, icon, url_path in ANALYST_PAGES
+]
+
 page = st.navigation(
     [
         st.Page(
@@ -64,6 +78,7 @@ page = st.navigation(
             url_path="victims",
             default=True,
         ),
+        *analyst_pages,
         *workflow_pages,
     ]
 )

@@ -76,7 +76,7 @@ def indicator_totals(
         f"""
         select ref_area, time_period, freq, period_end, value, unit, obs_status,
                n_countries, n_expected
-        from marts.indicator_values
+        from {INDICATOR_MART}
         where indicator_code = ?
           and freq in ({placeholders})
           and sex = '{TOTAL}' and age = '{TOTAL}' and exploitation_form = '{TOTAL}'
@@ -154,3 +154,148 @@ def history_release(snapshot_path: str) -> dict | None:
         "where is_latest_vintage limit 1",
     )
     return None if frame.empty else frame.iloc[0].to_dict()
+
+
+# --- the analysts' pages (issue 4) ---------------------------------------------------------------
+
+# The ONE place the indicator pages read their values from. The disclosure-controlled mart
+# (same columns + conf_status, DOMAIN.md §6) replaces it with a one-line change:
+#     INDICATOR_MART = "marts.indicator_values_published"
+INDICATOR_MART = "marts.indicator_values"
+
+INDICATOR_COLUMNS = ["indicator_code", "ref_area", "time_period", "freq", "period_end", "sex",
+                     "age", "exploitation_form", "value", "unit", "obs_status", "n_countries",
+                     "n_expected", "conf_status"]
+BREAKDOWNS = ("sex", "age", "exploitation_form")
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def indicator_frame(
+    snapshot_path: str,
+    codes: tuple[str, ...],
+    freqs: tuple[str, ...] = ("Q", "R4Q", "A"),
+    areas: tuple[str, ...] = (),
+    breakdown: str | None = None,
+) -> pd.DataFrame:
+    """Every indicator query of the analysts' pages goes through here (reads ``INDICATOR_MART``).
+
+    ``breakdown`` None: every breakdown at total; ``"sex"``/``"age"``/``"exploitation_form"``:
+    the rows broken down by that dimension only (the others at total); ``"*"``: all rows.
+    ``areas`` empty: every area. The frame has ``INDICATOR_COLUMNS`` (``conf_status`` is ``F``
+    for every row while the mart has no such column), oldest period first.
+    """
+    if not codes or not freqs:
+        return pd.DataFrame(columns=INDICATOR_COLUMNS)
+    schema, table = INDICATOR_MART.split(".")
+    has_conf = bool(_query(
+        snapshot_path,
+        "select count(*) from information_schema.columns "
+        "where table_schema = ? and table_name = ? and column_name = 'conf_status'",
+        [schema, table],
+    ).iloc[0, 0])
+    where = [f"indicator_code in ({', '.join('?' for _ in codes)})",
+             f"freq in ({', '.join('?' for _ in freqs)})"]
+    params: list = [*codes, *freqs]
+    if areas:
+        where.append(f"ref_area in ({', '.join('?' for _ in areas)})")
+        params += list(areas)
+    if breakdown != "*":
+        for dim in BREAKDOWNS:
+            where.append(f"{dim} {'<>' if dim == breakdown else '='} '{TOTAL}'")
+    columns = ", ".join(INDICATOR_COLUMNS[:-1]) + (", conf_status" if has_conf else ", 'F' as conf_status")
+    return _query(
+        snapshot_path,
+        f"select {columns} from {INDICATOR_MART} where {' and '.join(where)} "
+        "order by period_end, ref_area, sex, age, exploitation_form",
+        params,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def indicator_breakdowns(snapshot_path: str) -> pd.DataFrame:
+    """Per indicator: whether it has rows broken down by sex, age and form (one row per code)."""
+    return _query(
+        snapshot_path,
+        f"""
+        select indicator_code,
+               bool_or(sex <> '{TOTAL}') as by_sex,
+               bool_or(age <> '{TOTAL}') as by_age,
+               bool_or(exploitation_form <> '{TOTAL}') as by_exploitation_form,
+               string_agg(distinct freq, ' ') as freqs
+        from {INDICATOR_MART}
+        group by indicator_code
+        """,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def indicator_registry(snapshot_path: str) -> pd.DataFrame:
+    """``marts.dim_indicator`` (names, definitions, formula, unit, caveat es/en), indexed by code.
+    Empty when the snapshot predates the registry."""
+    if not _has_table(snapshot_path, "marts", "dim_indicator"):
+        return pd.DataFrame(columns=["family", "name_es", "name_en"]).rename_axis("indicator_code")
+    return _query(
+        snapshot_path, "select * from marts.dim_indicator order by family, indicator_code"
+    ).set_index("indicator_code")
+
+
+def _table_or_empty(snapshot_path: str, table: str, sql: str, params: list | None = None
+                    ) -> pd.DataFrame:
+    if not _has_table(snapshot_path, "marts", table):
+        return pd.DataFrame()
+    return _query(snapshot_path, sql, params)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def flows_frame(snapshot_path: str, freq: str) -> pd.DataFrame:
+    """``marts.flows_victims`` (the ≥ 5 rule already applied there) at one frequency."""
+    return _table_or_empty(
+        snapshot_path, "flows_victims",
+        "select * from marts.flows_victims where freq = ? order by period_end, origin_area, "
+        "destination_area", [freq],
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def coordination_frame(snapshot_path: str, freq: str) -> pd.DataFrame:
+    """``marts.coordination_mirror`` (sender → receiver, both sides' figures, gap) at one freq."""
+    return _table_or_empty(
+        snapshot_path, "coordination_mirror",
+        "select * from marts.coordination_mirror where freq = ? order by period_end, sender, "
+        "receiver", [freq],
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def reporting_rates(snapshot_path: str) -> pd.DataFrame:
+    """``marts.dq_reporting_rates``: member (and REG) × data set (and ``_T``) × quarter / year."""
+    return _table_or_empty(
+        snapshot_path, "dq_reporting_rates",
+        "select * from marts.dq_reporting_rates order by period_end, ref_area, dataset",
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def unknown_shares(snapshot_path: str) -> pd.DataFrame:
+    """``marts.dq_unknown_shares``: unknown share per country × quarter × indicator × dimension."""
+    return _table_or_empty(
+        snapshot_path, "dq_unknown_shares",
+        "select * from marts.dq_unknown_shares order by period, country, dataset, indicator",
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def findings_summary(snapshot_path: str) -> pd.DataFrame:
+    """Validation findings of the units in use (``marts.dq_submission_findings``), summed per
+    country × quarter × severity (units without findings count 0)."""
+    return _table_or_empty(
+        snapshot_path, "dq_submission_findings",
+        """
+        select country, period, severity, sum(n_findings)::integer as n_findings,
+               count(distinct submission_id)::integer as n_submissions
+        from marts.dq_submission_findings
+        where severity <> 'NONE'
+        group by country, period, severity
+        order by period, country, severity
+        """,
+    )

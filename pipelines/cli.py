@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     glotip = commands.add_parser(
         "import-glotip", help="import UNODC's GLOTIP figures (data_glotip.xlsx or CSV) as reference data")
     glotip.add_argument("file", type=Path)
+    _add_export_command(commands)
     _add_workflow_commands(commands)
     try:
         args = parser.parse_args(argv)
@@ -60,7 +61,47 @@ def main(argv: list[str] | None = None) -> int:
         return run_users(settings, args)
     if args.command == "review":
         return run_review_command(settings, args)
+    if args.command == "export":
+        return run_export_command(settings, args)
     return 2
+
+
+# --- evaluator exports (issue 5) --------------------------------------------------------------
+
+
+def _add_export_command(commands) -> None:
+    from pipelines.lib.export import FORMATS
+
+    export = commands.add_parser(
+        "export", help="export the published, disclosure-controlled indicators with a manifest")
+    export.add_argument("--format", dest="formats", action="append", choices=FORMATS,
+                        help="csv, xlsx, parquet or sdmx (repeat or comma-separate; default: all)")
+    export.add_argument("--out", type=Path, required=True, help="folder for the files and manifest.json")
+    export.add_argument("--as-of", dest="as_of",
+                        help="YYYY-MM-DD: rebuild the figures as the platform knew them that day")
+    export.add_argument("--indicators", nargs="+", help="indicator codes (default: all)")
+
+
+def run_export_command(settings: Settings, args) -> int:
+    from pipelines.lib.export import FORMATS, run_export
+
+    as_of = None
+    if args.as_of:
+        try:
+            as_of = dt.date.fromisoformat(args.as_of)
+        except ValueError:
+            print(t("export.cli.bad_date", args.lang, value=args.as_of), file=sys.stderr)
+            return 2
+    formats = args.formats or list(FORMATS)
+    try:
+        manifest = run_export(settings, formats, args.out.resolve(), indicators=args.indicators,
+                              as_of=as_of, lang=args.lang)
+    except FileNotFoundError:
+        print(t("export.cli.no_snapshot", args.lang), file=sys.stderr)
+        return 1
+    print(t("export.cli.done", args.lang, count=len(manifest["files"]) + 1, path=args.out,
+            rows=manifest["rows"]))
+    return 0
 
 
 # --- accounts and review decisions (issue 7) --------------------------------------------------

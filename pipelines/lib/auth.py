@@ -49,6 +49,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "review": frozenset({"reviewer"}),  # the queue, accept, return
     "grant_exception": frozenset({"reviewer"}),
     "audit": frozenset({"reviewer", "admin"}),
+    "export": frozenset({"evaluator", "admin"}),  # evaluator exports (issue 5)
 }
 ACTIONS = tuple(PERMISSIONS)
 # Actions about one country's data: a submitter may do them only for its own country.

@@ -35,7 +35,7 @@ from pipelines.lib.validate import (
     check_cells_of_files,
     validate_frame,
 )
-from pipelines.lib.warehouse import connect_writer, writer_lock
+from pipelines.lib.warehouse import connect_writer, fault_point, writer_lock
 from pipelines.settings import Settings
 
 # Channels through which the system operator (not a ministry) loads files on the server.
@@ -105,6 +105,38 @@ def load_report(settings: Settings, sha256: str) -> FileOutcome:
     return FileOutcome(**data, units=units)
 
 
+def _write_report(settings: Settings, outcome: FileOutcome) -> None:
+    """Write the report atomically (tmp name, then rename): never a half-written JSON."""
+    target = report_path(settings, outcome.sha256)
+    tmp = target.with_name(f".{outcome.sha256}.{uuid.uuid4().hex}.report.tmp")
+    tmp.write_text(json.dumps(outcome.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, target)
+
+
+def _report_from_warehouse(con: duckdb.DuckDBPyConnection, sha: str) -> FileOutcome:
+    """The report of a stored file, rebuilt from the warehouse: for a run killed after its commit
+    but before it wrote the report (the warehouse is the record; the report is derived)."""
+    name, received_at = con.execute(
+        "select original_name, received_at from raw.files where file_sha256 = ?", [sha]
+    ).fetchone()
+    outcome = FileOutcome(file_name=name, sha256=sha, duplicate=False,
+                          received_at=received_at.isoformat())
+    units = con.execute(
+        "select submission_id, dataset, country, period, version, status, n_errors, n_warnings,"
+        " is_late from raw.submissions where file_sha256 = ? order by submission_id", [sha]
+    ).fetchall()
+    for row in units:
+        findings = con.execute(
+            "select rule, severity, message_es, message_en, sheet, row_number, column_name, value"
+            " from raw.findings where submission_id = ? order by row_number nulls first, rule",
+            [row[0]],
+        ).fetchall()
+        dataset = row[1]
+        outcome.units.append(UnitOutcome(*row, findings=[
+            Finding(*f, dataset=dataset).as_dict() for f in findings]))
+    return outcome
+
+
 def take_in(deliveries: list[Delivery], settings: Settings) -> list[FileOutcome]:
     """Take in a batch of files (see the module docstring). Returns one outcome per file."""
     settings.ensure_dirs()
@@ -152,7 +184,11 @@ def _take_in_one(con: duckdb.DuckDBPyConnection, item: _Received, cell_failures,
     if known:
         _audit(con, now, delivery.actor, "duplicate", sha, None,
                details={"file_name": name, "channel": delivery.channel})
-        outcome = load_report(settings, sha)
+        try:
+            outcome = load_report(settings, sha)
+        except (OSError, ValueError, TypeError):  # killed before its report was written
+            outcome = _report_from_warehouse(con, sha)
+            _write_report(settings, outcome)
         outcome.duplicate = True
         outcome.file_name = name
         if delivery.remove_after:
@@ -160,6 +196,7 @@ def _take_in_one(con: duckdb.DuckDBPyConnection, item: _Received, cell_failures,
         return outcome
 
     archive_path = _archive(data, sha, settings)
+    fault_point("after_archive")
     context = _context(con, settings, delivery, read.frame)
     units = validate_frame(read.frame, read.findings, context, cell_failures)
     received_on = delivery.received_on or now.date()
@@ -178,13 +215,13 @@ def _take_in_one(con: duckdb.DuckDBPyConnection, item: _Received, cell_failures,
                         "encoding": read.encoding, "delimiter": read.delimiter})
         for unit in units:
             outcome.units.append(_store_unit(con, unit, sha, name, now, received_on, delivery))
+        fault_point("before_commit")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
-    report_path(settings, sha).write_text(
-        json.dumps(outcome.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
-    )
+    fault_point("after_commit")
+    _write_report(settings, outcome)
     if delivery.remove_after:
         delivery.path.unlink(missing_ok=True)
     return outcome

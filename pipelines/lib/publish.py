@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.lib.warehouse import fault_point
 from pipelines.settings import Settings
 
 POINTER = "CURRENT"
@@ -40,24 +41,36 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict
         f"and table_schema in ({', '.join('?' for _ in PUBLISHED_SCHEMAS)}) order by 1, 2",
         list(PUBLISHED_SCHEMAS),
     ).fetchall()
+    rows: dict[str, int] = {}
+    try:
+        _write_snapshot(con, path, tables, built_at, name, rows)
+    except BaseException:  # e.g. disk full: drop the partial file, the pointer stays as it was
+        path.unlink(missing_ok=True)
+        Path(f"{path}.wal").unlink(missing_ok=True)
+        raise
+    fault_point("before_pointer")
+    pointer_tmp = settings.serving_dir / f".{POINTER}.tmp"
+    pointer_tmp.write_text(name, encoding="utf-8")
+    os.replace(pointer_tmp, settings.serving_dir / POINTER)
+    _prune(settings, keep=name)
+    return {"snapshot": name, "tables": rows}
+
+
+def _write_snapshot(con, path: Path, tables, built_at, name: str, rows: dict) -> None:
+    """Copy ``tables`` into the new file ``path`` with its ``snapshot_info``; count rows in ``rows``."""
     con.execute(f"attach '{path}' as snapshot")
     try:
-        rows = {}
         for schema in PUBLISHED_SCHEMAS:
             con.execute(f"create schema if not exists snapshot.{schema}")
         for schema, table in tables:
             con.execute(f'create table snapshot.{schema}."{table}" as select * from {schema}."{table}"')
             rows[f"{schema}.{table}"] = con.execute(
                 f'select count(*) from snapshot.{schema}."{table}"').fetchone()[0]
+        fault_point("during_snapshot")
         con.execute("create table snapshot.main.snapshot_info (built_at timestamptz, snapshot varchar)")
         con.execute("insert into snapshot.main.snapshot_info values (?, ?)", [built_at, name])
     finally:
         con.execute("detach snapshot")
-    pointer_tmp = settings.serving_dir / f".{POINTER}.tmp"
-    pointer_tmp.write_text(name, encoding="utf-8")
-    os.replace(pointer_tmp, settings.serving_dir / POINTER)
-    _prune(settings, keep=name)
-    return {"snapshot": name, "tables": rows}
 
 
 def _prune(settings: Settings, keep: str) -> None:

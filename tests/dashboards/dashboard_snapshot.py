@@ -12,6 +12,7 @@ import datetime as dt
 from pathlib import Path
 
 import duckdb
+from dashboard_marts import write_analyst_marts  # beside this file (issue 4)
 
 from pipelines.lib.contracts import load_contracts
 
@@ -211,6 +212,7 @@ def write_snapshot(serving_dir: Path, name: str = SNAPSHOT_NAME) -> Path:
                 for c in countries
             ],
         )
+        write_analyst_marts(con)  # the marts of the analysts' pages (issue 4)
         con.execute("create table main.snapshot_info (built_at timestamptz, snapshot varchar)")
         con.execute(
             "insert into main.snapshot_info values (?, ?)",

@@ -27,6 +27,7 @@ EXPECTED = {
     "review": {"reviewer"},
     "grant_exception": {"reviewer"},
     "audit": {"reviewer", "admin"},
+    "export": {"evaluator", "admin"},
 }
 
 

@@ -10,6 +10,8 @@ from pipelines.defs.jobs import submission_job
 from pipelines.settings import get_settings
 
 SETTLE_SECONDS = 1.0  # a file still being written is left for the next tick
+BATCH_TAG = "observatory/landing_batch"
+MAX_ATTEMPTS = 5  # attempts at the same set of files before the sensor stops retrying it
 
 
 @dg.sensor(
@@ -34,7 +36,17 @@ def landing_sensor(context: dg.SensorEvaluationContext):
     for path in ready:
         stat = path.stat()
         keys.append(f"{path.relative_to(landing)}:{stat.st_size}:{stat.st_mtime_ns}")
-    run_key = hashlib.sha256("\n".join(keys).encode()).hexdigest()
+    batch = hashlib.sha256("\n".join(keys).encode()).hexdigest()
+    # Dagster never launches a run key twice. Files still here after a run of this batch FAILED
+    # (intake died, the disk was full, ...) would otherwise wait forever for another drop: each
+    # attempt after a failure gets a key of its own, up to MAX_ATTEMPTS.
+    failed = context.instance.get_runs_count(dg.RunsFilter(
+        tags={BATCH_TAG: batch},
+        statuses=[dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]))
+    if failed >= MAX_ATTEMPTS:
+        return dg.SkipReason(f"{len(ready)} file(s) failed {failed} times; touch or drop them "
+                             "again to retry")
+    run_key = batch if not failed else f"{batch}:attempt-{failed + 1}"
     return dg.RunRequest(
         run_key=run_key,
         run_config={"ops": {"intake": {"config": {
@@ -43,5 +55,5 @@ def landing_sensor(context: dg.SensorEvaluationContext):
             "actor": "landing-folder",
             "remove_after": True,
         }}}},
-        tags={"observatory/channel": "landing"},
+        tags={"observatory/channel": "landing", BATCH_TAG: batch},
     )

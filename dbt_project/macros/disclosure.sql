@@ -1,0 +1,114 @@
+{#
+    Disclosure control (DOMAIN.md §6): the pieces marts.indicator_values_published is built from.
+    Rules and thresholds are dbt vars (dbt_project.yml, `disclosure_*`); the rule set's name is
+    var('disclosure_rule_set') and every export's manifest records it.
+#}
+
+{# A stable text key of one cell of marts.indicator_values (its unique key). #}
+{% macro disclosure_cell_id(relation) -%}
+    ({{ relation }}.indicator_code || '|' || {{ relation }}.ref_area || '|' || {{ relation }}.time_period
+        || '|' || {{ relation }}.sex || '|' || {{ relation }}.age || '|' || {{ relation }}.exploitation_form)
+{%- endmacro %}
+
+{#
+    The margin a code adds up to within its dimension: '_T' for every code but the total itself,
+    and the detail age bands (CTDC-compatible) to their broad group. null for '_T'.
+#}
+{% macro disclosure_parent_code(dimension, code) -%}
+    case
+        when {{ code }} = '_T' then null
+        {%- if dimension == 'age' %}
+        when {{ code }} in ('Y0T8', 'Y9T17') then 'Y0T17'
+        when {{ code }} in ('Y18T29', 'Y30T38', 'Y39T47', 'Y_GE48') then 'Y_GE18'
+        {%- endif %}
+        else '_T'
+    end
+{%- endmacro %}
+
+{#
+    The smallest count that may be published (counts from 1 to this minus 1 are suppressed): the
+    stricter var for tables of three or more dimensions that involve children and citizenship.
+#}
+{% macro disclosure_min_count(child_citizenship=false) -%}
+    {%- if child_citizenship -%}
+        {{ var('disclosure_min_count_child_citizenship') }}
+    {%- else -%}
+        {{ var('disclosure_min_count') }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+    Which counts every rate, share and ratio rests on (the one place that says it): the ratio is
+    suppressed when any of these count cells is hidden, for the same area and period (lag_years 1:
+    the same period a year earlier, for year-on-year changes). span: the dimension the ratio runs
+    across (every code of it counts, e.g. a share of women rests on F, M, X and _U); 'none': the
+    cell with the ratio's own breakdown.
+#}
+{% macro disclosure_ratio_bases() -%}
+    {%- set bases = [
+        ('VIC_RATE_100K', 'VIC_DETECTED', 'none', 0),
+        ('VIC_FEMALE_SHARE', 'VIC_DETECTED', 'sex', 0),
+        ('VIC_CHILD_SHARE', 'VIC_DETECTED', 'age', 0),
+        ('VIC_SEX_UNKNOWN_SHARE', 'VIC_DETECTED', 'sex', 0),
+        ('VIC_AGE_UNKNOWN_SHARE', 'VIC_DETECTED', 'age', 0),
+        ('VIC_FORM_SHARE', 'VIC_DETECTED', 'exploitation_form', 0),
+        ('VIC_DOMESTIC_SHARE', 'VIC_DETECTED', 'none', 0),
+        ('VIC_FOREIGN_SHARE', 'VIC_DETECTED', 'none', 0),
+        ('VIC_INTRAREG_SHARE', 'VIC_DETECTED', 'none', 0),
+        ('VIC_CITIZENSHIP_UNKNOWN_SHARE', 'VIC_DETECTED', 'none', 0),
+        ('VIC_SELF_ID_SHARE', 'VIC_DETECTED', 'none', 0),
+        ('VIC_ASSISTED_PER_VICTIM', 'VIC_ASSISTED', 'none', 0),
+        ('VIC_ASSISTED_PER_VICTIM', 'VIC_DETECTED', 'none', 0),
+        ('VIC_DETECTED_YOY', 'VIC_DETECTED', 'none', 0),
+        ('VIC_DETECTED_YOY', 'VIC_DETECTED', 'none', 1),
+        ('TIP_PROSECUTED_RATE_100K', 'TIP_PROSECUTED', 'none', 0),
+        ('TIP_CONVICTED_RATE_100K', 'TIP_CONVICTED', 'none', 0),
+        ('TIP_CONVICTION_RATIO', 'TIP_CONVICTED', 'none', 0),
+        ('TIP_CONVICTION_RATIO', 'TIP_PROSECUTED', 'none', 0),
+        ('TIP_CONVICTED_PER_100_VIC', 'TIP_CONVICTED', 'none', 0),
+        ('TIP_CONVICTED_PER_100_VIC', 'VIC_DETECTED', 'none', 0),
+        ('TIP_CONVICTED_FEMALE_SHARE', 'TIP_CONVICTED', 'sex', 0),
+        ('TIP_CONVICTED_FOREIGN_SHARE', 'TIP_CONVICTED', 'none', 0),
+        ('TIP_PROSECUTED_YOY', 'TIP_PROSECUTED', 'none', 0),
+        ('TIP_PROSECUTED_YOY', 'TIP_PROSECUTED', 'none', 1),
+        ('TIP_CONVICTED_YOY', 'TIP_CONVICTED', 'none', 0),
+        ('TIP_CONVICTED_YOY', 'TIP_CONVICTED', 'none', 1),
+        ('SOM_CHILD_SHARE', 'SOM_DETECTED', 'age', 0),
+        ('SOM_UNACC_CHILD_SHARE', 'SOM_DETECTED', 'age', 0),
+        ('SOM_TIP_NEXUS_SHARE', 'SOM_TIP_VICTIMS', 'none', 0),
+        ('SOM_TIP_NEXUS_SHARE', 'SOM_DETECTED', 'none', 0),
+        ('SOM_DETECTED_YOY', 'SOM_DETECTED', 'none', 0),
+        ('SOM_DETECTED_YOY', 'SOM_DETECTED', 'none', 1),
+        ('SOM_CONVICTED_PER_1000_SOM', 'SOM_CONVICTED', 'none', 0),
+        ('SOM_CONVICTED_PER_1000_SOM', 'SOM_DETECTED', 'none', 0),
+    ] -%}
+    select * from (values
+    {%- for ratio, base, span, lag in bases %}
+        ('{{ ratio }}', '{{ base }}', '{{ span }}', {{ lag }}){{ "," if not loop.last }}
+    {%- endfor %}
+    ) as ratio_bases (ratio_code, base_code, span, lag_years)
+{%- endmacro %}
+
+{#
+    Secondary suppression is complete: no additive group (a margin and its parts, see
+    int_disclosure_constraints) has a published margin and exactly one hidden part.
+#}
+{% test disclosure_secondary_complete(model, constraints) %}
+    with hidden as (
+        select {{ disclosure_cell_id('published') }} as cell_id
+        from {{ model }} as published
+        where published.conf_status <> 'F'
+    ),
+    state as (
+        select
+            c.constraint_id,
+            c.margin_id,
+            sum(case when hidden_part.cell_id is not null then 1 else 0 end) as hidden_parts,
+            max(case when hidden_margin.cell_id is not null then 1 else 0 end) as margin_hidden
+        from {{ constraints }} as c
+        left join hidden as hidden_part on hidden_part.cell_id = c.part_id
+        left join hidden as hidden_margin on hidden_margin.cell_id = c.margin_id
+        group by c.constraint_id, c.margin_id
+    )
+    select * from state where margin_hidden = 0 and hidden_parts = 1
+{% endtest %}

@@ -1,0 +1,348 @@
+-- marts.indicator_values under disclosure control (DOMAIN.md §6): what every outward-facing
+-- consumer (exports, SDMX, the evaluator pages) reads. Same rows and columns as
+-- marts.indicator_values plus conf_status (SDMX CONF_STATUS): F free, A primary (small count),
+-- D secondary. value is null whenever conf_status is not F; counts are never rounded.
+--
+-- 1. Primary: a count (registry rule PRIMARY_SMALL_COUNT) from 1 to var('disclosure_min_count')
+--    - 1 is hidden (A).
+-- 2. Secondary: for every additive group of disclosure_constraints (a margin and its parts along
+--    one breakdown: sex, age, form, member countries -> REG, quarters -> R4Q / year) whose margin
+--    is published and exactly one part hidden, the next-smallest published part is hidden too
+--    (non-zero parts first; the margin when no part is left), repeated until no group has one
+--    hidden part (var('disclosure_max_passes') passes, checked by a test).
+-- 3. Rates, shares and ratios (rule RATIO_FOLLOWS_COUNTS): hidden (A) when their own numerator
+--    or denominator is a count from 1 to the threshold - 1; any ratio listed in
+--    disclosure_ratio_bases() is hidden (D) when a count it rests on is hidden.
+
+{%- set min_count = disclosure_min_count() %}
+{%- set passes = var('disclosure_max_passes') %}
+
+with
+
+indicator_values as (
+
+    select * from {{ ref('indicator_values') }}
+
+),
+
+indicators as (
+
+    select * from {{ ref('dim_indicator') }}
+
+),
+
+countries as (
+
+    select * from {{ ref('dim_country') }}
+
+),
+
+country_parts as (
+
+    select * from {{ ref('int_indicator_values_country') }}
+
+),
+
+constraints as (
+
+    select * from {{ ref('disclosure_constraints') }}
+
+),
+
+ratio_bases as (
+
+    {{ disclosure_ratio_bases() }}
+
+),
+
+cells as (
+
+    select
+        indicator_values.*,
+        coalesce(indicators.disclosure_rule, 'PRIMARY_SMALL_COUNT') as disclosure_rule,
+        {{ disclosure_cell_id('indicator_values') }} as cell_id
+    from indicator_values
+    left join indicators
+        on indicators.indicator_code = indicator_values.indicator_code
+
+),
+
+counts as (
+
+    select * from cells
+    where disclosure_rule = 'PRIMARY_SMALL_COUNT'
+
+),
+
+constraint_parts as materialized (
+
+    select
+        constraints.constraint_id,
+        constraints.margin_id,
+        constraints.part_id,
+        counts.value as part_value
+    from constraints
+    inner join counts
+        on counts.cell_id = constraints.part_id
+
+),
+
+-- Pass i looks only at the groups that a cell hidden in pass i - 1 belongs to (as a part or as
+-- the margin): every group looked at in a pass leaves it with 0 or at least 2 hidden parts, and
+-- only a newly hidden cell can change that.
+new_0 as materialized (
+
+    select cell_id
+    from counts
+    where value >= 1
+        and value < {{ min_count }}
+
+),
+
+hidden_0 as (
+
+    select
+        cell_id,
+        'A' as conf_status
+    from new_0
+
+),
+{% for i in range(passes) %}
+touched_{{ i }} as (
+
+    select constraint_parts.constraint_id
+    from constraint_parts
+    inner join new_{{ i }}
+        on new_{{ i }}.cell_id = constraint_parts.part_id
+    union
+    select constraint_parts.constraint_id
+    from constraint_parts
+    inner join new_{{ i }}
+        on new_{{ i }}.cell_id = constraint_parts.margin_id
+
+),
+
+state_{{ i }} as materialized (
+
+    select
+        constraint_parts.constraint_id,
+        constraint_parts.margin_id,
+        constraint_parts.part_id,
+        constraint_parts.part_value,
+        hidden_part.cell_id is not null as part_hidden,
+        hidden_margin.cell_id is not null as margin_hidden
+    from constraint_parts
+    inner join touched_{{ i }}
+        on touched_{{ i }}.constraint_id = constraint_parts.constraint_id
+    left join hidden_{{ i }} as hidden_part
+        on hidden_part.cell_id = constraint_parts.part_id
+    left join hidden_{{ i }} as hidden_margin
+        on hidden_margin.cell_id = constraint_parts.margin_id
+
+),
+
+exposed_{{ i }} as materialized (
+
+    select
+        constraint_id,
+        margin_id
+    from state_{{ i }}
+    where not margin_hidden
+    group by constraint_id, margin_id
+    having sum(case when part_hidden then 1 else 0 end) = 1
+
+),
+
+candidates_{{ i }} as (
+
+    select
+        exposed_{{ i }}.constraint_id,
+        state_{{ i }}.part_id as cell_id,
+        row_number() over (
+            partition by exposed_{{ i }}.constraint_id
+            order by
+                case when state_{{ i }}.part_value = 0 then 1 else 0 end,
+                state_{{ i }}.part_value,
+                state_{{ i }}.part_id
+        ) as pick_rank
+    from exposed_{{ i }}
+    inner join state_{{ i }}
+        on state_{{ i }}.constraint_id = exposed_{{ i }}.constraint_id
+        and not state_{{ i }}.part_hidden
+
+),
+
+picked_{{ i }} as (
+
+    select cell_id from candidates_{{ i }}
+    where pick_rank = 1
+    union
+    select exposed_{{ i }}.margin_id as cell_id
+    from exposed_{{ i }}
+    where not exists (
+        select 1 from candidates_{{ i }}
+        where candidates_{{ i }}.constraint_id = exposed_{{ i }}.constraint_id
+    )
+
+),
+
+new_{{ i + 1 }} as materialized (
+
+    select picked_{{ i }}.cell_id
+    from picked_{{ i }}
+    where not exists (
+        select 1 from hidden_{{ i }}
+        where hidden_{{ i }}.cell_id = picked_{{ i }}.cell_id
+    )
+
+),
+
+hidden_{{ i + 1 }} as (
+
+    select cell_id, 'A' as conf_status from new_0
+    {%- for k in range(1, i + 2) %}
+    union all
+    select cell_id, 'D' as conf_status from new_{{ k }}
+    {%- endfor %}
+
+),
+{% endfor %}
+count_status as (
+
+    select * from hidden_{{ passes }}
+
+),
+
+regional_parts as (
+
+    select
+        country_parts.indicator_code,
+        'REG' as ref_area,
+        country_parts.time_period,
+        country_parts.sex,
+        country_parts.age,
+        country_parts.exploitation_form,
+        sum(country_parts.numerator) as numerator,
+        sum(country_parts.denominator) as denominator
+    from country_parts
+    inner join countries
+        on countries.iso3 = country_parts.ref_area
+        and countries.member
+    group by
+        country_parts.indicator_code,
+        country_parts.time_period,
+        country_parts.sex,
+        country_parts.age,
+        country_parts.exploitation_form
+
+),
+
+ratio_parts as (
+
+    select
+        indicator_code, ref_area, time_period, sex, age, exploitation_form, numerator, denominator
+    from country_parts
+    union all
+    select
+        indicator_code, ref_area, time_period, sex, age, exploitation_form, numerator, denominator
+    from regional_parts
+
+),
+
+ratio_primary as (
+
+    select distinct
+        cells.cell_id,
+        'A' as conf_status
+    from cells
+    inner join ratio_parts
+        on ratio_parts.indicator_code = cells.indicator_code
+        and ratio_parts.ref_area = cells.ref_area
+        and ratio_parts.time_period = cells.time_period
+        and ratio_parts.sex = cells.sex
+        and ratio_parts.age = cells.age
+        and ratio_parts.exploitation_form = cells.exploitation_form
+    where cells.disclosure_rule = 'RATIO_FOLLOWS_COUNTS'
+        and (
+            (ratio_parts.numerator >= 1 and ratio_parts.numerator < {{ min_count }})
+            or (ratio_parts.denominator >= 1 and ratio_parts.denominator < {{ min_count }})
+        )
+
+),
+
+hidden_counts as (
+
+    select
+        counts.*
+    from counts
+    inner join count_status
+        on count_status.cell_id = counts.cell_id
+
+),
+
+ratio_secondary as (
+
+    select distinct
+        cells.cell_id,
+        'D' as conf_status
+    from cells
+    inner join ratio_bases
+        on ratio_bases.ratio_code = cells.indicator_code
+    inner join hidden_counts as base
+        on base.indicator_code = ratio_bases.base_code
+        and base.ref_area = cells.ref_area
+        and base.freq = cells.freq
+        and base.period_end = case
+            when ratio_bases.lag_years = 0 then cells.period_end
+            else cast({{ dbt.dateadd('year', '-1', 'cells.period_end') }} as date)
+        end
+        and (ratio_bases.span = 'sex' or base.sex = cells.sex)
+        and (ratio_bases.span = 'age' or base.age = cells.age)
+        and (ratio_bases.span = 'exploitation_form' or base.exploitation_form = cells.exploitation_form)
+
+),
+
+ratio_status as (
+
+    select
+        cell_id,
+        min(conf_status) as conf_status  -- 'A' before 'D'
+    from (
+        select * from ratio_primary
+        union all
+        select * from ratio_secondary
+    ) as ratio_hidden
+    group by cell_id
+
+),
+
+final as (
+
+    select
+        cast(cells.indicator_code as varchar) as indicator_code,
+        cast(cells.ref_area as varchar) as ref_area,
+        cast(cells.time_period as varchar) as time_period,
+        cast(cells.freq as varchar) as freq,
+        cast(cells.period_end as date) as period_end,
+        cast(cells.sex as varchar) as sex,
+        cast(cells.age as varchar) as age,
+        cast(cells.exploitation_form as varchar) as exploitation_form,
+        cast(
+            case
+                when coalesce(count_status.conf_status, ratio_status.conf_status) is null then cells.value
+            end as double
+        ) as value,
+        cast(cells.unit as varchar) as unit,
+        cast(cells.obs_status as varchar) as obs_status,
+        cast(coalesce(count_status.conf_status, ratio_status.conf_status, 'F') as varchar) as conf_status,
+        cast(cells.n_countries as integer) as n_countries,
+        cast(cells.n_expected as integer) as n_expected
+    from cells
+    left join count_status
+        on count_status.cell_id = cells.cell_id
+    left join ratio_status
+        on ratio_status.cell_id = cells.cell_id
+
+)
+
+select * from final

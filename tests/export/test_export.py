@@ -1,0 +1,230 @@
+"""Exports end to end on a small warehouse built with the real dbt project (see conftest)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pyarrow.parquet as pq
+import pytest
+
+from pipelines.cli import main
+from pipelines.lib import export as export_lib
+from pipelines.lib import sdmx
+from pipelines.lib.export import ExportData, csv_bytes, run_export, xlsx_bytes
+
+from .conftest import build_and_publish
+
+KEY = ("indicator_code", "ref_area", "time_period", "sex", "age", "exploitation_form")
+
+
+def read_csv(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def as_float(text):
+    return None if text in ("", None) else float(text)
+
+
+@pytest.fixture(scope="module")
+def exported(small_home, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("out")
+    run_export(small_home, list(export_lib.FORMATS), out, lang="en")
+    return out
+
+
+def test_every_format_carries_the_same_values_and_flags(small_home, exported: Path) -> None:
+    from_csv = {tuple(r[k] for k in KEY): (as_float(r["value"]), r["obs_status"], r["conf_status"])
+                for r in read_csv(exported / "indicators.csv")}
+    table = pq.read_table(exported / "indicators.parquet").to_pylist()
+    from_parquet = {tuple(r[k] for k in KEY): (r["value"], r["obs_status"], r["conf_status"]) for r in table}
+    workbook = openpyxl.load_workbook(exported / "indicators.xlsx", read_only=True)
+    from_xlsx = {}
+    for sheet in workbook.worksheets[2:]:
+        rows = sheet.iter_rows(values_only=True)
+        header = next(rows)
+        for row in rows:
+            r = dict(zip(header, row, strict=True))
+            from_xlsx[tuple(r[k] for k in KEY)] = (r["value"], r["obs_status"], r["conf_status"])
+    assert from_csv and from_csv == from_parquet
+    # XLSX numbers carry 16 significant digits (XlsxWriter writes %.16G; Excel shows 15): counts
+    # are exact, rates equal to 1e-15 relative
+    assert from_xlsx.keys() == from_csv.keys()
+    for key, (value, obs, conf) in from_csv.items():
+        assert from_xlsx[key][1:] == (obs, conf)
+        assert from_xlsx[key][0] == (None if value is None else pytest.approx(value, rel=1e-15))
+        if value is not None and value.is_integer():
+            assert from_xlsx[key][0] == value
+    assert [s.title for s in workbook.worksheets[:2]] == ["Notes", "Definitions"]
+    # ... and the same as the published mart, flags included
+    from pipelines.lib.publish import current_snapshot
+
+    snapshot = current_snapshot(small_home)
+    con = duckdb.connect(str(snapshot), read_only=True)
+    mart = {r[:6]: tuple(r[6:]) for r in con.execute(
+        f"select {', '.join(KEY)}, value, obs_status, conf_status "
+        "from marts.indicator_values_published").fetchall()}
+    con.close()
+    assert mart == from_parquet
+    statuses = {v[2] for v in from_csv.values()}
+    assert statuses <= {"F", "A", "D"} and "F" in statuses
+
+
+def test_parquet_types(exported: Path) -> None:
+    schema = pq.read_schema(exported / "indicators.parquet")
+    assert str(schema.field("value").type) == "double"
+    assert str(schema.field("period_end").type) == "date32[day]"
+    assert str(schema.field("n_countries").type) == "int32"
+    assert str(schema.field("family").type) == "int32"
+    assert str(schema.field("conf_status").type) == "string"
+
+
+def test_csv_has_labels_in_both_languages(exported: Path) -> None:
+    rows = read_csv(exported / "indicators.csv")
+    assert list(rows[0]) == list(export_lib.LONG_COLUMNS)
+    cri = next(r for r in rows if r["ref_area"] == "CRI" and r["sex"] == "F")
+    assert (cri["ref_area_name_es"], cri["ref_area_name_en"]) == ("Costa Rica", "Costa Rica")
+    assert (cri["sex_label_es"], cri["sex_label_en"]) == ("Mujeres", "Female")
+    assert cri["indicator_name_en"]
+
+
+def test_manifest(exported: Path) -> None:
+    manifest = json.loads((exported / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["as_of"] is None
+    assert manifest["disclosure"]["disclosure_min_count"] == 5
+    assert manifest["disclosure"]["disclosure_rule_set"]
+    for entry in manifest["files"]:
+        content = (exported / entry["file"]).read_bytes()
+        assert hashlib.sha256(content).hexdigest() == entry["sha256"]
+    used = {(s["country"], s["period"]): s["version"] for s in manifest["submission_versions"]}
+    assert used[("GTM", "2024-Q3")] == 2  # v2 replaced v1
+    assert used[("CRI", "2024-Q2")] == 1  # v2 was rejected
+    assert {f["format"] for f in manifest["files"]} == set(export_lib.FORMATS)
+
+
+def test_same_request_same_bytes(small_home, exported: Path, tmp_path: Path) -> None:
+    run_export(small_home, list(export_lib.FORMATS), tmp_path, lang="en")
+    for name in export_lib.FILE_NAMES.values():
+        assert (tmp_path / name).read_bytes() == (exported / name).read_bytes(), name
+
+
+def test_sdmx_header_and_codes(exported: Path) -> None:
+    with (exported / "sdg_16_2_2.sdmx.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    assert f.newlines == "\r\n"
+    assert rows[0] == ["STRUCTURE", "STRUCTURE_ID", "ACTION", "FREQ", "REPORTING_TYPE", "SERIES",
+                       "REF_AREA", "SEX", "AGE", "TIME_PERIOD", "OBS_VALUE", "OBS_STATUS",
+                       "UNIT_MEASURE", "CONF_STATUS"]
+    body = [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+    assert body, "CRI has a complete year 2024"
+    for r in body:
+        assert r["STRUCTURE"] == "dataflow" and r["STRUCTURE_ID"] == sdmx.STRUCTURE_ID
+        assert r["ACTION"] == "I" and r["FREQ"] == "A" and r["REPORTING_TYPE"] == "N"
+        assert r["SERIES"] in sdmx.SERIES_BY_FORM.values()
+        assert r["REF_AREA"].isdigit() and len(r["REF_AREA"]) == 3
+        assert r["SEX"] in {"_T", "FEMALE", "MALE"} and r["AGE"] in {"_T", "Y0T17", "Y_GE18"}
+        assert r["UNIT_MEASURE"] == "NUMBER" and r["OBS_STATUS"] in {"A", "P"}
+        assert r["CONF_STATUS"] in {"F", "A", "D"}
+        assert (r["OBS_VALUE"] == "") == (r["CONF_STATUS"] != "F")
+    cri_total = next(r for r in body if r["REF_AREA"] == "188" and r["TIME_PERIOD"] == "2024"
+                     and r["SERIES"] == "VC_HTF_DETV" and r["SEX"] == "_T" and r["AGE"] == "_T")
+    assert cri_total["OBS_VALUE"] == "100" and cri_total["OBS_STATUS"] == "A"  # 10+20+30+40
+
+
+PAYLOADS = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
+
+
+def injected() -> ExportData:
+    rows = []
+    for n, payload in enumerate(PAYLOADS):
+        row = {c: "x" for c in export_lib.LONG_COLUMNS}
+        row.update(indicator_code=f"X{n}", indicator_name_en=payload, ref_area_name_es=payload,
+                   family=1, value=-12.5, n_countries=1, n_expected=1,
+                   period_end=dt.date(2024, 12, 31))
+        rows.append(row)
+    return ExportData(rows=rows, definitions=[], m49={}, submissions=[], source={},
+                      notes=[("note", PAYLOADS[0])])
+
+
+def test_formula_payloads_are_inert_in_csv() -> None:
+    rows = list(csv.DictReader(io.StringIO(csv_bytes(injected()).decode("utf-8-sig"), newline="")))
+    for row, payload in zip(rows, PAYLOADS, strict=True):
+        assert row["indicator_name_en"] == "'" + payload
+        assert row["ref_area_name_es"] == "'" + payload
+        assert row["value"] == "-12.5"  # numbers stay numbers
+
+
+def test_formula_payloads_are_inert_in_xlsx(tmp_path: Path) -> None:
+    path = tmp_path / "x.xlsx"
+    path.write_bytes(xlsx_bytes(injected(), "en"))
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook.worksheets[2]
+    header = [c.value for c in sheet[1]]
+    for row, payload in zip(sheet.iter_rows(min_row=2), PAYLOADS, strict=True):
+        cells = dict(zip(header, row, strict=True))
+        assert cells["indicator_name_en"].data_type == "s"
+        # openpyxl leaves XlsxWriter's escape of CR (_x000D_, which Excel decodes) as it is
+        assert cells["indicator_name_en"].value.replace("_x000D_", "\r") == "'" + payload
+        assert cells["value"].data_type == "n" and cells["value"].value == -12.5
+    assert workbook.worksheets[0]["B1"].value == "'" + PAYLOADS[0]
+
+
+def test_cli_export_subset(small_home, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("OBSERVATORY_HOME", str(small_home.home))
+    from pipelines.settings import get_settings
+
+    if hasattr(get_settings, "cache_clear"):
+        get_settings.cache_clear()
+    code = main(["--lang", "en", "export", "--format", "csv", "--out", str(tmp_path),
+                 "--indicators", "VIC_DETECTED"])
+    assert code == 0
+    rows = read_csv(tmp_path / "indicators.csv")
+    assert {r["indicator_code"] for r in rows} == {"VIC_DETECTED"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["indicators.csv", "manifest.json"]
+    assert main(["export", "--out", str(tmp_path), "--as-of", "31/12/2024"]) == 2
+
+
+def test_as_of_is_reproducible_after_a_resubmission(small_home, tmp_path: Path, tmp_path_factory) -> None:
+    """Export as of a date, add a resubmission, export as of the same date again: same bytes;
+    export now: the new figure, and the manifest names the new version."""
+    from pipelines.lib.warehouse import connect_writer
+
+    as_of = dt.date(2025, 5, 20)  # after every fixture submission and status event
+    first, second, now = tmp_path / "first", tmp_path / "second", tmp_path / "now"
+    run_export(small_home, ["csv", "sdmx", "parquet"], first, as_of=as_of,
+               indicators=["VIC_DETECTED"])
+    # GTM 2025-Q1 v2 (200 victims) arrives on 2025-06-01
+    con = connect_writer(small_home.warehouse_path)
+    try:
+        sub = "ff" * 6 + "-TIP_VICTIMS"
+        at = dt.datetime(2025, 6, 1, 9, tzinfo=dt.UTC)
+        con.execute("insert into raw.submissions values (?, ?, 'TIP_VICTIMS', 'GTM', '2025-Q1', 3, "
+                    "'validated', ?, ?, null, false, 1, 0, 0, '1.0.0')", [sub, "ff" * 32, at, at.date()])
+        con.execute("insert into raw.observations values (?, 'TIP_VICTIMS', 2, 'TIP_VICTIMS', 'GTM', "
+                    "'2025-Q1', 'VIC_DETECTED', '_T', '_T', '_T', '_T', '_Z', '_Z', '_T', '_Z', 200, null, null)",
+                    [sub])
+    finally:
+        con.close()
+    build_and_publish(small_home, tmp_path_factory.mktemp("rebuild"))
+    run_export(small_home, ["csv", "sdmx", "parquet"], second, as_of=as_of,
+               indicators=["VIC_DETECTED"])
+    for name in ("indicators.csv", "sdg_16_2_2.sdmx.csv", "indicators.parquet"):
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    manifest = run_export(small_home, ["csv"], now, indicators=["VIC_DETECTED"])
+    rows = read_csv(now / "indicators.csv")
+    gtm = next(r for r in rows if (r["ref_area"], r["time_period"], r["sex"], r["age"],
+                                   r["exploitation_form"]) == ("GTM", "2025-Q1", "_T", "_T", "_T"))
+    assert gtm["value"] == "200"
+    used = {(s["country"], s["period"]): s for s in manifest["submission_versions"]}
+    assert used[("GTM", "2025-Q1")]["version"] == 3
+    old = json.loads((first / "manifest.json").read_text(encoding="utf-8"))
+    assert old["as_of"] == "2025-05-20"
+    assert {(s["country"], s["period"]): s["version"] for s in old["submission_versions"]}[
+        ("GTM", "2025-Q1")] == 1
