@@ -9,9 +9,12 @@ V01 finding. CSV is parsed in the calling process (its cost is bounded by its si
 from __future__ import annotations
 
 import concurrent.futures as futures
+import contextlib
 import multiprocessing
 import os
 import resource
+import sys
+import types
 from dataclasses import dataclass
 
 from pipelines.lib.findings import Finding
@@ -31,6 +34,19 @@ def _limit_memory(headroom_bytes: int) -> None:
         mapped = int(statm.read().split()[5]) * resource.getpagesize()
     limit = mapped + headroom_bytes
     resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+
+
+@contextlib.contextmanager
+def _plain_main():
+    """Start workers without re-importing the caller's ``__main__`` (spawn does by default): under
+    Streamlit or a test runner that module is a script the child must not run."""
+    real = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if real is not None:
+            sys.modules["__main__"] = real
 
 
 @dataclass
@@ -53,7 +69,8 @@ class CappedReader:
     def read(self, data: bytes, name: str) -> ReadResult:
         if not data.startswith(ZIP_SIGNATURE):
             return read_submission(data, name)
-        future = self._executor().submit(read_submission, data, name)
+        with _plain_main():
+            future = self._executor().submit(read_submission, data, name)
         try:
             return future.result(timeout=self.seconds)
         except futures.TimeoutError:
