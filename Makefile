@@ -6,9 +6,10 @@ export OBSERVATORY_HOME ?= $(CURDIR)/data
 export PATH := $(HOME)/.local/bin:$(PATH)
 
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
-PYTEST_ARGS ?=
+# Two workers: most of the suite waits on real pipeline processes (dbt, Dagster, Chromium).
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 
-.PHONY: setup run serve test bench lint docs clean chromium
+.PHONY: setup run serve test bench soak lint docs clean chromium
 
 setup: .venv/.synced dbt_project/target/manifest.json
 
@@ -38,6 +39,12 @@ test: setup chromium
 
 bench: setup
 	$(UV) run --locked python -m benchmarks.run
+
+# The concurrency test at the size the robustness issue asks: 50 submissions built one after
+# another while 3 browser sessions, 3 reader threads and 2 reader processes read (about 25 min).
+soak: setup chromium
+	OBSERVATORY_SOAK_SUBMISSIONS=50 OBSERVATORY_SOAK_BROWSERS=3 \
+	  $(UV) run --locked pytest tests/robustness/test_concurrency.py -s -q
 
 # dbt's documentation site as one self-contained page (holds the writer lock while dbt reads).
 docs: setup

@@ -37,9 +37,10 @@ def _limit_memory(headroom_bytes: int) -> None:
 
 
 @contextlib.contextmanager
-def _plain_main():
-    """Start workers without re-importing the caller's ``__main__`` (spawn does by default): under
-    Streamlit or a test runner that module is a script the child must not run."""
+def plain_main():
+    """Start spawned processes without re-importing the caller's ``__main__`` (spawn does by
+    default): under Streamlit, or after Streamlit's AppTest ran in a test process, that module is a
+    page script the child must not run. Wrap the call that starts the process."""
     real = sys.modules.get("__main__")
     sys.modules["__main__"] = types.ModuleType("__main__")
     try:
@@ -69,7 +70,7 @@ class CappedReader:
     def read(self, data: bytes, name: str) -> ReadResult:
         if not data.startswith(ZIP_SIGNATURE):
             return read_submission(data, name)
-        with _plain_main():
+        with plain_main():
             future = self._executor().submit(read_submission, data, name)
         try:
             return future.result(timeout=self.seconds)

@@ -11,15 +11,20 @@ intake + dbt build + publish on 2 cores); raise it for a soak run.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 
+from pipelines.lib.sandbox import plain_main
+from tests.served import serve_dashboard
 from tests.robustness.pipeline_harness import (
     REPO,
     check_served,
@@ -32,7 +37,11 @@ from tests.robustness.pipeline_harness import (
 
 pytestmark = pytest.mark.integration
 
-N_SUBMISSIONS = 3  # the issue asks 50; 3 keeps `make test` within its budget (see make bench)
+# The issue asks 50 submissions and several browser sessions; `make soak` runs that
+# (OBSERVATORY_SOAK_SUBMISSIONS=50, OBSERVATORY_SOAK_BROWSERS=3). `make test` runs 3 and 1, which
+# keeps the suite within its budget.
+N_SUBMISSIONS = int(os.environ.get("OBSERVATORY_SOAK_SUBMISSIONS", "3"))
+BROWSER_SESSIONS = int(os.environ.get("OBSERVATORY_SOAK_BROWSERS", "1"))
 READER_THREADS = 3
 READER_PROCESSES = 2
 READ_PAUSE = 0.2  # seconds between two reads of one reader (a busy browser session)
@@ -95,12 +104,59 @@ def _process_reader(home: str, stop, queue) -> None:
     queue.put(results)
 
 
-@pytest.mark.timeout(1500)
+def browser_loop(url: str, sessions: int, stop, results: dict) -> None:
+    """``sessions`` browser sessions (own cookies, own Streamlit session each) load the victims
+    page in turn until ``stop``: every load must draw its chart and headline figure and show no
+    exception. Playwright's sync API stays in this one thread."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.served import CHROMIUM, CHROMIUM_ARGS, RENDER_TIMEOUT_MS
+
+    loads, errors = 0, []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            pages = [browser.new_context().new_page() for _ in range(sessions)]
+            while not stop.is_set():
+                for page in pages:
+                    try:
+                        page.goto(urljoin(url, "?lang=en"))
+                        page.locator(".st-key-victims_trend_chart .js-plotly-plot").wait_for(
+                            timeout=RENDER_TIMEOUT_MS)
+                        page.get_by_test_id("stMetricValue").first.wait_for(
+                            timeout=RENDER_TIMEOUT_MS)
+                        if page.get_by_test_id("stException").count():
+                            raise AssertionError(page.get_by_test_id("stException").first
+                                                 .inner_text()[:500])
+                        loads += 1
+                    except Exception as error:  # a failed page load
+                        errors.append(f"{type(error).__name__}: {str(error)[:500]}")
+        finally:
+            browser.close()
+    results.update(reads=loads, errors=errors, seen=[])
+
+
+def _result_of(queue, processes) -> dict:
+    """The next reader process's results; fails with the exit codes if one died without any."""
+    import queue as queues
+
+    try:
+        return queue.get(timeout=60)
+    except queues.Empty:
+        pytest.fail(f"a reader process died: exit codes {[p.exitcode for p in processes]}")
+
+
+@pytest.mark.timeout(max(1500, 60 * N_SUBMISSIONS))
 def test_reads_never_fail_while_submissions_are_built_and_writers_queue(tmp_path, monkeypatch):
+    with contextlib.ExitStack() as stack:
+        _reads_under_writes(tmp_path, monkeypatch, stack)
+
+
+def _reads_under_writes(tmp_path, monkeypatch, stack: contextlib.ExitStack) -> None:
     home, drop = tmp_path / "home", tmp_path / "files"
     drop.mkdir()
     monkeypatch.setenv("OBSERVATORY_HOME", str(home))
-    periods = [f"{y}-Q{q}" for y in range(2022, 2027) for q in (1, 2, 3, 4)][:N_SUBMISSIONS + 2]
+    periods = [f"{y}-Q{q}" for y in range(2010, 2027) for q in (1, 2, 3, 4)][-N_SUBMISSIONS - 3:-1]
     files = [unit_file(drop, period) for period in periods]
     baseline, extra, queued = files[0], files[1], files[2:]
     code, out = submit(home, [baseline])
@@ -115,8 +171,17 @@ def test_reads_never_fail_while_submissions_are_built_and_writers_queue(tmp_path
     stop_processes, queue = spawn.Event(), spawn.Queue()
     processes = [spawn.Process(target=_process_reader, args=(str(home), stop_processes, queue))
                  for _ in range(READER_PROCESSES)]
-    for worker in (*threads, *processes):
-        worker.start()
+    browser_results: dict = {}
+    if BROWSER_SESSIONS:
+        url = stack.enter_context(serve_dashboard(home, tmp_path / "streamlit.log"))
+        threads.append(threading.Thread(target=browser_loop,
+                                        args=(url, BROWSER_SESSIONS, stop_threads,
+                                              browser_results)))
+    for thread in threads:
+        thread.start()
+    with plain_main():  # AppTest, earlier in this process, may have left a page as __main__
+        for process in processes:
+            process.start()
 
     driver = subprocess.Popen(
         [sys.executable, "-c", DRIVER, *map(str, queued)], cwd=REPO, env=environment(home),
@@ -136,8 +201,8 @@ def test_reads_never_fail_while_submissions_are_built_and_writers_queue(tmp_path
     stop_threads.set()
     stop_processes.set()
     for thread in threads:
-        thread.join(timeout=60)
-    process_results = [queue.get(timeout=60) for _ in processes]
+        thread.join(timeout=120)
+    process_results = [_result_of(queue, processes) for _ in processes]
     for process in processes:
         process.join(timeout=60)
     readers = thread_results + process_results
@@ -151,6 +216,9 @@ def test_reads_never_fail_while_submissions_are_built_and_writers_queue(tmp_path
             output[-2000:]
     errors = [e for r in readers for e in r["errors"]]
     assert errors == [], errors[:10]
+    if BROWSER_SESSIONS:
+        assert browser_results["errors"] == [], browser_results["errors"][:5]
+        assert browser_results["reads"] >= BROWSER_SESSIONS, browser_results
     total_reads = sum(r["reads"] for r in readers)
     seen = {name for r in readers for name in r["seen"]}
     warehouse = check_warehouse(home)
@@ -159,4 +227,5 @@ def test_reads_never_fail_while_submissions_are_built_and_writers_queue(tmp_path
     assert served["submissions"] == warehouse["submissions"]
     assert served["name"] != first and len(seen) >= 2  # readers saw snapshots change under them
     print(f"\n{N_SUBMISSIONS} submissions + 1 concurrent CLI submit; {len(readers)} readers made "
-          f"{total_reads} reads over {len(seen)} snapshots, 0 failed")
+          f"{total_reads} reads over {len(seen)} snapshots, 0 failed; {BROWSER_SESSIONS} browser "
+          f"sessions loaded the page {browser_results.get('reads', 0)} times, 0 failed")

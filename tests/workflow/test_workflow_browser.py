@@ -58,6 +58,7 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 2200}, accept_downloads=True)
+            page.set_default_timeout(RENDER_TIMEOUT_MS)  # a loaded 2-core CI machine is slow
             page.goto(f"{served_dashboard}/?lang=en")
             page.get_by_test_id("stSidebarNav").wait_for(timeout=RENDER_TIMEOUT_MS)
             sign_in(page, "ana")
