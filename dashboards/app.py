@@ -62,6 +62,9 @@ ANALYST_PAGES = (  # (script, title key, icon, url path)
     ("views/trends.py", "dash.nav.trends", ":material/show_chart:", "trends"),
     ("views/country.py", "dash.nav.country", ":material/flag:", "country"),
     ("views/flows.py", "dash.nav.flows", ":material/swap_horiz:", "flows"),
+    ("views/justice.py", "dash.nav.justice", ":material/gavel:", "justice"),
+    ("views/smuggling.py", "dash.nav.smuggling", ":material/directions_boat:", "smuggling"),
+    ("views/coordination.py", "dash.nav.coordination", ":material/sync_alt:", "coordination"),
     ("views/quality.py", "dash.nav.quality", ":material/verified:", "quality"),
 )
 analyst_pages = [

@@ -63,26 +63,27 @@ def _query(snapshot_path: str, sql: str, params: list | None = None) -> pd.DataF
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def indicator_totals(
-    snapshot_path: str, indicator_code: str, freqs: tuple[str, ...]
+    snapshot_path: str, indicator_code: str, freqs: tuple[str, ...], own_area: str | None = None
 ) -> pd.DataFrame:
     """Values of one indicator with every breakdown at total (sex, age and form ``_T``).
 
     One row per area (ISO3 or ``REG``) and period, oldest first, with the columns of
-    ``marts.indicator_values`` the dashboard shows.
+    ``INDICATOR_MART`` (disclosure-controlled: ``value`` is empty where ``conf_status`` is A or
+    D) the dashboard shows. ``own_area``: see :func:`indicator_frame`.
     """
     placeholders = ", ".join("?" for _ in freqs)
-    return _query(
+    return _published_query(
         snapshot_path,
-        f"""
-        select ref_area, time_period, freq, period_end, value, unit, obs_status,
-               n_countries, n_expected
-        from {INDICATOR_MART}
-        where indicator_code = ?
-          and freq in ({placeholders})
-          and sex = '{TOTAL}' and age = '{TOTAL}' and exploitation_form = '{TOTAL}'
-        order by period_end, ref_area
-        """,
+        ["ref_area", "time_period", "freq", "period_end", "value", "unit", "obs_status",
+         "n_countries", "n_expected", "conf_status"],
+        [
+            "p.indicator_code = ?",
+            f"p.freq in ({placeholders})",
+            f"p.sex = '{TOTAL}' and p.age = '{TOTAL}' and p.exploitation_form = '{TOTAL}'",
+        ],
         [indicator_code, *freqs],
+        "p.period_end, p.ref_area",
+        own_area,
     )
 
 
@@ -158,15 +159,39 @@ def history_release(snapshot_path: str) -> dict | None:
 
 # --- the analysts' pages (issue 4) ---------------------------------------------------------------
 
-# The ONE place the indicator pages read their values from. The disclosure-controlled mart
-# (same columns + conf_status, DOMAIN.md §6) replaces it with a one-line change:
-#     INDICATOR_MART = "marts.indicator_values_published"
-INDICATOR_MART = "marts.indicator_values"
+# The ONE place the indicator pages read their values from: the disclosure-controlled mart
+# (DOMAIN.md §6, dbt_project/models/marts/disclosure/): the columns of marts.indicator_values plus
+# conf_status (F free, A primary, D secondary); value is empty unless conf_status is F.
+INDICATOR_MART = "marts.indicator_values_published"
+# The same figures before disclosure control: read ONLY for the signed-in submitter's own country
+# (DOMAIN.md §6: "a submitter sees its own country unsuppressed"), never for anyone else.
+UNCONTROLLED_MART = "marts.indicator_values"
 
 INDICATOR_COLUMNS = ["indicator_code", "ref_area", "time_period", "freq", "period_end", "sex",
                      "age", "exploitation_form", "value", "unit", "obs_status", "n_countries",
                      "n_expected", "conf_status"]
 BREAKDOWNS = ("sex", "age", "exploitation_form")
+_CELL_KEY = ("indicator_code", "ref_area", "time_period", "sex", "age", "exploitation_form")
+
+
+def _published_query(snapshot_path: str, columns: list[str], where: list[str], params: list,
+                     order: str, own_area: str | None) -> pd.DataFrame:
+    """``columns`` of ``INDICATOR_MART`` (alias ``p``) under ``where``. With ``own_area`` (the
+    signed-in submitter's country), that area's values come from ``UNCONTROLLED_MART`` instead;
+    its ``conf_status`` stays what everyone else sees."""
+    own = None if own_area in (None, "", REGION) else own_area
+    join, join_params = "", []
+    selected = [f"p.{c}" for c in columns]
+    if own is not None:
+        on = " and ".join(f"r.{c} = p.{c}" for c in _CELL_KEY)
+        join = f" left join {UNCONTROLLED_MART} r on p.ref_area = ? and {on}"
+        join_params = [own]
+        selected = ["case when p.ref_area = ? then r.value else p.value end as value"
+                    if c == "value" else f"p.{c}" for c in columns]
+    sql = (f"select {', '.join(selected)} from {INDICATOR_MART} p{join} "
+           f"where {' and '.join(where)} order by {order}")
+    value_params = [own] if own is not None and "value" in columns else []
+    return _query(snapshot_path, sql, [*value_params, *join_params, *params])
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -176,38 +201,31 @@ def indicator_frame(
     freqs: tuple[str, ...] = ("Q", "R4Q", "A"),
     areas: tuple[str, ...] = (),
     breakdown: str | None = None,
+    own_area: str | None = None,
 ) -> pd.DataFrame:
     """Every indicator query of the analysts' pages goes through here (reads ``INDICATOR_MART``).
 
     ``breakdown`` None: every breakdown at total; ``"sex"``/``"age"``/``"exploitation_form"``:
     the rows broken down by that dimension only (the others at total); ``"*"``: all rows.
-    ``areas`` empty: every area. The frame has ``INDICATOR_COLUMNS`` (``conf_status`` is ``F``
-    for every row while the mart has no such column), oldest period first.
+    ``areas`` empty: every area. ``own_area``: the signed-in submitter's country, whose own
+    values are shown unsuppressed (``ui.own_area()``; None for everyone else). The frame has
+    ``INDICATOR_COLUMNS``, oldest period first; a suppressed cell has no value and
+    ``conf_status`` A or D.
     """
     if not codes or not freqs:
         return pd.DataFrame(columns=INDICATOR_COLUMNS)
-    schema, table = INDICATOR_MART.split(".")
-    has_conf = bool(_query(
-        snapshot_path,
-        "select count(*) from information_schema.columns "
-        "where table_schema = ? and table_name = ? and column_name = 'conf_status'",
-        [schema, table],
-    ).iloc[0, 0])
-    where = [f"indicator_code in ({', '.join('?' for _ in codes)})",
-             f"freq in ({', '.join('?' for _ in freqs)})"]
+    where = [f"p.indicator_code in ({', '.join('?' for _ in codes)})",
+             f"p.freq in ({', '.join('?' for _ in freqs)})"]
     params: list = [*codes, *freqs]
     if areas:
-        where.append(f"ref_area in ({', '.join('?' for _ in areas)})")
+        where.append(f"p.ref_area in ({', '.join('?' for _ in areas)})")
         params += list(areas)
     if breakdown != "*":
         for dim in BREAKDOWNS:
-            where.append(f"{dim} {'<>' if dim == breakdown else '='} '{TOTAL}'")
-    columns = ", ".join(INDICATOR_COLUMNS[:-1]) + (", conf_status" if has_conf else ", 'F' as conf_status")
-    return _query(
-        snapshot_path,
-        f"select {columns} from {INDICATOR_MART} where {' and '.join(where)} "
-        "order by period_end, ref_area, sex, age, exploitation_form",
-        params,
+            where.append(f"p.{dim} {'<>' if dim == breakdown else '='} '{TOTAL}'")
+    return _published_query(
+        snapshot_path, INDICATOR_COLUMNS, where, params,
+        "p.period_end, p.ref_area, p.sex, p.age, p.exploitation_form", own_area,
     )
 
 
@@ -256,13 +274,53 @@ def flows_frame(snapshot_path: str, freq: str) -> pd.DataFrame:
     )
 
 
+# Referrals per pair of members are counts of victims, published by dbt without disclosure
+# control (marts.coordination_mirror). Until a disclosure-controlled pair mart exists, the query
+# below hides the primary cells itself: a count from 1 to PAIR_MIN_COUNT - 1 (the dbt var
+# disclosure_min_count) loses its value (conf A), and so do the pair's gap columns (they would
+# give the hidden count back). No secondary suppression: see the README's dashboard notes.
+PAIR_MIN_COUNT = 5
+PAIR_COLUMNS = ["sender", "receiver", "time_period", "freq", "period_end", "sent_by_sender",
+                "sent_conf", "received_by_receiver", "received_conf", "sender_reported",
+                "receiver_reported", "gap_persons", "mirror_gap_percent", "pair_status",
+                "obs_status"]
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
-def coordination_frame(snapshot_path: str, freq: str) -> pd.DataFrame:
-    """``marts.coordination_mirror`` (sender → receiver, both sides' figures, gap) at one freq."""
-    return _table_or_empty(
-        snapshot_path, "coordination_mirror",
-        "select * from marts.coordination_mirror where freq = ? order by period_end, sender, "
-        "receiver", [freq],
+def coordination_frame(snapshot_path: str, freq: str, own_area: str | None = None
+                       ) -> pd.DataFrame:
+    """``marts.coordination_mirror`` (sender → receiver, both sides' figures, gap) at one freq,
+    small counts hidden (``sent_conf`` / ``received_conf`` A) except the figures that
+    ``own_area`` (the signed-in submitter's country) reported itself."""
+    if not _has_table(snapshot_path, "marts", "coordination_mirror"):
+        return pd.DataFrame(columns=PAIR_COLUMNS)
+    small = f"between 1 and {PAIR_MIN_COUNT - 1}"
+    return _query(
+        snapshot_path,
+        f"""
+        with pairs as (
+            select *,
+                   sent_by_sender {small} and sender is distinct from ? as sent_hidden,
+                   received_by_receiver {small} and receiver is distinct from ? as received_hidden
+            from marts.coordination_mirror
+            where freq = ?
+        )
+        select sender, receiver, time_period, freq, period_end,
+               case when sent_hidden then null else sent_by_sender end as sent_by_sender,
+               case when sent_hidden then 'A' else 'F' end as sent_conf,
+               case when received_hidden then null else received_by_receiver end
+                   as received_by_receiver,
+               case when received_hidden then 'A' else 'F' end as received_conf,
+               sender_reported, receiver_reported,
+               case when sent_hidden or received_hidden then null else gap_persons end
+                   as gap_persons,
+               case when sent_hidden or received_hidden then null else mirror_gap_percent end
+                   as mirror_gap_percent,
+               pair_status, obs_status
+        from pairs
+        order by period_end, sender, receiver
+        """,
+        [own_area, own_area, freq],
     )
 
 

@@ -97,19 +97,56 @@ SERIES_COLORS = ("#1F2933", "#E69F00", "#56B4E9", "#009E73", "#0072B2", "#CC79A7
                  "#8C6D31", "#7F3C8D", "#999999")
 
 
+COUNT_UNITS = frozenset({"PERSONS", "INVESTIGATIONS"})
+SUPPRESSED_STATUSES = ("A", "D")
+
+
 def is_missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def format_value(value: float | None, unit: str, lang: str, conf_status: str = "F") -> str:
-    """A value of the indicator mart as the page shows it: ``<5`` when disclosure control hid it
-    (conf_status A or D), the unit's decimals, the language's separators, ``%`` for percentages."""
-    if conf_status in ("A", "D") and is_missing(value):
+def is_suppressed(value: object, conf_status: object) -> bool:
+    """Disclosure control hid this cell (conf_status A or D and no value)."""
+    return conf_status in SUPPRESSED_STATUSES and is_missing(value)
+
+
+def suppressed_text(unit: str, lang: str, conf_status: str = "A") -> str:
+    """What a hidden cell shows: ``<5`` for a small count (primary, A); otherwise (a count hidden
+    by secondary suppression, D, which may be any size, or a rate or share resting on a hidden
+    count) the word "confidential", never a number."""
+    if conf_status == "A" and unit in COUNT_UNITS:
         return SUPPRESSED_TEXT
+    return t("dash.pages.confidential", lang)
+
+
+def format_value(value: float | None, unit: str, lang: str, conf_status: str = "F") -> str:
+    """A value of the indicator mart as the page shows it: ``<5`` (or "confidential", see
+    :func:`suppressed_text`) when disclosure control hid it, the unit's decimals, the language's
+    separators, ``%`` for percentages."""
+    if is_suppressed(value, conf_status):
+        return suppressed_text(unit, lang, conf_status)
     text = format_number(value, lang, UNIT_DECIMALS.get(unit, 1))
     if unit == "PERCENT" and text != "–":
         text = f"{text}%" if lang == "en" else f"{text}\u00a0%"
     return text
+
+
+def own_area() -> str | None:
+    """The signed-in submitter's country (it sees its own figures unsuppressed, DOMAIN.md §6);
+    None for everyone else, signed in or not."""
+    from dashboards import workflow_ui  # workflow_ui imports this module
+
+    user = workflow_ui.current_user()
+    return user.country if user is not None and user.role == "submitter" else None
+
+
+def disclosure_caption(lang: str, own: str | None = None) -> None:
+    """What ``<5`` and "confidential" mean (and, for a submitter, that its own figures are
+    shown as submitted)."""
+    text = t("dash.pages.disclosure_note", lang)
+    if own:
+        text += " " + t("dash.pages.own_area_note", lang, country=area_label(own, lang))
+    st.caption(text)
 
 
 def registry_text(registry, code: str, field: str, lang: str) -> str:
@@ -195,10 +232,86 @@ def chart_extras(key: str, frame, lang: str, *, registry=None, codes: list[str] 
             )
 
 
+# Plotly draws maps (geo traces) from a topojson file it fetches at run time, by default from
+# its CDN. The dashboard must work without the internet: the file is served by Streamlit itself
+# (``server.enableStaticServing`` in .streamlit/config.toml, files in dashboards/static/). The URL
+# is relative, so it holds under any server.baseUrlPath (every page is one level deep).
+TOPOJSON_URL = "app/static/topojson/"
+
+
 def show_chart(fig, key: str) -> None:
     """A Plotly chart in a keyed container (``.st-key-<key>`` for the browser tests)."""
     with st.container(key=key):
-        st.plotly_chart(fig, key=f"{key}_chart", config={"displaylogo": False})
+        st.plotly_chart(fig, key=f"{key}_chart",
+                        config={"displaylogo": False, "topojsonURL": TOPOJSON_URL})
+
+
+def bar_figure(categories: list[str], series: list[dict], lang: str, *, title: str,
+               subtitle: str = "", y_title: str = "", height: int = 440):
+    """Bars per category, one trace per series (grouped). Each series: ``name``, ``color``,
+    ``values``, ``conf`` (conf_status per value), ``unit``, ``status`` (obs_status per value).
+    A suppressed cell draws no bar: a ``<5`` (or "confidential") label sits on the baseline in
+    its place, with the same words on hover; provisional bars are hatched."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    n = len(series)
+    width = 0.8 / max(n, 1)  # plotly's grouped bars: bargap 0.2, the group split evenly
+    for k, one in enumerate(series):
+        texts = [format_value(v, one["unit"], lang, c)
+                 for v, c in zip(one["values"], one["conf"], strict=True)]
+        fig.add_trace(go.Bar(
+            x=categories,
+            y=[None if is_missing(v) else v for v in one["values"]],
+            name=one["name"],
+            marker={"color": one["color"],
+                    "pattern": {"shape": ["/" if s == "P" else "" for s in one["status"]],
+                                "fgcolor": "#FFFFFF", "solidity": 0.3,
+                                "fillmode": "overlay"}},
+            text=texts, textposition="outside", cliponaxis=False,
+            customdata=[[one["name"], status_label(s, lang)] for s in one["status"]],
+            hovertemplate="<b>%{x}</b><br>%{customdata[0]}: %{text}<br>%{customdata[1]}"
+                          "<extra></extra>",
+        ))
+        for i, (value, conf) in enumerate(zip(one["values"], one["conf"], strict=True)):
+            if is_suppressed(value, conf):
+                fig.add_annotation(  # upright when the slot is narrow (grouped bars)
+                    x=i - 0.4 + (k + 0.5) * width, y=0, yanchor="bottom", showarrow=False,
+                    text=texts[i], font={"color": one["color"], "size": 12},
+                    textangle=-90 if n > 1 and len(texts[i]) > 3 else 0,
+                    hovertext=f"{categories[i]}, {one['name']}: {texts[i]}",
+                )
+    fig.update_layout(
+        title={"text": title, "subtitle": {"text": wrap(subtitle)} if subtitle else None},
+        separators=plotly_separators(lang), height=height, barmode="group",
+        margin={"t": 100 if subtitle else 60, "b": 40},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+        showlegend=n > 1,
+    )
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(title_text=y_title, rangemode="tozero", tickformat=",~r")
+    return fig
+
+
+def period_controls(prefix: str, rows, lang: str, freqs: tuple[str, ...] = ("A", "R4Q", "Q")
+                    ) -> tuple[str, str]:
+    """A frequency switch (the frequencies ``rows`` has, in ``freqs`` order) and a period list
+    (newest first) for a page's indicator rows. Returns (freq, time_period)."""
+    have = set(rows["freq"])
+    options = [f for f in freqs if f in have] or list(freqs[:1])
+    left, right = st.columns(2)
+    with left:
+        freq = st.segmented_control(
+            t("dash.trends.freq", lang), options=options,
+            format_func=lambda f: t(f"dash.freq.{f}", lang), default=options[0], required=True,
+            key=f"{prefix}_freq.{'-'.join(options)}",
+        )
+    at = rows[rows["freq"] == freq].sort_values("period_end", ascending=False)
+    periods = list(dict.fromkeys(at["time_period"]))
+    with right:
+        period = st.selectbox(t("dash.col.period", lang), options=periods or ["–"],
+                              format_func=period_label, key=f"{prefix}_period.{freq}")
+    return freq, period
 
 
 def status_label(code: str, lang: str) -> str:

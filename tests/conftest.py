@@ -23,6 +23,15 @@ def fixture_path():
 
 
 @pytest.fixture
+def served_dashboard(observatory_home: Path, tmp_path: Path):
+    """The dashboard served by ``streamlit run`` over ``observatory_home`` on a free port."""
+    from tests.served import serve_dashboard
+
+    with serve_dashboard(observatory_home, tmp_path / "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture
 def observatory_home(tmp_path, monkeypatch) -> Path:
     """An empty observatory home (``$OBSERVATORY_HOME``) with today pinned."""
     home = tmp_path / "home"

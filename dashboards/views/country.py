@@ -75,6 +75,7 @@ st.title(t("dash.country.title", lang))
 st.caption(t("dash.country.intro", lang))
 
 snapshot = ui.require_snapshot()
+viewer_area = ui.own_area()
 try:
     registry = data.indicator_registry(snapshot.path)
     members = data.member_countries(snapshot.path)
@@ -97,7 +98,7 @@ st.header(ui.area_label(country, lang), anchor=False)
 
 codes = tuple(registry.index) if not registry.empty else ("VIC_DETECTED",)
 try:
-    rows = data.indicator_frame(snapshot.path, codes, ("Q", "R4Q", "A"), (country,))
+    rows = data.indicator_frame(snapshot.path, codes, ("Q", "R4Q", "A"), (country,), own_area=viewer_area)
 except data.SnapshotUnreadable as error:
     ui.stop_unreadable(snapshot.name, error)
 
@@ -146,4 +147,5 @@ for section in SECTIONS:
         st.dataframe(section_table(part, registry), hide_index=True, width="stretch")
     ui.chart_extras(f"country_{section.lower()}", ui.export_frame(part, registry, lang), lang,
                     registry=registry, codes=part["indicator_code"].tolist())
+ui.disclosure_caption(lang, viewer_area)
 st.caption(t("dash.country.print_hint", lang))

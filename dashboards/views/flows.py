@@ -1,7 +1,8 @@
 """Flows of victims (issue 4, DOMAIN.md §5.5–6): citizenship → country of detection over a chosen
 window, as a matrix (heat map) and a Sankey diagram, split into domestic, intra-regional and
-extra-regional. Reads ``marts.flows_victims``, where flows under 5 victims are already left out
-(the UNODC convention); nothing is recomputed here.
+extra-regional, and a map of the members with the victims each detected in the window. Reads
+``marts.flows_victims``, where flows under 5 victims are already left out (the UNODC convention),
+and the disclosure-controlled indicator mart for the map; nothing is recomputed here.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ CATEGORIES = ("domestic", "intraregional", "extraregional")
 CATEGORY_COLORS = {"domestic": "rgba(0,114,178,0.45)", "intraregional": "rgba(230,159,0,0.55)",
                    "extraregional": "rgba(204,121,167,0.55)"}
 SHARE_CODES = ["VIC_DOMESTIC_SHARE", "VIC_INTRAREG_SHARE", "VIC_FOREIGN_SHARE"]
+MAP_CODE = "VIC_DETECTED"
+MAP_SCALE = [[0, "#DEEBF7"], [1, "#08519C"]]
+MAP_GREY = "#D9D9D9"
+MAP_HIDDEN = "#BDBDBD"
 
 lang = ui.language()
 
@@ -77,6 +82,70 @@ def sankey_figure(rows: pd.DataFrame, origins: list[str], destinations: list[str
                "subtitle": {"text": ui.wrap(t("dash.caveat.detection", lang))}},
         separators=ui.plotly_separators(lang), height=max(420, 30 * len(origins)),
         margin={"t": 100, "b": 20},
+    )
+    return fig
+
+
+def map_figure(members: list[str], values: pd.DataFrame, period: str,
+               registry: pd.DataFrame) -> go.Figure:
+    """The members on a map (Plotly geo, ISO3 codes; geometry served locally, see
+    ``ui.TOPOJSON_URL``): shaded by the victims each detected in the window; a hidden figure in
+    a hatched grey (never shaded as a number), a member without a figure in light grey. The
+    members and the shares of foreign and intra-regional victims are in the hover."""
+    by_area = {code: part.set_index("ref_area") for code, part in values.groupby("indicator_code")}
+
+    def shown(code: str, area: str) -> str:
+        part = by_area.get(code)
+        if part is None or area not in part.index:
+            return "–"
+        row = part.loc[area]
+        return ui.format_value(row["value"], row["unit"], lang, row["conf_status"])
+
+    def hover(area: str) -> str:
+        lines = [f"<b>{ui.area_label(area, lang)}</b>"]
+        lines += [f"{ui.registry_text(registry, code, 'name', lang)}: {shown(code, area)}"
+                  for code in [MAP_CODE, "VIC_FOREIGN_SHARE", "VIC_INTRAREG_SHARE"]
+                  if code in by_area]
+        return "<br>".join(lines)
+
+    counts = by_area.get(MAP_CODE, pd.DataFrame(columns=["value", "conf_status"]))
+    drawn = [m for m in members if m in counts.index and not ui.is_missing(counts.loc[m, "value"])]
+    hidden = [m for m in members if m in counts.index and m not in drawn]
+    absent = [m for m in members if m not in counts.index]
+    fig = go.Figure()
+    for areas, color, name in ((absent, MAP_GREY, t("dash.flows.map_no_data", lang)),
+                               (hidden, MAP_HIDDEN, t("dash.flows.map_hidden", lang))):
+        if areas:
+            fig.add_trace(go.Choropleth(
+                locations=areas, locationmode="ISO-3", z=[0] * len(areas),
+                colorscale=[[0, color], [1, color]], showscale=False, name=name,
+                marker={"line": {"color": "#FFFFFF", "width": 1}},
+                customdata=[hover(a) for a in areas],
+                hovertemplate="%{customdata}<extra></extra>",
+            ))
+    if drawn:
+        fig.add_trace(go.Choropleth(
+            locations=drawn, locationmode="ISO-3", z=[counts.loc[m, "value"] for m in drawn],
+            colorscale=MAP_SCALE, zmin=0, zmax=max(counts.loc[m, "value"] for m in drawn),
+            name=ui.registry_text(registry, MAP_CODE, "name", lang),
+            marker={"line": {"color": "#FFFFFF", "width": 1}},
+            colorbar={"title": {"text": t("dash.unit.PERSONS", lang)}, "tickformat": ",d"},
+            customdata=[hover(a) for a in drawn],
+            hovertemplate="%{customdata}<extra></extra>",
+        ))
+    # Mexico to the Dominican Republic (every member), a little wider than high.
+    fig.update_geos(scope="north america", resolution=110, lonaxis_range=[-118, -66],
+                    lataxis_range=[7, 33], showcountries=True, countrycolor="#FFFFFF", showland=True,
+                    landcolor="#F2F2F2", showocean=True, oceancolor="#EAF2F8",
+                    showcoastlines=False, showframe=False, projection_type="mercator")
+    fig.update_layout(
+        title={"text": t("dash.overview.members_title", lang,
+                         indicator=ui.registry_text(registry, MAP_CODE, "name", lang),
+                         period=ui.period_label(period)),
+               "subtitle": {"text": ui.wrap(t("dash.caveat.detection", lang))}},
+        separators=ui.plotly_separators(lang), height=480, margin={"t": 100, "b": 10,
+                                                                   "l": 10, "r": 10},
+        legend={"orientation": "h", "yanchor": "top", "y": 0, "x": 0},
     )
     return fig
 
@@ -160,3 +229,20 @@ with tab_matrix:
 with tab_sankey:
     ui.show_chart(sankey_figure(rows, origins, destinations, period), "flows_sankey")
 ui.chart_extras("flows", export(rows), lang, registry=registry, codes=SHARE_CODES, note=note)
+
+# --- the members on a map: victims detected in the same window (disclosure-controlled) -------
+st.subheader(t("dash.flows.map_heading", lang))
+viewer_area = ui.own_area()
+member_list = data.member_countries(snapshot.path)
+try:
+    map_rows = data.indicator_frame(snapshot.path, (MAP_CODE, "VIC_FOREIGN_SHARE",
+                                                    "VIC_INTRAREG_SHARE"), (freq,),
+                                    tuple(member_list), own_area=viewer_area)
+except data.SnapshotUnreadable as error:
+    ui.stop_unreadable(snapshot.name, error)
+map_rows = map_rows[map_rows["time_period"] == period]
+ui.show_chart(map_figure(member_list, map_rows, period, registry), "flows_map")
+st.caption(t("dash.flows.map_caption", lang))
+ui.chart_extras("flows_map", ui.export_frame(map_rows, registry, lang), lang, registry=registry,
+                codes=[MAP_CODE, "VIC_FOREIGN_SHARE", "VIC_INTRAREG_SHARE"])
+ui.disclosure_caption(lang, viewer_area)

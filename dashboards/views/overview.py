@@ -89,7 +89,7 @@ def members_figure(rows: pd.DataFrame, period: str, registry: pd.DataFrame) -> g
         y=rows["value"],
         marker={"color": BAR_COLOR,
                 "pattern": {"shape": ["/" if s == "P" else "" for s in rows["obs_status"]],
-                            "fgcolor": "#FFFFFF", "solidity": 0.3}},
+                            "fgcolor": "#FFFFFF", "solidity": 0.3, "fillmode": "overlay"}},
         text=[ui.format_value(v, unit, lang, c) for v, c in zip(rows["value"], rows["conf_status"],
                                                                 strict=True)],
         textposition="outside",
@@ -114,6 +114,7 @@ st.title(t("dash.overview.title", lang))
 st.caption(t("dash.overview.intro", lang))
 
 snapshot = ui.require_snapshot()
+viewer_area = ui.own_area()
 try:
     registry = data.indicator_registry(snapshot.path)
     members = data.member_countries(snapshot.path)
@@ -157,10 +158,12 @@ else:
 quarter_rows = victims[victims["freq"] == "Q"]
 if not quarter_rows.empty:
     period = quarter_rows.sort_values("period_end")["time_period"].iloc[-1]
-    by_member = data.indicator_frame(snapshot.path, ("VIC_DETECTED",), ("Q",), tuple(members))
+    by_member = data.indicator_frame(snapshot.path, ("VIC_DETECTED",), ("Q",), tuple(members),
+                                     own_area=viewer_area)
     by_member = by_member[by_member["time_period"] == period]
     if not by_member.empty:
         ui.show_chart(members_figure(by_member, period, registry), "overview_members")
         st.caption(t("dash.pages.provisional_bars", lang))
         ui.chart_extras("overview_members", ui.export_frame(by_member, registry, lang), lang,
                         registry=registry, codes=["VIC_DETECTED"])
+ui.disclosure_caption(lang, viewer_area)

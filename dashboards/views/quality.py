@@ -134,8 +134,11 @@ else:
                   "quality_unknown")
     st.caption(t("dash.quality.unknown_note", lang))
     code = UNKNOWN_CODES.get(dimension)
-    ui.chart_extras("quality_unknown", rows.rename(columns={"area": "country"}), lang,
-                    registry=registry, codes=[code] if code else [])
+    # The share only: the counts behind it (``unknown``, ``total``) are not disclosure-controlled.
+    ui.chart_extras("quality_unknown",
+                    rows.rename(columns={"area": "country"}).drop(columns=["unknown", "total"],
+                                                                  errors="ignore"),
+                    lang, registry=registry, codes=[code] if code else [])
 
 # --- validation findings ----------------------------------------------------------------------
 st.subheader(t("dash.quality.findings_heading", lang))

@@ -95,6 +95,7 @@ st.title(t("dash.trends.title", lang))
 st.caption(t("dash.trends.intro", lang))
 
 snapshot = ui.require_snapshot()
+viewer_area = ui.own_area()
 try:
     registry = data.indicator_registry(snapshot.path)
     available = data.indicator_breakdowns(snapshot.path).set_index("indicator_code")
@@ -165,7 +166,8 @@ if not areas:
     st.stop()
 
 try:
-    rows = data.indicator_frame(snapshot.path, (shown_code,), (freq,), tuple(areas), dimension)
+    rows = data.indicator_frame(snapshot.path, (shown_code,), (freq,), tuple(areas), dimension,
+                                own_area=viewer_area)
 except data.SnapshotUnreadable as error:
     ui.stop_unreadable(snapshot.name, error)
 order = {a: i for i, a in enumerate(area_options)}
@@ -196,3 +198,4 @@ ui.chart_extras("trends", ui.export_frame(rows, registry, lang), lang, registry=
                 codes=[shown_code])
 with st.expander(t("dash.pages.table", lang)):
     st.dataframe(table(rows, dimension), hide_index=True, width="stretch")
+ui.disclosure_caption(lang, viewer_area)

@@ -1,8 +1,10 @@
 """Victims detected (DOMAIN.md §5, indicators 1 and 2): regional and per-country trend of victims
 detected (quarterly or rolling four quarters) and the rate per 100,000 population (R4Q or annual).
 
-No formula lives here: every number is read from ``marts.indicator_values`` as dbt built it; the
-page only picks rows, compares the latest quarter with the same quarter a year earlier and draws.
+No formula lives here: every number is read from the disclosure-controlled mart
+(``data.INDICATOR_MART``) as dbt built it; the page only picks rows, compares the latest quarter
+with the same quarter a year earlier and draws. A hidden cell reads ``<5`` (or "confidential")
+and is not drawn.
 """
 
 from __future__ import annotations
@@ -83,7 +85,7 @@ def hover_frame(rows: pd.DataFrame, decimals: int) -> list[list[str]]:
         custom.append(
             [
                 ui.area_label(row.ref_area, lang),
-                ui.format_number(row.value, lang, decimals),
+                ui.format_value(row.value, row.unit, lang, row.conf_status),
                 status_text(row.obs_status),
                 coverage,
             ]
@@ -223,7 +225,10 @@ def headline(detected: pd.DataFrame, rates: pd.DataFrame) -> None:
             earlier_period = same_quarter_a_year_earlier(quarter["time_period"])
             earlier = value_on(detected, data.REGION, earlier_period)
             delta = None
-            if earlier is not None and earlier["value"] >= MIN_BASE_FOR_CHANGE:
+            if ui.is_missing(quarter["value"]) or (earlier is not None
+                                                   and ui.is_missing(earlier["value"])):
+                pass  # a hidden figure: no change either
+            elif earlier is not None and earlier["value"] >= MIN_BASE_FOR_CHANGE:
                 change = ui.format_change(quarter["value"] / earlier["value"] - 1, lang)
                 delta = t("dash.victims.delta_vs", lang, change=change, period=earlier_period)
             elif earlier is not None:
@@ -231,7 +236,7 @@ def headline(detected: pd.DataFrame, rates: pd.DataFrame) -> None:
             status = status_text(quarter["obs_status"])
             st.metric(
                 t("dash.victims.metric_total", lang, period=quarter["time_period"]),
-                ui.format_number(quarter["value"], lang),
+                ui.format_value(quarter["value"], quarter["unit"], lang, quarter["conf_status"]),
                 delta,
                 # Neutral grey: more detections is neither good nor bad news by itself.
                 delta_color="off",
@@ -254,7 +259,7 @@ def headline(detected: pd.DataFrame, rates: pd.DataFrame) -> None:
             status = status_text(rate["obs_status"])
             st.metric(
                 t("dash.victims.metric_rate", lang, period=period_label(rate["time_period"])),
-                ui.format_number(rate["value"], lang, decimals=1),
+                ui.format_value(rate["value"], rate["unit"], lang, rate["conf_status"]),
                 help=t(
                     "dash.victims.metric_rate_help",
                     lang,
@@ -288,8 +293,8 @@ def data_table(frames: list[pd.DataFrame]) -> pd.DataFrame:
             t("dash.col.period", lang): rows["time_period"],
             t("dash.victims.trend_freq", lang): [t(f"dash.freq.{f}", lang) for f in rows["freq"]],
             t("dash.col.value", lang): [
-                ui.format_number(v, lang, 0 if u == "PERSONS" else 1)
-                for v, u in zip(rows["value"], rows["unit"], strict=True)
+                ui.format_value(v, u, lang, c)
+                for v, u, c in zip(rows["value"], rows["unit"], rows["conf_status"], strict=True)
             ],
             t("dash.col.status", lang): [status_text(s) for s in rows["obs_status"]],
         }
@@ -377,7 +382,9 @@ def history_table(history: pd.DataFrame, annual: pd.DataFrame, area: str) -> pd.
     own = pd.DataFrame({
         t("dash.history.col.source", lang): t("dash.history.series_coalition", lang),
         t("dash.history.col.year", lang): coalition["time_period"].astype(int),
-        t("dash.history.col.value", lang): [ui.format_number(v, lang) for v in coalition["value"]],
+        t("dash.history.col.value", lang): [
+            ui.format_value(v, u, lang, c) for v, u, c in
+            zip(coalition["value"], coalition["unit"], coalition["conf_status"], strict=True)],
         t("dash.history.col.note", lang): [status_text(s) for s in coalition["obs_status"]],
     })
     return pd.concat([unodc, own], ignore_index=True)
@@ -389,7 +396,7 @@ def history_section(snapshot, members: list[str]) -> None:
     try:
         history = data.history_totals(snapshot.path, VICTIMS)
         release = data.history_release(snapshot.path)
-        annual = data.indicator_totals(snapshot.path, VICTIMS, ("A",))
+        annual = data.indicator_totals(snapshot.path, VICTIMS, ("A",), viewer_area)
     except data.SnapshotUnreadable as error:
         ui.stop_unreadable(snapshot.name, error)
     if history.empty:
@@ -423,9 +430,10 @@ st.title(t("dash.victims.title", lang))
 st.caption(t("dash.victims.intro", lang))
 
 snapshot = ui.require_snapshot()
+viewer_area = ui.own_area()
 try:
-    detected = data.indicator_totals(snapshot.path, VICTIMS, ("Q", "R4Q"))
-    rates = data.indicator_totals(snapshot.path, RATE, ("R4Q", "A"))
+    detected = data.indicator_totals(snapshot.path, VICTIMS, ("Q", "R4Q"), viewer_area)
+    rates = data.indicator_totals(snapshot.path, RATE, ("R4Q", "A"), viewer_area)
     members = data.member_countries(snapshot.path)
 except data.SnapshotUnreadable as error:
     ui.stop_unreadable(snapshot.name, error)
@@ -510,5 +518,6 @@ with st.expander(t("dash.victims.table", lang)):
     if not rates.empty:
         shown.append(rates[(rates["freq"] == rate_freq) & rates["ref_area"].isin(areas)])
     st.dataframe(data_table(shown), hide_index=True, width="stretch")
+ui.disclosure_caption(lang, viewer_area)
 
 history_section(snapshot, members)

@@ -26,6 +26,21 @@ def observatory_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+@pytest.fixture(scope="session")
+def _shared_snapshot_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("dashboard_home")
+    write_snapshot(home / "serving")
+    return home
+
+
+@pytest.fixture
+def snapshot_home(_shared_snapshot_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Like ``observatory_home``, but the snapshot is written once per session: for tests that
+    only read it (never change a file under it; sign-ins need ``observatory_home``)."""
+    monkeypatch.setenv("OBSERVATORY_HOME", str(_shared_snapshot_home))
+    return _shared_snapshot_home
+
+
 @pytest.fixture
 def empty_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """``$OBSERVATORY_HOME`` where the pipeline has not published anything yet."""

@@ -1,6 +1,9 @@
 """The marts the analysts' pages (issue 4) read, added to the fixture snapshot of
-``dashboard_snapshot.py``: the indicator registry (the real seed), justice rows, published flows,
-reporting rates, unknown shares and validation findings. Hand-chosen values, checked by hand below.
+``dashboard_snapshot.py``: the indicator registry (the real seed), justice, smuggling and
+coordination rows, the referral mirror, published flows, reporting rates, unknown shares,
+validation findings, and the disclosure-controlled mart the pages read
+(``marts.indicator_values_published``: ``indicator_values`` with the hidden cells of
+``HIDDEN_CELLS`` emptied). Hand-chosen values, checked by hand below.
 """
 
 from __future__ import annotations
@@ -32,6 +35,72 @@ REGION_REPORTING_2025Q2 = 18.75
 REGION_ON_TIME_2025Q2 = 12.5
 # Unknown sex among victims: GTM 5 % every quarter; SLV 35 % in 2025-Q2 (42 of 120), else 0.
 SLV_UNKNOWN_SEX_2025Q2 = 35.0
+
+
+# --- 2024 (A): criminal justice (TIP), smuggling (SOM), coordination (REF) -----------------
+# Each: area -> value. REG is the sum of the members (counts) as dbt builds it.
+JUSTICE_2024 = {
+    "TIP_SUSPECTED": {"GTM": 260, "SLV": 51, "REG": 311},
+    "TIP_CONVICTED": {"GTM": 30, "SLV": 3, "REG": 33},
+    # convicted / prosecuted (prosecuted 2024: GTM 165, SLV 34, REG 199)
+    "TIP_CONVICTION_RATIO": {"GTM": 30 / 165, "SLV": 3 / 34, "REG": 33 / 199},
+    # convicted per 100 victims detected (victims 2024: GTM 4500, SLV 450, REG 4950)
+    "TIP_CONVICTED_PER_100_VIC": {"GTM": 30 / 45, "SLV": 3 / 4.5, "REG": 33 / 49.5},
+}
+SMUGGLING_2024 = {
+    "SOM_DETECTED": {"GTM": 2400, "SLV": 180, "MEX": 9800, "REG": 12380},
+    "SOM_TIP_VICTIMS": {"GTM": 60, "SLV": 3, "MEX": 150, "REG": 213},
+    "SOM_TIP_NEXUS_SHARE": {"GTM": 2.5, "SLV": 3 / 1.8, "MEX": 150 / 98, "REG": 213 / 123.8},
+    "SOM_CHILD_SHARE": {"GTM": 22.5, "SLV": 30.0, "MEX": 18.4, "REG": 19.3},
+    "SOM_UNACC_CHILD_SHARE": {"GTM": 35.0, "SLV": 50.0, "MEX": 42.0, "REG": 41.2},
+    "SOM_DEATHS": {"GTM": 0, "SLV": 0, "MEX": 12, "REG": 12},
+    "SOM_CONVICTED": {"GTM": 14, "SLV": 5, "MEX": 40, "REG": 59},
+    "SOM_CONVICTED_PER_1000_SOM": {"GTM": 14 / 2.4, "SLV": 5 / 0.18, "MEX": 40 / 9.8,
+                                   "REG": 59 / 12.38},
+}
+COORDINATION_2024 = {
+    "REF_SENT": {"GTM": 18, "SLV": 10, "REG": 28},
+    "REF_RECEIVED": {"GTM": 12, "SLV": 9, "MEX": 6, "REG": 27},
+    "REF_MIRROR_GAP": {"GTM": 25.0, "SLV": 3 / 13 * 100, "REG": 24.0},
+}
+UNITS = {"TIP_CONVICTION_RATIO": "RATIO", "TIP_CONVICTED_PER_100_VIC": "PER_100",
+         "SOM_TIP_NEXUS_SHARE": "PERCENT", "SOM_CHILD_SHARE": "PERCENT",
+         "SOM_UNACC_CHILD_SHARE": "PERCENT", "SOM_CONVICTED_PER_1000_SOM": "PER_1000",
+         "REF_MIRROR_GAP": "PERCENT"}
+# What disclosure control (dbt_project/models/marts/disclosure/) hides of the rows above, and why:
+# SLV's 3 convictions and 3 smuggled migrants identified as victims are small counts (A); the
+# regional totals are published, so the next-smallest member figure of each is hidden too (D:
+# GTM's 30 convictions, GTM's 60 victims among smuggled migrants); every ratio resting on a hidden
+# count is hidden (A when its own numerator is small, D otherwise).
+HIDDEN_CELLS = [
+    ("TIP_CONVICTED", "SLV", "A"), ("TIP_CONVICTED", "GTM", "D"),
+    ("TIP_CONVICTION_RATIO", "SLV", "A"), ("TIP_CONVICTION_RATIO", "GTM", "D"),
+    ("TIP_CONVICTED_PER_100_VIC", "SLV", "A"), ("TIP_CONVICTED_PER_100_VIC", "GTM", "D"),
+    ("SOM_TIP_VICTIMS", "SLV", "A"), ("SOM_TIP_VICTIMS", "GTM", "D"),
+    ("SOM_TIP_NEXUS_SHARE", "SLV", "A"), ("SOM_TIP_NEXUS_SHARE", "GTM", "D"),
+]
+# The referral mirror of 2024 (A): sender, receiver, sent (sender's report), received
+# (receiver's report), sender reported, receiver reported, gap, gap %, status. SLV -> MEX: 3 sent
+# is a small count (the dashboard shows <5 and hides the gap); HND did not report 2024.
+MIRROR_2024 = [
+    ("GTM", "SLV", 12, 9, True, True, 3, 25.0, "gap"),
+    ("SLV", "GTM", 7, 7, True, True, 0, 0.0, "matched"),
+    ("GTM", "HND", 6, None, True, False, None, None, "sender_only"),
+    ("HND", "GTM", None, 5, False, True, None, None, "receiver_only"),
+    ("SLV", "MEX", 3, 6, True, True, 3, 50.0, "gap"),
+]
+
+
+def annual_rows() -> list[tuple]:
+    rows = []
+    for table in (JUSTICE_2024, SMUGGLING_2024, COORDINATION_2024):
+        for code, values in table.items():
+            for area, value in values.items():
+                n = sum(1 for a in values if a != "REG") if area == "REG" else 1
+                rows.append((code, area, "2024", "A", dt.date(2024, 12, 31), "_T", "_T", "_T",
+                             float(value), UNITS.get(code, "PERSONS"), "A", n,
+                             8 if area == "REG" else 1))
+    return rows
 
 
 def quarter_end(period: str) -> dt.date:
@@ -86,7 +155,21 @@ def write_analyst_marts(con) -> None:
     )
     con.executemany(
         "insert into marts.indicator_values values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        justice_rows(),
+        justice_rows() + annual_rows(),
+    )
+    con.execute(
+        """
+        create table marts.coordination_mirror (
+            sender varchar, receiver varchar, time_period varchar, freq varchar,
+            period_end date, sent_by_sender double, received_by_receiver double,
+            sender_reported boolean, receiver_reported boolean, gap_persons double,
+            mirror_gap_percent double, pair_status varchar, obs_status varchar)
+        """
+    )
+    con.executemany(
+        "insert into marts.coordination_mirror values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(s, r, "2024", "A", dt.date(2024, 12, 31), sent, received, s_rep, r_rep, gap, pct,
+          status, "A") for s, r, sent, received, s_rep, r_rep, gap, pct, status in MIRROR_2024],
     )
     con.execute(
         """
@@ -148,4 +231,31 @@ def write_analyst_marts(con) -> None:
             ("s3", "c" * 64, "gtm2.xlsx", "GTM", "TIP_JUSTICE", "2025-Q1", 2, "accepted", "_NONE",
              "NONE", 0),
         ],
+    )
+
+
+def write_published_mart(con) -> None:
+    """``marts.indicator_values_published`` as dbt builds it (the contract's columns, in order),
+    here a view over ``marts.indicator_values`` that empties the cells of ``HIDDEN_CELLS`` (2024,
+    every breakdown at total), so a test that changes a value changes both."""
+    con.execute(
+        "create table main.fixture_hidden_cells (indicator_code varchar, ref_area varchar, "
+        "time_period varchar, conf_status varchar)"
+    )
+    con.executemany("insert into main.fixture_hidden_cells values (?, ?, '2024', ?)",
+                    HIDDEN_CELLS)
+    con.execute(
+        """
+        create view marts.indicator_values_published as
+        select v.indicator_code, v.ref_area, v.time_period, v.freq, v.period_end, v.sex, v.age,
+               v.exploitation_form,
+               case when h.conf_status is null then v.value end as value,
+               v.unit, v.obs_status, coalesce(h.conf_status, 'F') as conf_status,
+               v.n_countries, v.n_expected
+        from marts.indicator_values v
+        left join main.fixture_hidden_cells h
+            on h.indicator_code = v.indicator_code and h.ref_area = v.ref_area
+            and h.time_period = v.time_period
+            and v.sex = '_T' and v.age = '_T' and v.exploitation_form = '_T'
+        """
     )

@@ -12,7 +12,10 @@ import datetime as dt
 from pathlib import Path
 
 import duckdb
-from dashboard_marts import write_analyst_marts  # beside this file (issue 4)
+from dashboard_marts import (  # beside this file (issue 4)
+    write_analyst_marts,
+    write_published_mart,
+)
 
 from pipelines.lib.contracts import load_contracts
 
@@ -213,6 +216,7 @@ def write_snapshot(serving_dir: Path, name: str = SNAPSHOT_NAME) -> Path:
             ],
         )
         write_analyst_marts(con)  # the marts of the analysts' pages (issue 4)
+        write_published_mart(con)  # what the dashboard reads: under disclosure control
         con.execute("create table main.snapshot_info (built_at timestamptz, snapshot varchar)")
         con.execute(
             "insert into main.snapshot_info values (?, ?)",

@@ -1,18 +1,23 @@
 """The analysts' pages (issue 4) in-process with AppTest against the fixture snapshot: the values
-shown, the registry's labels and definitions, the language switch and the downloads."""
+shown, the registry's labels and definitions, the language switch, the downloads and disclosure
+control (hidden cells read <5 or "confidential", never a number)."""
 
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 from dashboard_marts import (
     FLOWS_DOMESTIC,
     FLOWS_EXTRA,
     FLOWS_INTRA,
+    JUSTICE_2024,
+    MEMBERS,
     REGION_PROSECUTED_2024,
     REGION_PROSECUTED_2025Q2,
     SLV_UNKNOWN_SEX_2025Q2,
+    SMUGGLING_2024,
 )
 from dashboard_snapshot import REGION_LATEST_TOTAL
 from streamlit.testing.v1 import AppTest
@@ -21,7 +26,8 @@ from test_dashboard_app import APP, TIMEOUT, numbers
 from dashboards import data, ui
 from pipelines.lib.i18n import t
 
-PAGES = ["overview", "trends", "country", "flows", "quality"]
+PAGES = ["overview", "trends", "country", "flows", "quality", "justice", "smuggling",
+         "coordination"]
 
 
 def open_page(name: str, lang: str | None = None) -> AppTest:
@@ -49,7 +55,7 @@ def expander_text(at: AppTest) -> str:
 
 @pytest.mark.parametrize("name", PAGES)
 @pytest.mark.parametrize("lang", ["es", "en"])
-def test_every_page_offers_definitions_and_csv_xlsx_downloads(observatory_home, name, lang):
+def test_every_page_offers_definitions_and_csv_xlsx_downloads(snapshot_home, name, lang):
     at = open_page(name, lang)
     assert at.title[0].value == t(f"dash.{name}.title", lang)
     labels = [b.proto.label for b in at.get("download_button")]
@@ -60,7 +66,7 @@ def test_every_page_offers_definitions_and_csv_xlsx_downloads(observatory_home, 
     assert [e.label for e in at.expander].count(t("dash.pages.about_chart", lang)) >= 1
 
 
-def test_overview_headline_figures_change_and_reporting_status(observatory_home):
+def test_overview_headline_figures_change_and_reporting_status(snapshot_home):
     at = open_page("overview")
     shown = metrics(at)
     # Last complete year 2024 (no 2023 to compare with), then the latest quarter 2025-Q2.
@@ -89,7 +95,7 @@ def test_overview_headline_figures_change_and_reporting_status(observatory_home)
     assert "Número de víctimas de trata de personas detectadas" in expander_text(at)
 
 
-def test_trends_region_by_default_then_a_member_its_rate_and_a_breakdown(observatory_home):
+def test_trends_region_by_default_then_a_member_its_rate_and_a_breakdown(snapshot_home):
     at = open_page("trends")
     assert metrics(at) == {"Región (países miembros), 2025-Q2": "1.388"}
     (fig,) = charts(at)
@@ -117,7 +123,7 @@ def test_trends_region_by_default_then_a_member_its_rate_and_a_breakdown(observa
     assert metrics(at) == {f"Guatemala – {female}, 2025-Q2": "634"}  # 1268 // 2
 
 
-def test_trends_other_indicators_and_english(observatory_home):
+def test_trends_other_indicators_and_english(snapshot_home):
     at = open_page("trends")
     at.selectbox(key="trends_indicator.es").set_value("TIP_PROSECUTED")
     at.run()
@@ -133,7 +139,7 @@ def test_trends_other_indicators_and_english(observatory_home):
     assert "Victims of trafficking detected" in at.selectbox(key="trends_indicator.en").options
 
 
-def test_country_profile_of_guatemala(observatory_home):
+def test_country_profile_of_guatemala(snapshot_home):
     at = open_page("country")
     at.selectbox(key="country_member.es").set_value("GTM")
     at.run()
@@ -154,13 +160,13 @@ def test_country_profile_of_guatemala(observatory_home):
     assert (row["Valor"], row["Estado"]) == ("47", "provisional")
 
 
-def test_flows_matrix_sankey_and_categories(observatory_home):
+def test_flows_matrix_sankey_and_categories(snapshot_home):
     at = open_page("flows")
     shown = metrics(at)
     assert shown["Nacionales"] == ui.format_number(FLOWS_DOMESTIC, "es")
     assert shown["Intrarregionales"] == str(FLOWS_INTRA)
     assert shown["Extrarregionales"] == str(FLOWS_EXTRA)
-    matrix, sankey = charts(at)
+    matrix, sankey, member_map = charts(at)
     assert matrix["data"][0]["type"] == "heatmap"
     assert matrix["data"][0]["x"] == ["Guatemala", "El Salvador"]
     assert matrix["data"][0]["y"][:2] == ["Guatemala", "El Salvador"]  # members first
@@ -168,19 +174,29 @@ def test_flows_matrix_sankey_and_categories(observatory_home):
     assert sankey["data"][0]["type"] == "sankey"
     assert sorted(numbers(sankey["data"][0]["link"]["value"])) == [6, 12, 15, 25, 40, 400, 3000]
     assert "al menos 5 víctimas" in " ".join(c.value for c in at.caption)
+    # The map: the members with victims detected in 2024 shaded by that number (GTM 4500, SLV
+    # 450), the six others grey; ISO3 codes on Plotly's geo map, geometry served locally.
+    no_data, shaded = member_map["data"]
+    assert (shaded["type"], shaded["locationmode"]) == ("choropleth", "ISO-3")
+    assert shaded["locations"] == ["GTM", "SLV"]
+    assert numbers(shaded["z"]) == [4500, 450]
+    assert "Víctimas de trata detectadas: 4.500" in shaded["customdata"][0]
+    assert no_data["locations"] == [m for m in MEMBERS if m not in ("GTM", "SLV")]
+    assert member_map["layout"]["geo"]["scope"] == "north america"
+    assert "topojsonURL" in at.get("plotly_chart")[2].proto.config
 
     at.segmented_control(key="flows_freq").set_value("R4Q")
     at.run()
     assert metrics(at)["Nacionales"] == "3.100"
 
 
-def test_quality_heat_maps_and_findings(observatory_home):
+def test_quality_heat_maps_and_findings(snapshot_home):
     at = open_page("quality")
     shown = metrics(at)
     assert shown["Tasa de presentación de informes, región, 2025-Q2"] == "18,8\u00a0%"
     assert shown["Tasa de puntualidad, región, 2025-Q2"] == "12,5\u00a0%"
     reporting, unknown = charts(at)
-    members = data.member_countries(str(observatory_home / "serving" / "20261128T101500123456.duckdb"))
+    members = data.member_countries(str(snapshot_home / "serving" / "20261128T101500123456.duckdb"))
     assert len(reporting["data"][0]["y"]) == len(members) == 8
     gtm = members.index("GTM")
     assert reporting["data"][0]["text"][gtm] == ["100,0\u00a0%"] * 6
@@ -197,23 +213,164 @@ def test_quality_heat_maps_and_findings(observatory_home):
     assert findings.iloc[1].tolist() == ["Guatemala", "2025-Q1", "3", "0"]
 
 
-def test_quality_in_english(observatory_home):
+def test_quality_in_english(snapshot_home):
     at = open_page("quality", "en")
     assert metrics(at)["Reporting rate, region, 2025-Q2"] == "18.8%"
 
 
-def test_indicator_frame_is_the_one_switchable_query(observatory_home, monkeypatch):
-    """Every indicator value of the new pages comes through data.indicator_frame, which reads
-    data.INDICATOR_MART; a mart with conf_status shows suppressed cells as <5."""
+def test_pages_read_the_disclosure_controlled_mart_and_show_a_hidden_count_as_lt5(
+        observatory_home):
+    """Every indicator value comes through data.INDICATOR_MART, the published mart: hide the
+    region's victims of 2025-Q2 there (as disclosure control would, A) and the victims page and
+    the trends page show <5, never the number the unprotected mart still holds."""
     import duckdb
 
+    assert data.INDICATOR_MART == "marts.indicator_values_published"
     path = str(observatory_home / "serving" / "20261128T101500123456.duckdb")
     with duckdb.connect(path) as con:
-        con.execute("create table marts.published as select *, 'F' as conf_status "
-                    "from marts.indicator_values")
-        con.execute("update marts.published set value = null, conf_status = 'A' "
-                    "where indicator_code = 'VIC_DETECTED' and ref_area = 'REG' "
-                    "and time_period = '2025-Q2' and sex = '_T'")
-    monkeypatch.setattr(data, "INDICATOR_MART", "marts.published")
-    at = open_page("trends")
-    assert metrics(at) == {"Región (países miembros), 2025-Q2": "<5"}
+        con.execute("insert into main.fixture_hidden_cells values "
+                    "('VIC_DETECTED', 'REG', '2025-Q2', 'A')")
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()  # the victims page
+    total = next(m for m in at.metric if m.label.startswith("Víctimas detectadas en la región"))
+    assert total.value == "<5" and not total.delta  # no change on a hidden figure
+    bars = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
+    assert math.isnan(numbers(bars["y"])[-1])  # not drawn
+    assert at.switch_page("views/trends.py").run().metric[0].value == "<5"
+
+
+def test_justice_funnel_members_ratio_and_hidden_cells(snapshot_home):
+    at = open_page("justice")
+    shown = metrics(at)
+    assert shown["Personas sospechosas o detenidas por trata"] == "311"
+    assert shown["Personas procesadas por trata"] == str(REGION_PROSECUTED_2024)
+    assert shown["Personas condenadas por trata"] == "33"
+    assert shown["Razón condenas / procesamientos"] == ui.format_number(33 / 199, "es", 2)
+    assert shown["Condenas por cada 100 víctimas detectadas"] == "0,7"
+    funnel, members, ratio = charts(at)
+    assert numbers(funnel["data"][0]["x"]) == [311, 199, 33]
+    assert funnel["data"][0]["y"] == ["Sospechosas o detenidas", "Procesadas", "Condenadas"]
+    assert funnel["layout"]["title"]["text"] == (
+        "Del proceso penal a la condena: Región (países miembros), 2024")
+
+    # Per member: GTM and SLV; SLV's 3 convictions are a small count (<5), GTM's 30 are hidden
+    # by secondary suppression (confidential): neither is drawn, both are labelled in place.
+    suspected, prosecuted, convicted = members["data"]
+    assert suspected["x"] == ["Guatemala", "El Salvador"]
+    assert numbers(suspected["y"]) == [JUSTICE_2024["TIP_SUSPECTED"][a] for a in ("GTM", "SLV")]
+    assert numbers(prosecuted["y"]) == [165, 34]
+    assert convicted["y"] == [None, None]
+    assert convicted["text"] == ["confidencial", "<5"]
+    assert [a["text"] for a in members["layout"]["annotations"]] == ["confidencial", "<5"]
+    assert ratio["data"][0]["text"] == ["0,17", "confidencial", "confidencial"]
+    assert ratio["data"][0]["y"][1:] == [None, None]
+
+    table = at.dataframe[0].value.set_index("Área")
+    assert table.loc["El Salvador", "Personas condenadas por trata"] == "<5"
+    assert table.loc["Guatemala", "Personas condenadas por trata"] == "confidencial"
+    assert table.loc["Guatemala", "Personas sospechosas o detenidas por trata"] == "260"
+    assert t("dash.pages.disclosure_note", "es") in [c.value for c in at.caption]
+
+    at.selectbox(key="justice_area.es").set_value("SLV")
+    at.run()
+    shown = metrics(at)
+    assert shown["Personas condenadas por trata"] == "<5"
+    assert shown["Razón condenas / procesamientos"] == "confidencial"
+    funnel = charts(at)[0]
+    assert funnel["data"][0]["x"][:2] == [51, 34] and funnel["data"][0]["x"][2] is None
+    assert [a["text"] for a in funnel["layout"]["annotations"]] == ["<5"]
+
+
+def test_smuggling_and_the_nexus_in_english(snapshot_home):
+    at = open_page("smuggling", "en")
+    shown = metrics(at)
+    assert shown["Smuggled migrants detected"] == "12,380"
+    assert shown["Share identified as trafficking victims (trafficking-smuggling nexus)"] == "1.7%"
+    assert shown["Deaths in smuggling events"] == "12"
+    detected, nexus = charts(at)
+    assert detected["data"][0]["x"] == ["Guatemala", "Mexico", "El Salvador"]
+    assert numbers(detected["data"][0]["y"]) == [SMUGGLING_2024["SOM_DETECTED"][a]
+                                                 for a in ("GTM", "MEX", "SLV")]
+    assert nexus["data"][0]["x"] == ["Region (member countries)", "Guatemala", "Mexico",
+                                     "El Salvador"]
+    assert nexus["data"][0]["text"] == ["1.7%", "confidential", "1.5%", "confidential"]
+    assert nexus["data"][0]["y"][1] is None and nexus["data"][0]["y"][3] is None
+    assert "Smuggled migrants identified as trafficking victims: 150" in (
+        nexus["data"][0]["customdata"][2][0])
+    table = at.dataframe[0].value.set_index("Area")
+    column = "Smuggled migrants identified as trafficking victims"
+    assert table[column].to_dict() == {"Region (member countries)": "213", "Guatemala":
+                                       "confidential", "Mexico": "150", "El Salvador": "<5"}
+
+
+def test_smuggling_in_french(snapshot_home):
+    at = open_page("smuggling", "fr")
+    assert at.title[0].value == "Trafic illicite de migrants et lien avec la traite"
+    assert metrics(at)["Smuggled migrants detected"] == "12\u202f380"  # registry: es/en only
+    assert t("dash.pages.disclosure_note", "fr") in [c.value for c in at.caption]
+
+
+def test_coordination_mirror_one_sided_pairs_and_small_counts(snapshot_home):
+    at = open_page("coordination")
+    shown = metrics(at)
+    assert shown["Víctimas remitidas a otro miembro"] == "28"
+    assert shown["Víctimas recibidas por remisión"] == "27"
+    assert shown["Brecha espejo de las remisiones"] == "24,0\u00a0%"
+    assert shown["Pares con un solo lado, 2024"] == "2"
+    matrix, members = charts(at)
+    heat = matrix["data"][0]
+    assert heat["y"] == ["Guatemala", "Honduras", "El Salvador"]  # senders
+    assert heat["x"] == ["Guatemala", "Honduras", "México", "El Salvador"]  # receivers
+    assert heat["text"] == [["", "6 → –", "", "12 → 9"], ["– → 5", "", "", ""],
+                            ["7 → 7", "", "<5 → 6", ""]]
+    one_sided = matrix["data"][-1]
+    assert (one_sided["x"], one_sided["y"]) == (["Honduras", "Guatemala"],
+                                                ["Guatemala", "Honduras"])
+    sent, received = members["data"]
+    assert sent["text"] == ["18", "–", "10"] and numbers(received["y"]) == [12, 6, 9]
+
+    pairs = at.dataframe[0].value
+    slv_mex = pairs[(pairs["Remitente"] == "El Salvador") & (pairs["Receptor"] == "México")]
+    assert slv_mex.iloc[0].tolist()[2:7] == ["<5", "6", "–", "–", "brecha"]  # gap hidden too
+    gtm_slv = pairs[(pairs["Remitente"] == "Guatemala") & (pairs["Receptor"] == "El Salvador")]
+    assert gtm_slv.iloc[0].tolist()[2:7] == ["12", "9", "3", "25,0\u00a0%", "brecha"]
+    lonely = at.dataframe[1].value
+    assert lonely[["Remitente", "Receptor", "Situación"]].values.tolist() == [
+        ["Guatemala", "Honduras", "solo el remitente informa el flujo"],
+        ["Honduras", "Guatemala", "solo el receptor informa el flujo"]]
+
+
+def test_a_submitter_sees_its_own_country_unsuppressed(observatory_home):
+    """DOMAIN.md §6: a submitter of El Salvador sees El Salvador's 3 convictions and its own
+    3 referrals to Mexico; Guatemala's hidden figures stay hidden for it."""
+    from dashboards.workflow_ui import TOKEN_KEY
+    from pipelines.lib.auth import AuthStore
+    from pipelines.settings import get_settings
+
+    store = AuthStore(get_settings())
+    store.add_user("focal.slv", "submitter", "correct horse battery", country="SLV")
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.session_state[TOKEN_KEY] = store.sign_in("focal.slv", "correct horse battery")
+    at.run()
+    at.switch_page("views/justice.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value.set_index("Área")
+    assert table.loc["El Salvador", "Personas condenadas por trata"] == "3"
+    assert table.loc["El Salvador", "Razón condenas / procesamientos"] == "0,09"  # 3 / 34
+    assert table.loc["Guatemala", "Personas condenadas por trata"] == "confidencial"
+    assert t("dash.pages.own_area_note", "es", country="El Salvador") in " ".join(
+        c.value for c in at.caption)
+
+    path = str(observatory_home / "serving" / "20261128T101500123456.duckdb")
+    pairs = data.coordination_frame(path, "A", "SLV").set_index(["sender", "receiver"])
+    assert pairs.loc[("SLV", "MEX"), "sent_by_sender"] == 3  # its own report
+    assert data.coordination_frame(path, "A").set_index(["sender", "receiver"]).loc[
+        ("SLV", "MEX"), "sent_conf"] == "A"
+
+
+def test_every_dashboard_text_exists_in_spanish_english_and_french():
+    from pipelines.lib.i18n import messages
+
+    missing = [k for k, v in messages().items() if k.startswith("dash.")
+               and not all(v.get(lang) for lang in ("es", "en", "fr"))]
+    assert missing == []

@@ -24,7 +24,6 @@ from urllib.parse import urljoin
 import pytest
 
 from pipelines.lib.sandbox import plain_main
-from tests.served import serve_dashboard
 from tests.robustness.pipeline_harness import (
     REPO,
     check_served,
@@ -34,6 +33,7 @@ from tests.robustness.pipeline_harness import (
     submit,
     unit_file,
 )
+from tests.served import serve_dashboard
 
 pytestmark = pytest.mark.integration
 

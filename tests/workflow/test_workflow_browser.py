@@ -5,26 +5,16 @@ warnings and signs out; a reviewer signs in and accepts; the quarter's figures b
 from __future__ import annotations
 
 import re
-import sys
 import time
-from pathlib import Path
 
 import duckdb
 import pytest
 from conftest import PASSWORD, QUARTER
 from filling import fill_template
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dashboards"))
-from test_dashboard_browser import (  # noqa: E402
-    ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    RENDER_TIMEOUT_MS,
-    served_dashboard,  # noqa: F401  (fixture)
-)
-
-from pipelines.lib.publish import current_snapshot  # noqa: E402
-from pipelines.settings import get_settings  # noqa: E402
+from pipelines.lib.publish import current_snapshot
+from pipelines.settings import get_settings
+from tests.served import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, RENDER_TIMEOUT_MS
 
 JOB_TIMEOUT_MS = 180_000  # a review runs dbt and publishes
 
@@ -48,9 +38,7 @@ def go(page, title: str) -> None:
 
 
 @pytest.mark.browser
-def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_path):  # noqa: F811
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
+def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)

@@ -1,0 +1,185 @@
+"""Criminal justice (issue 4, DOMAIN.md §5.7–8): persons suspected → prosecuted → convicted of
+trafficking in persons per member and year (or rolling four quarters), as a funnel for one area
+and as bars per member, and the convictions / prosecutions ratio ("a ratio, not a cohort
+conviction rate").
+
+Every value comes from ``data.indicator_frame`` (the disclosure-controlled mart); the ratio and
+the rates are dbt's, never computed here. A hidden cell draws no bar and reads ``<5`` (or
+"confidential", see ``ui.suppressed_text``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboards import data, ui
+from pipelines.lib.i18n import t
+
+STAGES = ("TIP_SUSPECTED", "TIP_PROSECUTED", "TIP_CONVICTED")
+RATIO = "TIP_CONVICTION_RATIO"
+PER_VICTIMS = "TIP_CONVICTED_PER_100_VIC"
+TABLE_CODES = (*STAGES, RATIO, PER_VICTIMS, "TIP_CONVICTED_RATE_100K",
+               "TIP_CONVICTED_FEMALE_SHARE", "TIP_CONVICTED_FOREIGN_SHARE")
+STAGE_COLORS = {"TIP_SUSPECTED": "#56B4E9", "TIP_PROSECUTED": "#0072B2", "TIP_CONVICTED": "#D55E00"}
+RATIO_COLOR = "#009E73"
+STATE_AREA = "justice.area"
+
+lang = ui.language()
+
+
+def cell(rows: pd.DataFrame, code: str, area: str) -> pd.Series | None:
+    found = rows[(rows["indicator_code"] == code) & (rows["ref_area"] == area)]
+    return None if found.empty else found.iloc[0]
+
+
+def funnel_figure(rows: pd.DataFrame, area: str, period: str) -> go.Figure:
+    """The three stages of one area; a hidden stage draws nothing and is labelled in place."""
+    labels = [t(f"dash.justice.stage.{code}", lang) for code in STAGES]
+    found = [cell(rows, code, area) for code in STAGES]
+    values = [None if c is None or ui.is_missing(c["value"]) else c["value"] for c in found]
+    texts = ["–" if c is None else ui.format_value(c["value"], c["unit"], lang, c["conf_status"])
+             for c in found]
+    fig = go.Figure(go.Funnel(
+        y=labels, x=values, text=texts, textinfo="text",
+        marker={"color": [STAGE_COLORS[code] for code in STAGES]},
+        connector={"fillcolor": "#E5E9EF"},
+        hovertemplate="<b>%{y}</b>: %{text}<extra></extra>",
+    ))
+    for label, value, text in zip(labels, values, texts, strict=True):
+        if value is None:
+            fig.add_annotation(x=0, y=label, text=text, showarrow=False,
+                               hovertext=f"{label}: {text}")
+    fig.update_layout(
+        title={"text": t("dash.justice.funnel_title", lang, area=ui.area_label(area, lang),
+                         period=ui.period_label(period)),
+               "subtitle": {"text": ui.wrap(t("dash.justice.caveat", lang))}},
+        separators=ui.plotly_separators(lang), height=380, margin={"t": 110, "b": 30},
+    )
+    return fig
+
+
+def members_series(rows: pd.DataFrame, areas: list[str], codes: tuple[str, ...],
+                   registry: pd.DataFrame, names: dict[str, str] | None = None) -> list[dict]:
+    """``ui.bar_figure`` series: one per code, one value per area (None where absent)."""
+    series = []
+    for code in codes:
+        found = [cell(rows, code, a) for a in areas]
+        series.append({
+            "name": (names or {}).get(code) or ui.registry_text(registry, code, "name", lang),
+            "color": STAGE_COLORS.get(code, RATIO_COLOR),
+            "values": [None if c is None else c["value"] for c in found],
+            "conf": ["F" if c is None else c["conf_status"] for c in found],
+            "unit": next((c["unit"] for c in found if c is not None), "PERSONS"),
+            "status": ["A" if c is None else c["obs_status"] for c in found],
+        })
+    return series
+
+
+def table(rows: pd.DataFrame, areas: list[str], registry: pd.DataFrame) -> pd.DataFrame:
+    codes = [c for c in TABLE_CODES if c in set(rows["indicator_code"])]
+    shown = {t("dash.col.area", lang): [ui.area_label(a, lang) for a in areas]}
+    for code in codes:
+        column = []
+        for area in areas:
+            found = cell(rows, code, area)
+            column.append("–" if found is None else
+                          ui.format_value(found["value"], found["unit"], lang, found["conf_status"]))
+        shown[ui.registry_text(registry, code, "name", lang)] = column
+    status = []
+    for area in areas:
+        mine = rows[rows["ref_area"] == area]
+        status.append(ui.status_label("P" if mine["obs_status"].eq("P").any() else "A", lang))
+    shown[t("dash.col.status", lang)] = status
+    return pd.DataFrame(shown)
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+st.title(t("dash.justice.title", lang))
+st.caption(t("dash.justice.intro", lang))
+
+snapshot = ui.require_snapshot()
+viewer_area = ui.own_area()
+try:
+    registry = data.indicator_registry(snapshot.path)
+    members = data.member_countries(snapshot.path)
+    rows = data.indicator_frame(snapshot.path, TABLE_CODES, ("A", "R4Q"), own_area=viewer_area)
+except data.SnapshotUnreadable as error:
+    ui.stop_unreadable(snapshot.name, error)
+
+if rows.empty:
+    st.info(t("dash.pages.no_values", lang))
+    st.stop()
+
+freq, period = ui.period_controls("justice", rows, lang, ("A", "R4Q"))
+shown = rows[(rows["freq"] == freq) & (rows["time_period"] == period)]
+reporting = [m for m in members if m in set(shown["ref_area"])]
+area_options = [data.REGION, *reporting]
+chosen = st.session_state.get(STATE_AREA)
+area = st.selectbox(
+    t("dash.pages.area", lang), options=area_options,
+    index=area_options.index(chosen) if chosen in area_options else 0,
+    format_func=lambda a: ui.area_label(a, lang), key=f"justice_area.{lang}",
+)
+st.session_state[STATE_AREA] = area
+
+# The figures of the chosen area: the three stages, the ratio and convictions per 100 victims.
+with st.container(key="justice_metrics"):
+    codes = [*STAGES, RATIO, PER_VICTIMS]
+    columns = st.columns(3)
+    for i, code in enumerate(codes):
+        found = cell(shown, code, area)
+        with columns[i % 3]:
+            st.metric(
+                ui.registry_text(registry, code, "name", lang),
+                "–" if found is None else ui.format_value(found["value"], found["unit"], lang,
+                                                          found["conf_status"]),
+                help=None if found is None else ui.status_label(found["obs_status"], lang)
+                .capitalize(),
+                border=True,
+            )
+st.caption(t("dash.justice.caveat", lang))
+
+ui.show_chart(funnel_figure(shown, area, period), "justice_funnel")
+funnel_rows = shown[shown["indicator_code"].isin(STAGES) & (shown["ref_area"] == area)]
+ui.chart_extras("justice_funnel", ui.export_frame(funnel_rows, registry, lang), lang,
+                registry=registry, codes=list(STAGES))
+
+if reporting:
+    names = {code: t(f"dash.justice.stage.{code}", lang) for code in STAGES}
+    categories = [ui.area_label(m, lang) for m in reporting]
+    fig = ui.bar_figure(
+        categories, members_series(shown, reporting, STAGES, registry, names), lang,
+        title=t("dash.justice.members_title", lang, period=ui.period_label(period)),
+        y_title=t("dash.unit.PERSONS", lang))
+    ui.show_chart(fig, "justice_members")
+    member_rows = shown[shown["indicator_code"].isin(STAGES) & shown["ref_area"].isin(reporting)]
+    ui.chart_extras("justice_members", ui.export_frame(member_rows, registry, lang), lang,
+                    registry=registry, codes=list(STAGES))
+
+    ratio_areas = [a for a in [data.REGION, *reporting] if cell(shown, RATIO, a) is not None]
+    if ratio_areas:
+        fig = ui.bar_figure(
+            [ui.area_label(a, lang) for a in ratio_areas],
+            members_series(shown, ratio_areas, (RATIO,), registry), lang,
+            title=t("dash.justice.ratio_title", lang,
+                    indicator=ui.registry_text(registry, RATIO, "name", lang),
+                    period=ui.period_label(period)),
+            subtitle=ui.registry_text(registry, RATIO, "caveat", lang),
+            y_title=t("dash.unit.RATIO", lang), height=400)
+        ui.show_chart(fig, "justice_ratio")
+        ratio_rows = shown[(shown["indicator_code"] == RATIO) & shown["ref_area"].isin(ratio_areas)]
+        ui.chart_extras("justice_ratio", ui.export_frame(ratio_rows, registry, lang), lang,
+                        registry=registry, codes=[RATIO])
+
+st.subheader(t("dash.justice.table_heading", lang, period=ui.period_label(period)))
+table_areas = [data.REGION, *reporting]
+with st.container(key="justice_table"):
+    st.dataframe(table(shown, table_areas, registry), hide_index=True, width="stretch")
+table_rows = shown[shown["ref_area"].isin(table_areas)]
+ui.chart_extras("justice_table", ui.export_frame(table_rows, registry, lang), lang,
+                registry=registry,
+                codes=[c for c in TABLE_CODES if c in set(table_rows["indicator_code"])])
+ui.disclosure_caption(lang, viewer_area)
