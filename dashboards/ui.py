@@ -293,6 +293,48 @@ def bar_figure(categories: list[str], series: list[dict], lang: str, *, title: s
     return fig
 
 
+def cell(rows, code: str, area: str):
+    """The one row of ``rows`` for indicator ``code`` in ``area``, or None."""
+    found = rows[(rows["indicator_code"] == code) & (rows["ref_area"] == area)]
+    return None if found.empty else found.iloc[0]
+
+
+def cell_text(rows, code: str, area: str, lang: str) -> str:
+    """A cell as a reader sees it: the formatted value, ``<5``/confidential, or "–" if absent."""
+    found = cell(rows, code, area)
+    return "–" if found is None else format_value(found["value"], found["unit"], lang,
+                                                  found["conf_status"])
+
+
+def area_series(rows, areas: list[str], code: str, registry, lang: str, *, color: str,
+                name: str | None = None) -> dict:
+    """A :func:`bar_figure` series: indicator ``code``, one value per area (None where absent)."""
+    found = [cell(rows, code, a) for a in areas]
+    return {
+        "name": name or registry_text(registry, code, "name", lang),
+        "color": color,
+        "values": [None if c is None else c["value"] for c in found],
+        "conf": ["F" if c is None else c["conf_status"] for c in found],
+        "unit": next((c["unit"] for c in found if c is not None), "PERSONS"),
+        "status": ["A" if c is None else c["obs_status"] for c in found],
+    }
+
+
+def area_table(rows, areas: list[str], codes, registry, lang: str):
+    """One line per area, one column per indicator of ``codes`` present, then the status."""
+    import pandas as pd
+
+    present = set(rows["indicator_code"])
+    shown = {t("dash.col.area", lang): [area_label(a, lang) for a in areas]}
+    for code in (c for c in codes if c in present):
+        shown[registry_text(registry, code, "name", lang)] = [
+            cell_text(rows, code, a, lang) for a in areas]
+    shown[t("dash.col.status", lang)] = [
+        status_label("P" if rows[rows["ref_area"] == a]["obs_status"].eq("P").any() else "A", lang)
+        for a in areas]
+    return pd.DataFrame(shown)
+
+
 def period_controls(prefix: str, rows, lang: str, freqs: tuple[str, ...] = ("A", "R4Q", "Q")
                     ) -> tuple[str, str]:
     """A frequency switch (the frequencies ``rows`` has, in ``freqs`` order) and a period list

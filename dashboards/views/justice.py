@@ -29,15 +29,10 @@ STATE_AREA = "justice.area"
 lang = ui.language()
 
 
-def cell(rows: pd.DataFrame, code: str, area: str) -> pd.Series | None:
-    found = rows[(rows["indicator_code"] == code) & (rows["ref_area"] == area)]
-    return None if found.empty else found.iloc[0]
-
-
 def funnel_figure(rows: pd.DataFrame, area: str, period: str) -> go.Figure:
     """The three stages of one area; a hidden stage draws nothing and is labelled in place."""
     labels = [t(f"dash.justice.stage.{code}", lang) for code in STAGES]
-    found = [cell(rows, code, area) for code in STAGES]
+    found = [ui.cell(rows, code, area) for code in STAGES]
     values = [None if c is None or ui.is_missing(c["value"]) else c["value"] for c in found]
     texts = ["–" if c is None else ui.format_value(c["value"], c["unit"], lang, c["conf_status"])
              for c in found]
@@ -58,41 +53,6 @@ def funnel_figure(rows: pd.DataFrame, area: str, period: str) -> go.Figure:
         separators=ui.plotly_separators(lang), height=380, margin={"t": 110, "b": 30},
     )
     return fig
-
-
-def members_series(rows: pd.DataFrame, areas: list[str], codes: tuple[str, ...],
-                   registry: pd.DataFrame, names: dict[str, str] | None = None) -> list[dict]:
-    """``ui.bar_figure`` series: one per code, one value per area (None where absent)."""
-    series = []
-    for code in codes:
-        found = [cell(rows, code, a) for a in areas]
-        series.append({
-            "name": (names or {}).get(code) or ui.registry_text(registry, code, "name", lang),
-            "color": STAGE_COLORS.get(code, RATIO_COLOR),
-            "values": [None if c is None else c["value"] for c in found],
-            "conf": ["F" if c is None else c["conf_status"] for c in found],
-            "unit": next((c["unit"] for c in found if c is not None), "PERSONS"),
-            "status": ["A" if c is None else c["obs_status"] for c in found],
-        })
-    return series
-
-
-def table(rows: pd.DataFrame, areas: list[str], registry: pd.DataFrame) -> pd.DataFrame:
-    codes = [c for c in TABLE_CODES if c in set(rows["indicator_code"])]
-    shown = {t("dash.col.area", lang): [ui.area_label(a, lang) for a in areas]}
-    for code in codes:
-        column = []
-        for area in areas:
-            found = cell(rows, code, area)
-            column.append("–" if found is None else
-                          ui.format_value(found["value"], found["unit"], lang, found["conf_status"]))
-        shown[ui.registry_text(registry, code, "name", lang)] = column
-    status = []
-    for area in areas:
-        mine = rows[rows["ref_area"] == area]
-        status.append(ui.status_label("P" if mine["obs_status"].eq("P").any() else "A", lang))
-    shown[t("dash.col.status", lang)] = status
-    return pd.DataFrame(shown)
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -130,12 +90,11 @@ with st.container(key="justice_metrics"):
     codes = [*STAGES, RATIO, PER_VICTIMS]
     columns = st.columns(3)
     for i, code in enumerate(codes):
-        found = cell(shown, code, area)
+        found = ui.cell(shown, code, area)
         with columns[i % 3]:
             st.metric(
                 ui.registry_text(registry, code, "name", lang),
-                "–" if found is None else ui.format_value(found["value"], found["unit"], lang,
-                                                          found["conf_status"]),
+                ui.cell_text(shown, code, area, lang),
                 help=None if found is None else ui.status_label(found["obs_status"], lang)
                 .capitalize(),
                 border=True,
@@ -151,7 +110,8 @@ if reporting:
     names = {code: t(f"dash.justice.stage.{code}", lang) for code in STAGES}
     categories = [ui.area_label(m, lang) for m in reporting]
     fig = ui.bar_figure(
-        categories, members_series(shown, reporting, STAGES, registry, names), lang,
+        categories, [ui.area_series(shown, reporting, code, registry, lang, name=names[code],
+                                    color=STAGE_COLORS[code]) for code in STAGES], lang,
         title=t("dash.justice.members_title", lang, period=ui.period_label(period)),
         y_title=t("dash.unit.PERSONS", lang))
     ui.show_chart(fig, "justice_members")
@@ -159,11 +119,11 @@ if reporting:
     ui.chart_extras("justice_members", ui.export_frame(member_rows, registry, lang), lang,
                     registry=registry, codes=list(STAGES))
 
-    ratio_areas = [a for a in [data.REGION, *reporting] if cell(shown, RATIO, a) is not None]
+    ratio_areas = [a for a in [data.REGION, *reporting] if ui.cell(shown, RATIO, a) is not None]
     if ratio_areas:
         fig = ui.bar_figure(
             [ui.area_label(a, lang) for a in ratio_areas],
-            members_series(shown, ratio_areas, (RATIO,), registry), lang,
+            [ui.area_series(shown, ratio_areas, RATIO, registry, lang, color=RATIO_COLOR)], lang,
             title=t("dash.justice.ratio_title", lang,
                     indicator=ui.registry_text(registry, RATIO, "name", lang),
                     period=ui.period_label(period)),
@@ -177,7 +137,8 @@ if reporting:
 st.subheader(t("dash.justice.table_heading", lang, period=ui.period_label(period)))
 table_areas = [data.REGION, *reporting]
 with st.container(key="justice_table"):
-    st.dataframe(table(shown, table_areas, registry), hide_index=True, width="stretch")
+    st.dataframe(ui.area_table(shown, table_areas, TABLE_CODES, registry, lang),
+                 hide_index=True, width="stretch")
 table_rows = shown[shown["ref_area"].isin(table_areas)]
 ui.chart_extras("justice_table", ui.export_frame(table_rows, registry, lang), lang,
                 registry=registry,

@@ -9,7 +9,6 @@ dbt's, never computed here.
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from dashboards import data, ui
@@ -27,42 +26,6 @@ NEXUS_COLOR = "#CC79A7"
 STATE_AREA = "smuggling.area"
 
 lang = ui.language()
-
-
-def cell(rows: pd.DataFrame, code: str, area: str) -> pd.Series | None:
-    found = rows[(rows["indicator_code"] == code) & (rows["ref_area"] == area)]
-    return None if found.empty else found.iloc[0]
-
-
-def series(rows: pd.DataFrame, areas: list[str], code: str, color: str,
-           registry: pd.DataFrame) -> dict:
-    found = [cell(rows, code, a) for a in areas]
-    return {
-        "name": ui.registry_text(registry, code, "name", lang),
-        "color": color,
-        "values": [None if c is None else c["value"] for c in found],
-        "conf": ["F" if c is None else c["conf_status"] for c in found],
-        "unit": next((c["unit"] for c in found if c is not None), "PERSONS"),
-        "status": ["A" if c is None else c["obs_status"] for c in found],
-    }
-
-
-def shown_value(rows: pd.DataFrame, code: str, area: str) -> str:
-    found = cell(rows, code, area)
-    return "–" if found is None else ui.format_value(found["value"], found["unit"], lang,
-                                                     found["conf_status"])
-
-
-def table(rows: pd.DataFrame, areas: list[str], registry: pd.DataFrame) -> pd.DataFrame:
-    codes = [c for c in TABLE_CODES if c in set(rows["indicator_code"])]
-    shown = {t("dash.col.area", lang): [ui.area_label(a, lang) for a in areas]}
-    for code in codes:
-        shown[ui.registry_text(registry, code, "name", lang)] = [
-            shown_value(rows, code, a) for a in areas]
-    shown[t("dash.col.status", lang)] = [
-        ui.status_label("P" if rows[rows["ref_area"] == a]["obs_status"].eq("P").any() else "A",
-                        lang) for a in areas]
-    return pd.DataFrame(shown)
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -99,10 +62,10 @@ st.session_state[STATE_AREA] = area
 with st.container(key="smuggling_metrics"):
     columns = st.columns(3)
     for i, code in enumerate(HEADLINE):
-        found = cell(shown, code, area)
+        found = ui.cell(shown, code, area)
         with columns[i % 3]:
             st.metric(
-                ui.registry_text(registry, code, "name", lang), shown_value(shown, code, area),
+                ui.registry_text(registry, code, "name", lang), ui.cell_text(shown, code, area, lang),
                 help=None if found is None else ui.status_label(found["obs_status"], lang)
                 .capitalize(),
                 border=True,
@@ -113,7 +76,8 @@ if not reporting:
 else:
     categories = [ui.area_label(m, lang) for m in reporting]
     fig = ui.bar_figure(
-        categories, [series(shown, reporting, DETECTED, DETECTED_COLOR, registry)], lang,
+        categories,
+        [ui.area_series(shown, reporting, DETECTED, registry, lang, color=DETECTED_COLOR)], lang,
         title=t("dash.overview.members_title", lang,
                 indicator=ui.registry_text(registry, DETECTED, "name", lang),
                 period=ui.period_label(period)),
@@ -123,11 +87,11 @@ else:
     ui.chart_extras("smuggling_members", ui.export_frame(detected_rows, registry, lang), lang,
                     registry=registry, codes=[DETECTED])
 
-    nexus_areas = [a for a in [data.REGION, *reporting] if cell(shown, NEXUS, a) is not None]
+    nexus_areas = [a for a in [data.REGION, *reporting] if ui.cell(shown, NEXUS, a) is not None]
     if nexus_areas:
         fig = ui.bar_figure(
             [ui.area_label(a, lang) for a in nexus_areas],
-            [series(shown, nexus_areas, NEXUS, NEXUS_COLOR, registry)], lang,
+            [ui.area_series(shown, nexus_areas, NEXUS, registry, lang, color=NEXUS_COLOR)], lang,
             title=t("dash.smuggling.nexus_title", lang,
                     indicator=ui.registry_text(registry, NEXUS, "name", lang),
                     period=ui.period_label(period)),
@@ -136,10 +100,10 @@ else:
         # The hover adds the two counts the share rests on (as published).
         fig.data[0].customdata = [
             [f"{ui.registry_text(registry, NEXUS_COUNT, 'name', lang)}: "
-             f"{shown_value(shown, NEXUS_COUNT, a)}",
+             f"{ui.cell_text(shown, NEXUS_COUNT, a, lang)}",
              f"{ui.registry_text(registry, DETECTED, 'name', lang)}: "
-             f"{shown_value(shown, DETECTED, a)}",
-             ui.status_label(cell(shown, NEXUS, a)["obs_status"], lang)] for a in nexus_areas]
+             f"{ui.cell_text(shown, DETECTED, a, lang)}",
+             ui.status_label(ui.cell(shown, NEXUS, a)["obs_status"], lang)] for a in nexus_areas]
         fig.data[0].hovertemplate = ("<b>%{x}</b>: %{text}<br>%{customdata[0]}"
                                      "<br>%{customdata[1]}<br>%{customdata[2]}<extra></extra>")
         ui.show_chart(fig, "smuggling_nexus")
@@ -151,7 +115,8 @@ else:
 st.subheader(t("dash.smuggling.table_heading", lang, period=ui.period_label(period)))
 table_areas = [data.REGION, *reporting]
 with st.container(key="smuggling_table"):
-    st.dataframe(table(shown, table_areas, registry), hide_index=True, width="stretch")
+    st.dataframe(ui.area_table(shown, table_areas, TABLE_CODES, registry, lang),
+                 hide_index=True, width="stretch")
 table_rows = shown[shown["ref_area"].isin(table_areas)]
 ui.chart_extras("smuggling_table", ui.export_frame(table_rows, registry, lang), lang,
                 registry=registry,
