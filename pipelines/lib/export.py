@@ -52,7 +52,7 @@ LONG_COLUMNS = (
     "sex", "sex_label_es", "sex_label_en",
     "age", "age_label_es", "age_label_en",
     "exploitation_form", "exploitation_form_label_es", "exploitation_form_label_en",
-    "value", "unit", "obs_status", "conf_status", "n_countries", "n_expected",
+    "value", "unit", "obs_status", "conf_status", "n_countries", "n_expected", "is_complete_year",
 )
 DEFINITION_COLUMNS = (
     "indicator_code", "family", "dataset", "name_es", "name_en", "definition_es", "definition_en",
@@ -102,7 +102,8 @@ def read_export_data(database: Path, indicators: list[str] | None = None) -> Exp
         cursor = con.execute(
             f"""select v.indicator_code, i.name_es, i.name_en, i.family, v.ref_area,
                        v.time_period, v.freq, v.period_end, v.sex, v.age, v.exploitation_form,
-                       v.value, v.unit, v.obs_status, v.conf_status, v.n_countries, v.n_expected
+                       v.value, v.unit, v.obs_status, v.conf_status, v.n_countries, v.n_expected,
+                       v.is_complete_year
                 from {PUBLISHED} as v
                 left join marts.dim_indicator as i on i.indicator_code = v.indicator_code
                 {where}
@@ -150,7 +151,7 @@ def read_export_data(database: Path, indicators: list[str] | None = None) -> Exp
                 (f"{dim}_label_en", contracts.label(dim, r[dim], "en")))},
             "value": r["value"], "unit": r["unit"], "obs_status": r["obs_status"],
             "conf_status": r["conf_status"], "n_countries": r["n_countries"],
-            "n_expected": r["n_expected"],
+            "n_expected": r["n_expected"], "is_complete_year": r["is_complete_year"],
         })
     source = {"snapshot": info[1] if info else database.name,
               "built_at": info[0].isoformat() if info else None}
@@ -163,6 +164,8 @@ def read_export_data(database: Path, indicators: list[str] | None = None) -> Exp
 def _text(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, float):
         return sdmx.format_number(value)
     if isinstance(value, dt.date):
@@ -186,7 +189,7 @@ def parquet_bytes(data: ExportData) -> bytes:
     import pyarrow.parquet as pq
 
     types = {"family": pa.int32(), "period_end": pa.date32(), "value": pa.float64(),
-             "n_countries": pa.int32(), "n_expected": pa.int32()}
+             "n_countries": pa.int32(), "n_expected": pa.int32(), "is_complete_year": pa.bool_()}
     schema = pa.schema([(c, types.get(c, pa.string())) for c in LONG_COLUMNS])
     table = pa.table({c: [row[c] for row in data.rows] for c in LONG_COLUMNS}, schema=schema)
     sink = io.BytesIO()

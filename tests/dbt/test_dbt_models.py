@@ -278,6 +278,26 @@ def test_annual_only_when_the_year_is_complete(values: dict) -> None:
     )
 
 
+def test_annual_rows_say_whether_the_year_is_complete(warehouse: Path) -> None:
+    """CRI's four quarters of 2024 are accepted: a complete year, for CRI and for the region (CRI
+    is its only member with the year). Quarterly and R4Q rows carry no flag."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        flags = dict(con.execute(
+            "select ref_area || ' ' || time_period, is_complete_year from marts.indicator_values "
+            "where indicator_code = 'VIC_DETECTED' and sex = '_T' and age = '_T' "
+            "and exploitation_form = '_T'").fetchall())
+        published = con.execute(
+            "select is_complete_year from marts.indicator_values_published where "
+            "indicator_code = 'VIC_RATE_100K' and ref_area = 'CRI' and time_period = '2024' "
+            "and sex = '_T' and age = '_T' and exploitation_form = '_T'").fetchone()
+    finally:
+        con.close()
+    assert flags["CRI 2024"] is True and flags["REG 2024"] is True
+    assert flags["CRI 2024-Q4"] is None and flags["CRI 2024-Q4-R4Q"] is None
+    assert published == (True,)
+
+
 def test_regional_sums(values: dict) -> None:
     # 2024-Q3: CRI 30 (accepted) + GTM 120 (provisional) -> provisional.
     assert values[("VIC_DETECTED", "REG", "2024-Q3", "_T", "_T", "_T")][:5] == (

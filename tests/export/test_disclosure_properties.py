@@ -48,7 +48,8 @@ def cube(leaf_values: list[int]) -> list[tuple]:
                         (time_period, end), freq = QUARTERS[period], "Q"
                     cells[(area, time_period, sex, age)] = (
                         "VIC_DETECTED", area, time_period, freq, end, sex, age, "_T", float(total),
-                        "PERSONS", "A", 2 if area == "REG" else 1, 2 if area == "REG" else 1)
+                        "PERSONS", "A", 2 if area == "REG" else 1, 2 if area == "REG" else 1,
+                        True if freq == "A" else None)
     return list(cells.values())
 
 
@@ -62,9 +63,9 @@ def protect(sql: dict[str, str], rows: list[tuple]) -> tuple[list[tuple], list[t
             "create table warehouse.marts.indicator_values (indicator_code varchar, ref_area varchar, "
             "time_period varchar, freq varchar, period_end date, sex varchar, age varchar, "
             "exploitation_form varchar, value double, unit varchar, obs_status varchar, "
-            "n_countries integer, n_expected integer)")
+            "n_countries integer, n_expected integer, is_complete_year boolean)")
         con.executemany("insert into warehouse.marts.indicator_values values "
-                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         con.execute("create table warehouse.marts.dim_indicator as "
                     "select 'VIC_DETECTED' as indicator_code, 'PRIMARY_SMALL_COUNT' as disclosure_rule")
         con.execute("create table warehouse.marts.dim_country as select * from "

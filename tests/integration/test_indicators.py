@@ -179,6 +179,17 @@ def test_indicator_values_match_the_hand_computed_table(snapshot):
     assert codes <= registry
 
 
+def test_a_year_with_quarters_not_yet_accepted_is_flagged_incomplete(snapshot):
+    # GTM has all four quarters of 2024, validated but never accepted: an incomplete year.
+    _, con, _ = snapshot
+    for mart in ("indicator_values", "indicator_values_published"):
+        rows = con.execute(
+            f"select ref_area, obs_status, is_complete_year from marts.{mart} "
+            "where indicator_code = 'VIC_DETECTED' and time_period = '2024' and sex = '_T' "
+            "and age = '_T' and exploitation_form = '_T' order by 1").fetchall()
+        assert rows == [("GTM", "P", False), ("REG", "P", False)], mart
+
+
 def test_coordination_mirror_pairs(snapshot):
     _, con, _ = snapshot
     rows = con.execute(

@@ -5,6 +5,9 @@
 -- Year-on-year changes (<code>_YOY) compare a row with the same row a year earlier, shown only
 -- when that base is at least var('yoy_min_base') (10); a regional change only when the same
 -- number of members stands behind both periods.
+-- is_complete_year (annual rows only, null for Q and R4Q): all four quarters the year rests on are
+-- accepted (DOMAIN.md §2); false flags an incomplete year. REG: every member in the row is
+-- complete; a change: both years are.
 
 with
 
@@ -50,7 +53,8 @@ country_rows as (
         unit,
         obs_status,
         1 as n_countries,
-        1 as n_expected
+        1 as n_expected,
+        is_complete_year
     from country_indicators
     where value is not null
 
@@ -71,7 +75,10 @@ regional_sums as (
         sum(country_indicators.numerator) as numerator,
         sum(country_indicators.denominator) as denominator,
         count(*) as n_countries,
-        {{ combined_obs_status('country_indicators.obs_status') }} as obs_status
+        {{ combined_obs_status('country_indicators.obs_status') }} as obs_status,
+        case
+            when country_indicators.freq = 'A' then bool_and(country_indicators.is_complete_year)
+        end as is_complete_year
     from country_indicators
     inner join members
         on members.iso3 = country_indicators.ref_area
@@ -103,7 +110,8 @@ regional_rows as (
         regional_sums.unit,
         regional_sums.obs_status,
         regional_sums.n_countries,
-        member_count.n_members as n_expected
+        member_count.n_members as n_expected,
+        regional_sums.is_complete_year
     from regional_sums
     cross join member_count
 
@@ -136,7 +144,10 @@ year_on_year as (
             else 'A'
         end as obs_status,
         current_period.n_countries,
-        current_period.n_expected
+        current_period.n_expected,
+        case
+            when current_period.freq = 'A' then current_period.is_complete_year and base_period.is_complete_year
+        end as is_complete_year
     from levels as current_period
     inner join levels as base_period
         on base_period.indicator_code = current_period.indicator_code
@@ -175,7 +186,8 @@ final as (
         cast(unit as varchar) as unit,
         cast(obs_status as varchar) as obs_status,
         cast(n_countries as integer) as n_countries,
-        cast(n_expected as integer) as n_expected
+        cast(n_expected as integer) as n_expected,
+        cast(is_complete_year as boolean) as is_complete_year
     from unioned
 
 )

@@ -336,7 +336,8 @@ final as (
         cast(cells.obs_status as varchar) as obs_status,
         cast(coalesce(count_status.conf_status, ratio_status.conf_status, 'F') as varchar) as conf_status,
         cast(cells.n_countries as integer) as n_countries,
-        cast(cells.n_expected as integer) as n_expected
+        cast(cells.n_expected as integer) as n_expected,
+        cast(cells.is_complete_year as boolean) as is_complete_year
     from cells
     left join count_status
         on count_status.cell_id = cells.cell_id

@@ -1,6 +1,8 @@
 -- Which calendar years are complete (DOMAIN.md §2: annual figures only when all four quarters are
 -- in), per member x expected data set x year of the reporting range. indicator_values holds an
--- annual row only for a complete year; this table flags the others 'incomplete'.
+-- annual row only for a year with four quarters, with is_complete_year false unless all four are
+-- accepted (the complete_provisional years here); this table also lists the years with fewer
+-- quarters ('incomplete', no annual row).
 --   year_status  complete_accepted     four quarters, all accepted (final)
 --                complete_provisional  four quarters, some only validated (figures carry P)
 --                incomplete            fewer than four quarters (no annual figure)
