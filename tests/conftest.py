@@ -41,17 +41,15 @@ def observatory_home(tmp_path, monkeypatch) -> Path:
     return home
 
 
-# `make test` runs the suite on two pytest-xdist workers (--dist loadgroup). A module's tests stay
-# together on one worker, in order (module-scoped fixtures are built once and some modules' tests
-# build on each other); modules that share a costly session fixture share a group too.
+# `make test` runs the suite on two pytest-xdist workers. A module's tests stay together on one
+# worker, in order (module-scoped fixtures are built once and some modules' tests build on each
+# other); modules that share a costly session fixture share a group too, and the longest groups
+# are handed out first so the two workers end at about the same time.
 SHARED_GROUPS = {
     "tests/workflow/test_pages.py": "workflow-built-home",
     "tests/workflow/test_review_pipeline.py": "workflow-built-home",
     "tests/workflow/test_workflow_browser.py": "workflow-built-home",
 }
-
-
-# The longest groups are handed out first so the two workers end at about the same time.
 LONGEST_FIRST = (
     "workflow-built-home",
     "tests/robustness/test_faults.py",
@@ -62,16 +60,25 @@ LONGEST_FIRST = (
 )
 
 
-def pytest_collection_modifyitems(config, items):
-    root = Path(str(config.rootpath))
-    groups = {}
-    for item in items:
-        module = Path(str(item.path)).relative_to(root).as_posix()
-        groups[item.nodeid] = SHARED_GROUPS.get(module, module)
-        item.add_marker(pytest.mark.xdist_group(groups[item.nodeid]))
+def group_of(nodeid: str) -> str:
+    module = nodeid.split("::", 1)[0]
+    return SHARED_GROUPS.get(module, module)
 
+
+def pytest_collection_modifyitems(config, items):
     def rank(item):
-        group = groups[item.nodeid]
+        group = group_of(item.nodeid)
         return LONGEST_FIRST.index(group) if group in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=rank)  # stable: a module's tests keep their order
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Under ``-n``: whole groups (see ``group_of``) to a worker, in collection order."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid)
+
+    return GroupScheduling(config, log)
