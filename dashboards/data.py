@@ -274,53 +274,83 @@ def flows_frame(snapshot_path: str, freq: str) -> pd.DataFrame:
     )
 
 
-# Referrals per pair of members are counts of victims, published by dbt without disclosure
-# control (marts.coordination_mirror). Until a disclosure-controlled pair mart exists, the query
-# below hides the primary cells itself: a count from 1 to PAIR_MIN_COUNT - 1 (the dbt var
-# disclosure_min_count) loses its value (conf A), and so do the pair's gap columns (they would
-# give the hidden count back). No secondary suppression: see the README's dashboard notes.
-PAIR_MIN_COUNT = 5
+# Referrals per pair of members, under disclosure control (dbt: marts.coordination_mirror_published,
+# a conf_status per side and for the gap). The same figures before disclosure control
+# (marts.coordination_mirror) are read ONLY for what the signed-in submitter's country reported
+# itself: the sent side of its pairs as sender, the received side of its pairs as receiver.
+PAIR_MART = "marts.coordination_mirror_published"
+UNCONTROLLED_PAIR_MART = "marts.coordination_mirror"
 PAIR_COLUMNS = ["sender", "receiver", "time_period", "freq", "period_end", "sent_by_sender",
                 "sent_conf", "received_by_receiver", "received_conf", "sender_reported",
-                "receiver_reported", "gap_persons", "mirror_gap_percent", "pair_status",
-                "obs_status"]
+                "receiver_reported", "gap_persons", "mirror_gap_percent", "gap_conf",
+                "pair_status", "obs_status"]
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def coordination_frame(snapshot_path: str, freq: str, own_area: str | None = None
                        ) -> pd.DataFrame:
-    """``marts.coordination_mirror`` (sender → receiver, both sides' figures, gap) at one freq,
-    small counts hidden (``sent_conf`` / ``received_conf`` A) except the figures that
-    ``own_area`` (the signed-in submitter's country) reported itself."""
-    if not _has_table(snapshot_path, "marts", "coordination_mirror"):
+    """``PAIR_MART`` (sender → receiver, both sides' figures, gap) at one freq: a hidden count
+    is empty with ``sent_conf`` / ``received_conf`` A or D, a hidden gap empty with ``gap_conf``
+    D. ``own_area`` (the signed-in submitter's country) sees the figures it reported itself
+    unsuppressed (their conf stays what everyone else sees), and the gap and status of a pair
+    when the other side is published."""
+    if not _has_table(snapshot_path, "marts", "coordination_mirror_published"):
         return pd.DataFrame(columns=PAIR_COLUMNS)
-    small = f"between 1 and {PAIR_MIN_COUNT - 1}"
+    own = None if own_area in (None, "", REGION) else own_area
+    if own is None:
+        return _query(
+            snapshot_path,
+            f"""
+            select sender, receiver, time_period, freq, period_end,
+                   sent_by_sender, sent_conf_status as sent_conf,
+                   received_by_receiver, received_conf_status as received_conf,
+                   sender_reported, receiver_reported, gap_persons, mirror_gap_percent,
+                   gap_conf_status as gap_conf, pair_status, obs_status
+            from {PAIR_MART}
+            where freq = ?
+            order by period_end, sender, receiver
+            """,
+            [freq],
+        )
     return _query(
         snapshot_path,
         f"""
         with pairs as (
+            select p.*,
+                   r.sent_by_sender as raw_sent, r.received_by_receiver as raw_received,
+                   r.gap_persons as raw_gap, r.mirror_gap_percent as raw_gap_percent,
+                   r.pair_status as raw_status,
+                   p.sender = ? as own_sent, p.receiver = ? as own_received
+            from {PAIR_MART} p
+            left join {UNCONTROLLED_PAIR_MART} r
+                on (p.sender = ? or p.receiver = ?) and r.sender = p.sender
+                and r.receiver = p.receiver and r.time_period = p.time_period
+            where p.freq = ?
+        ), seen as (
             select *,
-                   sent_by_sender {small} and sender is distinct from ? as sent_hidden,
-                   received_by_receiver {small} and receiver is distinct from ? as received_hidden
-            from marts.coordination_mirror
-            where freq = ?
+                   (sent_conf_status = 'F' or own_sent)
+                   and (received_conf_status = 'F' or own_received) as both_seen
+            from pairs
         )
         select sender, receiver, time_period, freq, period_end,
-               case when sent_hidden then null else sent_by_sender end as sent_by_sender,
-               case when sent_hidden then 'A' else 'F' end as sent_conf,
-               case when received_hidden then null else received_by_receiver end
+               case when own_sent then raw_sent else sent_by_sender end as sent_by_sender,
+               sent_conf_status as sent_conf,
+               case when own_received then raw_received else received_by_receiver end
                    as received_by_receiver,
-               case when received_hidden then 'A' else 'F' end as received_conf,
+               received_conf_status as received_conf,
                sender_reported, receiver_reported,
-               case when sent_hidden or received_hidden then null else gap_persons end
-                   as gap_persons,
-               case when sent_hidden or received_hidden then null else mirror_gap_percent end
-                   as mirror_gap_percent,
-               pair_status, obs_status
-        from pairs
+               case when both_seen and (own_sent or own_received) then raw_gap
+                    else gap_persons end as gap_persons,
+               case when both_seen and (own_sent or own_received) then raw_gap_percent
+                    else mirror_gap_percent end as mirror_gap_percent,
+               gap_conf_status as gap_conf,
+               case when both_seen and (own_sent or own_received) then raw_status
+                    else pair_status end as pair_status,
+               obs_status
+        from seen
         order by period_end, sender, receiver
         """,
-        [own_area, own_area, freq],
+        [own, own, own, own, freq],
     )
 
 

@@ -1,10 +1,11 @@
 """Coordination between members (issue 4, DOMAIN.md §5.12): victims referred from one member to
 another as the sender reports them (REF_SENT) against what the receiver reports (REF_RECEIVED),
-per pair (``marts.coordination_mirror``) with the mirror gap, the pairs where only one side
-reported, and each member's totals (the disclosure-controlled indicator mart).
+per pair (``marts.coordination_mirror_published``, disclosure-controlled in dbt) with the mirror
+gap, the pairs where only one side reported, and each member's totals (the disclosure-controlled
+indicator mart).
 
-The gap and the pair status are dbt's; the page only picks, pivots and draws. Pair counts from 1
-to 4 arrive hidden from ``data.coordination_frame`` (and so does their gap).
+The gap, the pair status and what is hidden are dbt's; the page only picks, pivots and draws. A
+hidden count reads ``<5`` (A) or "confidential" (D), and so does a hidden gap.
 """
 
 from __future__ import annotations
@@ -37,8 +38,7 @@ def status_text(code: str) -> str:
 
 
 def pair_hover(row) -> str:
-    gap = ("–" if ui.is_missing(row.mirror_gap_percent)
-           else ui.format_value(row.mirror_gap_percent, "PERCENT", lang))
+    gap = ui.format_value(row.mirror_gap_percent, "PERCENT", lang, row.gap_conf)
     return (f"<b>{ui.area_label(row.sender, lang)} → {ui.area_label(row.receiver, lang)}</b><br>"
             f"{t('dash.coordination.sent', lang)}: {count_text(row.sent_by_sender, row.sent_conf)}"
             f"<br>{t('dash.coordination.received', lang)}: "
@@ -107,9 +107,11 @@ def pairs_table(pairs: pd.DataFrame) -> pd.DataFrame:
             count_text(v, c) for v, c in zip(pairs["received_by_receiver"],
                                              pairs["received_conf"], strict=True)],
         t("dash.coordination.gap_persons", lang): [
-            ui.format_value(v, "PERSONS", lang) for v in pairs["gap_persons"]],
+            ui.format_value(v, "PERSONS", lang, c) for v, c in zip(pairs["gap_persons"],
+                                                                   pairs["gap_conf"], strict=True)],
         t("dash.coordination.gap_percent", lang): [
-            ui.format_value(v, "PERCENT", lang) for v in pairs["mirror_gap_percent"]],
+            ui.format_value(v, "PERCENT", lang, c) for v, c in zip(pairs["mirror_gap_percent"],
+                                                                   pairs["gap_conf"], strict=True)],
         t("dash.coordination.pair_status", lang): [status_text(s) for s in pairs["pair_status"]],
         t("dash.col.status", lang): [ui.status_label(s, lang) for s in pairs["obs_status"]],
     })
@@ -122,7 +124,8 @@ def highlighted(pairs: pd.DataFrame, shown: pd.DataFrame):
 
 
 def pairs_export(pairs: pd.DataFrame) -> pd.DataFrame:
-    """The data behind the matrix and the tables, for download (hidden counts empty, conf A)."""
+    """The data behind the matrix and the tables, for download (hidden counts empty, with their
+    conf: A or D)."""
     frame = pairs.copy()
     frame.insert(1, "sender_name", [ui.area_label(s, lang) for s in pairs["sender"]])
     frame.insert(3, "receiver_name", [ui.area_label(r, lang) for r in pairs["receiver"]])

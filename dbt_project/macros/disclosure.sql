@@ -112,3 +112,90 @@
     )
     select * from state where margin_hidden = 0 and hidden_parts = 1
 {% endtest %}
+
+{#
+    The published coordination mirror (coordination_mirror_published) leaves no hidden pair count
+    computable by subtraction, from what an outsider sees:
+    * a published REF_SENT (REF_RECEIVED) total whose member pairs hold exactly one hidden count
+      and nothing else (the rest: referrals to non-members, '_U' or itself, is 0);
+    * a published total with no hidden pair whose rest (total - pairs) is a small count;
+    * a published R4Q / A pair count whose quarters hold exactly one hidden count.
+#}
+{% test coordination_secondary_complete(model, mirror, totals, published_totals) %}
+    {%- set min_count = disclosure_min_count() %}
+    with sides as (
+        select
+            'REF_SENT' as group_code, m.sender as group_area,
+            'sent|' || m.sender || '>' || m.receiver as series,
+            m.freq, m.period_end, m.sent_by_sender as raw, p.sent_conf_status <> 'F' as hidden
+        from {{ mirror }} as m
+        inner join {{ model }} as p
+            on p.sender = m.sender and p.receiver = m.receiver and p.time_period = m.time_period
+        where m.sent_by_sender is not null
+        union all
+        select
+            'REF_RECEIVED' as group_code, m.receiver as group_area,
+            'received|' || m.sender || '>' || m.receiver as series,
+            m.freq, m.period_end, m.received_by_receiver as raw,
+            p.received_conf_status <> 'F' as hidden
+        from {{ mirror }} as m
+        inner join {{ model }} as p
+            on p.sender = m.sender and p.receiver = m.receiver and p.time_period = m.time_period
+        where m.received_by_receiver is not null
+    ),
+    groups as (
+        select
+            t.indicator_code as group_code, t.ref_area as group_area, t.time_period, t.freq,
+            t.period_end, t.value as total
+        from {{ totals }} as t
+        inner join {{ published_totals }} as pt
+            on pt.indicator_code = t.indicator_code and pt.ref_area = t.ref_area
+            and pt.time_period = t.time_period and pt.sex = t.sex and pt.age = t.age
+            and pt.exploitation_form = t.exploitation_form
+        where t.indicator_code in ('REF_SENT', 'REF_RECEIVED')
+            and t.ref_area <> 'REG'
+            and t.sex = '_T' and t.age = '_T' and t.exploitation_form = '_T'
+            and pt.conf_status = 'F'
+    ),
+    group_state as (
+        select
+            g.group_code, g.group_area, g.time_period, g.total,
+            coalesce(sum(s.raw), 0) as pairs_sum,
+            coalesce(sum(case when s.hidden then 1 else 0 end), 0) as hidden_pairs
+        from groups as g
+        left join sides as s
+            on s.group_code = g.group_code and s.group_area = g.group_area
+            and s.freq = g.freq and s.period_end = g.period_end
+        group by g.group_code, g.group_area, g.time_period, g.total
+    ),
+    time_state as (
+        select
+            w.series, w.freq, w.period_end,
+            sum(case when q.hidden then 1 else 0 end) as hidden_quarters
+        from sides as w
+        inner join sides as q
+            on q.series = w.series
+            and q.freq = 'Q'
+            and q.period_end <= w.period_end
+            and q.period_end > {{ dbt.dateadd('year', -1, 'w.period_end') }}
+        where w.freq in ('R4Q', 'A')
+            and not w.hidden
+        group by w.series, w.freq, w.period_end
+    )
+    select 'one hidden pair under a published total' as failure, group_code || '|' || group_area || '|' || time_period as cell
+    from group_state
+    where hidden_pairs = 1 and total - pairs_sum = 0
+    union all
+    select 'small rest computable from a published total', group_code || '|' || group_area || '|' || time_period
+    from group_state
+    where hidden_pairs = 0 and total - pairs_sum >= 1 and total - pairs_sum < {{ min_count }}
+    union all
+    select 'one hidden quarter under a published window', series || '|' || freq || '|' || cast(period_end as varchar)
+    from time_state
+    where hidden_quarters = 1
+    union all
+    select 'small count published', sender || '>' || receiver || '|' || time_period
+    from {{ model }}
+    where (sent_by_sender >= 1 and sent_by_sender < {{ min_count }})
+        or (received_by_receiver >= 1 and received_by_receiver < {{ min_count }})
+{% endtest %}

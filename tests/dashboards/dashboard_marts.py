@@ -1,7 +1,8 @@
 """The marts the analysts' pages (issue 4) read, added to the fixture snapshot of
 ``dashboard_snapshot.py``: the indicator registry (the real seed), justice, smuggling and
-coordination rows, the referral mirror, published flows, reporting rates, unknown shares,
-validation findings, and the disclosure-controlled mart the pages read
+coordination rows, the referral mirror (and its disclosure-controlled copy,
+``marts.coordination_mirror_published``: ``HIDDEN_PAIRS`` emptied), published flows, reporting
+rates, unknown shares, validation findings, and the disclosure-controlled mart the pages read
 (``marts.indicator_values_published``: ``indicator_values`` with the hidden cells of
 ``HIDDEN_CELLS`` emptied). Hand-chosen values, checked by hand below.
 """
@@ -80,8 +81,8 @@ HIDDEN_CELLS = [
     ("SOM_TIP_NEXUS_SHARE", "SLV", "A"), ("SOM_TIP_NEXUS_SHARE", "GTM", "D"),
 ]
 # The referral mirror of 2024 (A): sender, receiver, sent (sender's report), received
-# (receiver's report), sender reported, receiver reported, gap, gap %, status. SLV -> MEX: 3 sent
-# is a small count (the dashboard shows <5 and hides the gap); HND did not report 2024.
+# (receiver's report), sender reported, receiver reported, gap, gap %, status. HND did not report
+# 2024.
 MIRROR_2024 = [
     ("GTM", "SLV", 12, 9, True, True, 3, 25.0, "gap"),
     ("SLV", "GTM", 7, 7, True, True, 0, 0.0, "matched"),
@@ -89,6 +90,26 @@ MIRROR_2024 = [
     ("HND", "GTM", None, 5, False, True, None, None, "receiver_only"),
     ("SLV", "MEX", 3, 6, True, True, 3, 50.0, "gap"),
 ]
+# What disclosure control (coordination_mirror_published) hides of the mirror, and why: SLV -> MEX
+# 3 sent is a small count (A); SLV's REF_SENT 10 (= 7 + 3) is published, so its other pair,
+# SLV -> GTM 7 sent, is hidden too (D), or 10 - 7 would give the 3 back. Every other group
+# (REF_RECEIVED of GTM 7 + 5, of MEX 6, of SLV 9; REF_SENT of GTM 12 + 6) has no hidden pair.
+# Both pairs lose their gap (D) and their status (matched / gap would tell the hidden side).
+HIDDEN_PAIRS = {("SLV", "MEX"): "A", ("SLV", "GTM"): "D"}
+
+
+def published_mirror_rows() -> list[tuple]:
+    """``marts.coordination_mirror_published`` for ``MIRROR_2024`` and ``HIDDEN_PAIRS`` (only
+    sent sides are hidden here), in the contract's column order."""
+    rows = []
+    for s, r, sent, received, s_rep, r_rep, gap, pct, status in MIRROR_2024:
+        conf = HIDDEN_PAIRS.get((s, r), "F")
+        hidden = conf != "F"
+        rows.append((s, r, "2024", "A", dt.date(2024, 12, 31), None if hidden else sent, conf,
+                     received, "F", s_rep, r_rep, None if hidden else gap,
+                     None if hidden else pct, "D" if hidden else "F",
+                     "confidential" if hidden else status, "A"))
+    return rows
 
 
 def annual_rows() -> list[tuple]:
@@ -170,6 +191,22 @@ def write_analyst_marts(con) -> None:
         "insert into marts.coordination_mirror values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(s, r, "2024", "A", dt.date(2024, 12, 31), sent, received, s_rep, r_rep, gap, pct,
           status, "A") for s, r, sent, received, s_rep, r_rep, gap, pct, status in MIRROR_2024],
+    )
+    con.execute(
+        """
+        create table marts.coordination_mirror_published (
+            sender varchar, receiver varchar, time_period varchar, freq varchar,
+            period_end date, sent_by_sender double, sent_conf_status varchar,
+            received_by_receiver double, received_conf_status varchar,
+            sender_reported boolean, receiver_reported boolean, gap_persons double,
+            mirror_gap_percent double, gap_conf_status varchar, pair_status varchar,
+            obs_status varchar)
+        """
+    )
+    con.executemany(
+        "insert into marts.coordination_mirror_published values "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        published_mirror_rows(),
     )
     con.execute(
         """

@@ -321,8 +321,10 @@ def test_coordination_mirror_one_sided_pairs_and_small_counts(snapshot_home):
     heat = matrix["data"][0]
     assert heat["y"] == ["Guatemala", "Honduras", "El Salvador"]  # senders
     assert heat["x"] == ["Guatemala", "Honduras", "México", "El Salvador"]  # receivers
+    # SLV -> MEX 3 sent is small (<5); SLV -> GTM 7 sent is hidden too (confidential), or SLV's
+    # published REF_SENT 10 minus 7 would give the 3 back.
     assert heat["text"] == [["", "6 → –", "", "12 → 9"], ["– → 5", "", "", ""],
-                            ["7 → 7", "", "<5 → 6", ""]]
+                            ["confidencial → 7", "", "<5 → 6", ""]]
     one_sided = matrix["data"][-1]
     assert (one_sided["x"], one_sided["y"]) == (["Honduras", "Guatemala"],
                                                 ["Guatemala", "Honduras"])
@@ -331,7 +333,12 @@ def test_coordination_mirror_one_sided_pairs_and_small_counts(snapshot_home):
 
     pairs = at.dataframe[0].value
     slv_mex = pairs[(pairs["Remitente"] == "El Salvador") & (pairs["Receptor"] == "México")]
-    assert slv_mex.iloc[0].tolist()[2:7] == ["<5", "6", "–", "–", "brecha"]  # gap hidden too
+    # the gap and the status are hidden too (they would give the hidden side back)
+    assert slv_mex.iloc[0].tolist()[2:7] == ["<5", "6", "confidencial", "confidencial",
+                                             "confidencial"]
+    slv_gtm = pairs[(pairs["Remitente"] == "El Salvador") & (pairs["Receptor"] == "Guatemala")]
+    assert slv_gtm.iloc[0].tolist()[2:7] == ["confidencial", "7", "confidencial", "confidencial",
+                                             "confidencial"]
     gtm_slv = pairs[(pairs["Remitente"] == "Guatemala") & (pairs["Receptor"] == "El Salvador")]
     assert gtm_slv.iloc[0].tolist()[2:7] == ["12", "9", "3", "25,0\u00a0%", "brecha"]
     lonely = at.dataframe[1].value
@@ -364,8 +371,15 @@ def test_a_submitter_sees_its_own_country_unsuppressed(observatory_home):
     path = str(observatory_home / "serving" / "20261128T101500123456.duckdb")
     pairs = data.coordination_frame(path, "A", "SLV").set_index(["sender", "receiver"])
     assert pairs.loc[("SLV", "MEX"), "sent_by_sender"] == 3  # its own report
-    assert data.coordination_frame(path, "A").set_index(["sender", "receiver"]).loc[
-        ("SLV", "MEX"), "sent_conf"] == "A"
+    assert pairs.loc[("SLV", "GTM"), "sent_by_sender"] == 7
+    # the other side is published: the gap and the status of its own pairs are shown to it
+    assert pairs.loc[("SLV", "MEX"), ["gap_persons", "pair_status"]].tolist() == [3, "gap"]
+    assert pairs.loc[("SLV", "GTM"), ["gap_persons", "pair_status"]].tolist() == [0, "matched"]
+    everyone = data.coordination_frame(path, "A").set_index(["sender", "receiver"])
+    assert everyone.loc[("SLV", "MEX"), "sent_conf"] == "A"
+    assert everyone.loc[("SLV", "GTM"), "sent_conf"] == "D"
+    assert everyone[["sent_by_sender", "gap_persons"]].loc[[("SLV", "MEX"), ("SLV", "GTM")]
+                                                           ].isna().all().all()
 
 
 def test_every_dashboard_text_exists_in_spanish_english_and_french():

@@ -202,6 +202,24 @@ def test_coordination_mirror_pairs(snapshot):
     ]
 
 
+def test_coordination_mirror_published_hides_small_pairs_and_their_complement(snapshot):
+    """GTM sent 2 to HND (A) and 6 to MEX; its REF_SENT 8 is published, so the 6 is hidden too
+    (D), or 8 - 6 would give the 2 back. MEX received 4 (A). Gaps and telling statuses go too."""
+    _, con, _ = snapshot
+    assert con.execute(
+        "select conf_status from marts.indicator_values_published where indicator_code = "
+        "'REF_SENT' and ref_area = 'GTM' and time_period = '2024-Q1'").fetchone() == ("F",)
+    rows = con.execute(
+        "select sender, receiver, sent_by_sender, sent_conf_status, received_by_receiver, "
+        "received_conf_status, gap_persons, gap_conf_status, pair_status "
+        "from marts.coordination_mirror_published where time_period = '2024-Q1' "
+        "order by 1, 2").fetchall()
+    assert rows == [
+        ("GTM", "HND", None, "A", None, "F", None, "F", "sender_only"),
+        ("GTM", "MEX", None, "D", None, "A", None, "D", "confidential"),
+    ]
+
+
 def test_flows_publish_only_five_or_more_and_keep_the_full_matrix_internal(snapshot):
     _, con, home = snapshot
     published = con.execute(
