@@ -7,7 +7,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 # Two workers: most of the suite waits on real pipeline processes (dbt, Dagster, Chromium).
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --no-loadscope-reorder
 
 .PHONY: setup run serve test bench soak lint docs clean chromium
 

@@ -4,9 +4,14 @@
     var('disclosure_rule_set') and every export's manifest records it.
 #}
 
-{# A stable text key of one cell of marts.indicator_values (its unique key). #}
+{#
+    A stable text key of one cell of marts.indicator_values: its unique key, except that a
+    calendar year (freq A, '2024') is written as the R4Q ending in its Q4 ('2024-Q4-R4Q'): the
+    same four quarters, the same value, so one cell with one status (two rows share the id).
+#}
 {% macro disclosure_cell_id(relation) -%}
-    ({{ relation }}.indicator_code || '|' || {{ relation }}.ref_area || '|' || {{ relation }}.time_period
+    ({{ relation }}.indicator_code || '|' || {{ relation }}.ref_area || '|'
+        || case when {{ relation }}.freq = 'A' then {{ relation }}.time_period || '-Q4-R4Q' else {{ relation }}.time_period end
         || '|' || {{ relation }}.sex || '|' || {{ relation }}.age || '|' || {{ relation }}.exploitation_form)
 {%- endmacro %}
 
@@ -91,11 +96,13 @@
 
 {#
     Secondary suppression is complete: no additive group (a margin and its parts, see
-    int_disclosure_constraints) has a published margin and exactly one hidden part.
+    disclosure_constraints) holds exactly one hidden cell, margin included (a published margin
+    with one hidden part gives the part away by subtraction; a hidden margin with every part
+    published gives it away by addition).
 #}
 {% test disclosure_secondary_complete(model, constraints) %}
     with hidden as (
-        select {{ disclosure_cell_id('published') }} as cell_id
+        select distinct {{ disclosure_cell_id('published') }} as cell_id
         from {{ model }} as published
         where published.conf_status <> 'F'
     ),
@@ -103,14 +110,62 @@
         select
             c.constraint_id,
             c.margin_id,
-            sum(case when hidden_part.cell_id is not null then 1 else 0 end) as hidden_parts,
+            count(distinct hidden_part.cell_id) as hidden_parts,
             max(case when hidden_margin.cell_id is not null then 1 else 0 end) as margin_hidden
         from {{ constraints }} as c
         left join hidden as hidden_part on hidden_part.cell_id = c.part_id
         left join hidden as hidden_margin on hidden_margin.cell_id = c.margin_id
         group by c.constraint_id, c.margin_id
     )
-    select * from state where margin_hidden = 0 and hidden_parts = 1
+    select * from state where hidden_parts + margin_hidden = 1
+{% endtest %}
+
+{#
+    Cells with the same value share one status, so a hidden value is never published under its
+    twin: a year and the R4Q ending in its Q4 (every indicator); a count of the region ('REG')
+    that only one member stands behind (n_countries 1) and that member's count.
+#}
+{% test disclosure_twins_consistent(model, countries, indicators) %}
+    with year_twins as (
+        select
+            'year and R4Q-Q4 differ' as failure,
+            a.indicator_code || '|' || a.ref_area || '|' || a.time_period || '|' || a.sex || '|'
+                || a.age || '|' || a.exploitation_form as cell
+        from {{ model }} as a
+        inner join {{ model }} as r
+            on r.indicator_code = a.indicator_code and r.ref_area = a.ref_area
+            and r.freq = 'R4Q' and r.period_end = a.period_end
+            and r.sex = a.sex and r.age = a.age and r.exploitation_form = a.exploitation_form
+        where a.freq = 'A'
+            and (r.conf_status <> a.conf_status or r.value is distinct from a.value)
+    ),
+    members_behind as (
+        select
+            m.indicator_code, m.time_period, m.sex, m.age, m.exploitation_form,
+            count(*) as n_rows, min(m.conf_status) as conf_status, max(m.conf_status) as max_status
+        from {{ model }} as m
+        inner join {{ countries }} as c on c.iso3 = m.ref_area and c.member
+        group by m.indicator_code, m.time_period, m.sex, m.age, m.exploitation_form
+    ),
+    region_twins as (
+        select
+            'region of one member and the member differ' as failure,
+            g.indicator_code || '|REG|' || g.time_period || '|' || g.sex || '|' || g.age || '|'
+                || g.exploitation_form as cell
+        from {{ model }} as g
+        inner join {{ indicators }} as i
+            on i.indicator_code = g.indicator_code and i.disclosure_rule = 'PRIMARY_SMALL_COUNT'
+        inner join members_behind as m
+            on m.indicator_code = g.indicator_code and m.time_period = g.time_period
+            and m.sex = g.sex and m.age = g.age and m.exploitation_form = g.exploitation_form
+        where g.ref_area = 'REG'
+            and g.n_countries = 1
+            and m.n_rows = 1
+            and m.conf_status <> g.conf_status
+    )
+    select * from year_twins
+    union all
+    select * from region_twins
 {% endtest %}
 
 {#

@@ -3,13 +3,15 @@ random additive tables (hypothesis).
 
 A random table: victims detected by member country x quarter x sex x age (small counts, so that
 suppression happens), with every margin the mart publishes: REG (sum of the members), the year
-(sum of four quarters), sex _T and age _T. After protection:
+(sum of four quarters; and the R4Q ending in Q4, the same value), sex _T and age _T. After
+protection:
 
 * no published count lies in 1..4 (the primary threshold), and conf_status A marks exactly those;
 * every published value is the input value (never rounded); every hidden one is null;
-* for every additive group (a margin and its parts along one breakdown) whose margin is
-  published, the hidden parts are 0 or at least 2: a hidden cell cannot be computed by
-  subtracting the published parts from the published total.
+* no additive group (a margin and its parts along one breakdown) holds exactly one hidden cell,
+  margin included: a hidden part cannot be computed by subtracting the published parts from the
+  published total, nor a hidden margin by adding up its published parts;
+* the year and the R4Q ending in its Q4 (one cell, the same value) share one status.
 """
 
 from __future__ import annotations
@@ -50,6 +52,11 @@ def cube(leaf_values: list[int]) -> list[tuple]:
                         "VIC_DETECTED", area, time_period, freq, end, sex, age, "_T", float(total),
                         "PERSONS", "A", 2 if area == "REG" else 1, 2 if area == "REG" else 1,
                         True if freq == "A" else None)
+                    if period == "A":  # its twin: the R4Q ending in Q4
+                        cells[(area, "2024-Q4-R4Q", sex, age)] = (
+                            "VIC_DETECTED", area, "2024-Q4-R4Q", "R4Q", end, sex, age, "_T",
+                            float(total), "PERSONS", "A", 2 if area == "REG" else 1,
+                            2 if area == "REG" else 1, None)
     return list(cells.values())
 
 
@@ -88,6 +95,9 @@ def protect(sql: dict[str, str], rows: list[tuple]) -> tuple[list[tuple], list[t
 
 
 def cell_id(area: str, period: str, sex: str, age: str) -> str:
+    """As disclosure_cell_id: the year is written as the R4Q ending in its Q4 (one cell)."""
+    if period == "2024":
+        period = "2024-Q4-R4Q"
     return f"VIC_DETECTED|{area}|{period}|{sex}|{age}|_T"
 
 
@@ -105,7 +115,7 @@ def test_protection_properties(compiled_disclosure_sql: dict[str, str], leaf_val
     status = {}
     for area, period, sex, age, value, conf in published:
         key = cell_id(area, period, sex, age)
-        status[key] = conf
+        assert status.setdefault(key, conf) == conf, f"{key}: the year and its R4Q-Q4 differ"
         if conf == "F":
             assert value == truth[key], "a published value must be the true value"
             assert not 1 <= value <= 4, f"{key}: published small count {value}"
@@ -120,10 +130,10 @@ def test_protection_properties(compiled_disclosure_sql: dict[str, str], leaf_val
         # sex groups + age groups + REG groups + year groups
         3 * 5 * 3 + 3 * 5 * 4 + 5 * 4 * 3 + 3 * 4 * 3)
     for margin, parts in groups.values():
+        assert len(set(parts)) == len(parts), f"{margin}: a part counted twice"
         assert sum(truth[p] for p in parts) == truth[margin]
-        if status[margin] == "F":
-            hidden = sum(status[p] != "F" for p in parts)
-            assert hidden != 1, f"{margin}: one hidden part can be recovered by subtraction"
+        hidden = sum(status[p] != "F" for p in parts) + (status[margin] != "F")
+        assert hidden != 1, f"{margin}: one hidden cell of the group can be recovered"
 
 
 def test_a_single_small_cell_takes_the_next_smallest_with_it(compiled_disclosure_sql) -> None:

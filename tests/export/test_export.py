@@ -146,7 +146,7 @@ def injected() -> ExportData:
     for n, payload in enumerate(PAYLOADS):
         row = {c: "x" for c in export_lib.LONG_COLUMNS}
         row.update(indicator_code=f"X{n}", indicator_name_en=payload, ref_area_name_es=payload,
-                   family=1, value=-12.5, n_countries=1, n_expected=1,
+                   family=1, value=-12.5, n_countries=1, n_expected=1, is_complete_year=None,
                    period_end=dt.date(2024, 12, 31))
         rows.append(row)
     return ExportData(rows=rows, definitions=[], m49={}, submissions=[], source={},

@@ -104,9 +104,9 @@ def _process_reader(home: str, stop, queue) -> None:
 
 
 def browser_loop(url: str, sessions: int, stop, results: dict) -> None:
-    """``sessions`` browser sessions (own cookies, own Streamlit session each) load the victims
-    page in turn until ``stop``: every load must draw its chart and headline figure and show no
-    exception. Playwright's sync API stays in this one thread."""
+    """``sessions`` browser sessions (own cookies, own Streamlit session each) load the criminal
+    justice page in turn until ``stop``: every load must draw its chart and headline figures and
+    show no exception. Playwright's sync API stays in this one thread."""
     from playwright.sync_api import sync_playwright
 
     from tests.served import CHROMIUM, CHROMIUM_ARGS, RENDER_TIMEOUT_MS
@@ -119,8 +119,9 @@ def browser_loop(url: str, sessions: int, stop, results: dict) -> None:
             while not stop.is_set():
                 for page in pages:
                     try:
-                        page.goto(urljoin(url, "?lang=en"))
-                        page.locator(".st-key-victims_trend_chart .js-plotly-plot").wait_for(
+                        # The submissions here are criminal-justice files: that page has data.
+                        page.goto(urljoin(url, "justice?lang=en"))
+                        page.locator(".st-key-justice_funnel .js-plotly-plot").wait_for(
                             timeout=RENDER_TIMEOUT_MS)
                         page.get_by_test_id("stMetricValue").first.wait_for(
                             timeout=RENDER_TIMEOUT_MS)

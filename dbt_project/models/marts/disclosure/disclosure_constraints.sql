@@ -3,7 +3,10 @@
 -- A group shares every key but one: sex, age or exploitation form (parts -> '_T', detail age bands
 -- -> their broad group), the area (member countries -> 'REG') or time (the four quarters -> the
 -- R4Q or calendar-year row). Secondary suppression (indicator_values_published) makes sure no
--- group with a published margin has exactly one hidden part. Internal: not published.
+-- group holds exactly one hidden cell, margin included. Cell ids are disclosure_cell_id: a year
+-- and the R4Q ending in its Q4 are one cell, so their groups are one group (select distinct).
+-- A region that only one member stands behind is a group of one part: the region equals it.
+-- Internal: not published.
 
 {{ config(schema='internal') }}
 
@@ -153,7 +156,7 @@ unioned as (
 
 final as (
 
-    select
+    select distinct
         cast(margin_id || '#' || dimension as varchar) as constraint_id,
         cast(dimension as varchar) as dimension,
         cast(margin_id as varchar) as margin_id,
