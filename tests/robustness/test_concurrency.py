@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -105,8 +106,8 @@ def _process_reader(home: str, stop, queue) -> None:
 
 def browser_loop(url: str, sessions: int, stop, results: dict) -> None:
     """``sessions`` browser sessions (own cookies, own Streamlit session each) load the criminal
-    justice page in turn until ``stop``: every load must draw its chart and headline figures and
-    show no exception. Playwright's sync API stays in this one thread."""
+    justice page in turn until ``stop``: every load must name the snapshot it read and show no
+    exception. Playwright's sync API stays in this one thread."""
     from playwright.sync_api import sync_playwright
 
     from tests.served import CHROMIUM, CHROMIUM_ARGS, RENDER_TIMEOUT_MS
@@ -119,11 +120,13 @@ def browser_loop(url: str, sessions: int, stop, results: dict) -> None:
             while not stop.is_set():
                 for page in pages:
                     try:
-                        # The submissions here are criminal-justice files: that page has data.
+                        # Every page load reads the current snapshot: the sidebar names it
+                        # ("release <name>") and the page draws its heading.
                         page.goto(urljoin(url, "justice?lang=en"))
-                        page.locator(".st-key-justice_funnel .js-plotly-plot").wait_for(
+                        page.get_by_test_id("stSidebar").get_by_text(
+                            re.compile(r"Data as of .*\(release \d{8}T\d+\)")).wait_for(
                             timeout=RENDER_TIMEOUT_MS)
-                        page.get_by_test_id("stMetricValue").first.wait_for(
+                        page.get_by_role("heading", level=1).first.wait_for(
                             timeout=RENDER_TIMEOUT_MS)
                         if page.get_by_test_id("stException").count():
                             raise AssertionError(page.get_by_test_id("stException").first
