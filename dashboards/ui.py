@@ -7,6 +7,7 @@ import math
 
 import streamlit as st
 
+from dashboards.data import REGION
 from pipelines.lib.contracts import load_contracts
 from pipelines.lib.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
@@ -333,6 +334,37 @@ def area_table(rows, areas: list[str], codes, registry, lang: str):
         status_label("P" if rows[rows["ref_area"] == a]["obs_status"].eq("P").any() else "A", lang)
         for a in areas]
     return pd.DataFrame(shown)
+
+
+def area_choice(prefix: str, reporting: list[str], lang: str) -> str:
+    """The region or one reporting member; the choice survives a language switch (whose widget
+    key changes) through ``<prefix>.area`` in the session state."""
+    state = f"{prefix}.area"
+    options = [REGION, *reporting]
+    chosen = st.session_state.get(state)
+    area = st.selectbox(
+        t("dash.pages.area", lang), options=options,
+        index=options.index(chosen) if chosen in options else 0,
+        format_func=lambda a: area_label(a, lang), key=f"{prefix}_area.{lang}",
+    )
+    st.session_state[state] = area
+    return area
+
+
+def metric_cards(key: str, rows, codes, area: str, registry, lang: str) -> None:
+    """One bordered figure per indicator of ``codes`` for ``area``, three to a row, with its
+    status on hover."""
+    with st.container(key=key):
+        columns = st.columns(3)
+        for i, code in enumerate(codes):
+            found = cell(rows, code, area)
+            with columns[i % 3]:
+                st.metric(
+                    registry_text(registry, code, "name", lang), cell_text(rows, code, area, lang),
+                    help=None if found is None else status_label(found["obs_status"], lang)
+                    .capitalize(),
+                    border=True,
+                )
 
 
 def period_controls(prefix: str, rows, lang: str, freqs: tuple[str, ...] = ("A", "R4Q", "Q")

@@ -24,7 +24,6 @@ TABLE_CODES = (*STAGES, RATIO, PER_VICTIMS, "TIP_CONVICTED_RATE_100K",
                "TIP_CONVICTED_FEMALE_SHARE", "TIP_CONVICTED_FOREIGN_SHARE")
 STAGE_COLORS = {"TIP_SUSPECTED": "#56B4E9", "TIP_PROSECUTED": "#0072B2", "TIP_CONVICTED": "#D55E00"}
 RATIO_COLOR = "#009E73"
-STATE_AREA = "justice.area"
 
 lang = ui.language()
 
@@ -76,29 +75,10 @@ if rows.empty:
 freq, period = ui.period_controls("justice", rows, lang, ("A", "R4Q"))
 shown = rows[(rows["freq"] == freq) & (rows["time_period"] == period)]
 reporting = [m for m in members if m in set(shown["ref_area"])]
-area_options = [data.REGION, *reporting]
-chosen = st.session_state.get(STATE_AREA)
-area = st.selectbox(
-    t("dash.pages.area", lang), options=area_options,
-    index=area_options.index(chosen) if chosen in area_options else 0,
-    format_func=lambda a: ui.area_label(a, lang), key=f"justice_area.{lang}",
-)
-st.session_state[STATE_AREA] = area
+area = ui.area_choice("justice", reporting, lang)
 
 # The figures of the chosen area: the three stages, the ratio and convictions per 100 victims.
-with st.container(key="justice_metrics"):
-    codes = [*STAGES, RATIO, PER_VICTIMS]
-    columns = st.columns(3)
-    for i, code in enumerate(codes):
-        found = ui.cell(shown, code, area)
-        with columns[i % 3]:
-            st.metric(
-                ui.registry_text(registry, code, "name", lang),
-                ui.cell_text(shown, code, area, lang),
-                help=None if found is None else ui.status_label(found["obs_status"], lang)
-                .capitalize(),
-                border=True,
-            )
+ui.metric_cards("justice_metrics", shown, [*STAGES, RATIO, PER_VICTIMS], area, registry, lang)
 st.caption(t("dash.justice.caveat", lang))
 
 ui.show_chart(funnel_figure(shown, area, period), "justice_funnel")

@@ -23,7 +23,6 @@ TABLE_CODES = (DETECTED, "SOM_CHILD_SHARE", "SOM_UNACC_CHILD_SHARE", NEXUS_COUNT
                "SOM_DEATHS", "SOM_PROSECUTED", "SOM_CONVICTED", "SOM_CONVICTED_PER_1000_SOM")
 DETECTED_COLOR = "#0072B2"
 NEXUS_COLOR = "#CC79A7"
-STATE_AREA = "smuggling.area"
 
 lang = ui.language()
 
@@ -50,26 +49,9 @@ if rows.empty:
 freq, period = ui.period_controls("smuggling", rows, lang)
 shown = rows[(rows["freq"] == freq) & (rows["time_period"] == period)]
 reporting = [m for m in members if m in set(shown["ref_area"])]
-area_options = [data.REGION, *reporting]
-chosen = st.session_state.get(STATE_AREA)
-area = st.selectbox(
-    t("dash.pages.area", lang), options=area_options,
-    index=area_options.index(chosen) if chosen in area_options else 0,
-    format_func=lambda a: ui.area_label(a, lang), key=f"smuggling_area.{lang}",
-)
-st.session_state[STATE_AREA] = area
+area = ui.area_choice("smuggling", reporting, lang)
 
-with st.container(key="smuggling_metrics"):
-    columns = st.columns(3)
-    for i, code in enumerate(HEADLINE):
-        found = ui.cell(shown, code, area)
-        with columns[i % 3]:
-            st.metric(
-                ui.registry_text(registry, code, "name", lang), ui.cell_text(shown, code, area, lang),
-                help=None if found is None else ui.status_label(found["obs_status"], lang)
-                .capitalize(),
-                border=True,
-            )
+ui.metric_cards("smuggling_metrics", shown, HEADLINE, area, registry, lang)
 
 if not reporting:
     st.info(t("dash.pages.no_period", lang))
