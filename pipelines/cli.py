@@ -193,27 +193,17 @@ def run_submission(settings: Settings, files: list[Path], *, lang: str, channel:
                    submitter_country: str | None = None, quiet: bool = False,
                    role: str = "operator") -> int:
     """Run the submission job on ``files`` and print a report for each; return the exit code."""
-    from dagster import DagsterInstance
-
-    from pipelines.lib.dagster_home import prepare_dagster_home
+    from pipelines.lib.dagster_home import first_error, run_job_in_process
     from pipelines.lib.intake import load_report, report_path, sha256_of
     from pipelines.lib.publish import current_snapshot
 
-    settings.ensure_dirs()
-    prepare_dagster_home(settings)
     hashes = [sha256_of(p.read_bytes()) for p in files]
     seen_before = {sha for sha in hashes if report_path(settings, sha).exists()}
-    from pipelines.definitions import defs
-
     config = {"files": [str(p) for p in files], "channel": channel, "actor": actor,
               "received_on": [d.isoformat() for d in received_on or []],
               "submitter_country": submitter_country, "role": role}
-    with DagsterInstance.get() as instance:
-        result = defs.resolve_job_def("submission_job").execute_in_process(
-            run_config={"ops": {"intake": {"config": config}},
-                        "loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            instance=instance, raise_on_error=False, tags={"observatory/channel": channel},
-        )
+    result = run_job_in_process(settings, "submission_job", "intake", config,
+                                tags={"observatory/channel": channel})
     outcomes = []
     for sha in hashes:
         try:
@@ -226,10 +216,7 @@ def run_submission(settings: Settings, files: list[Path], *, lang: str, channel:
         for outcome, path in zip(outcomes, files, strict=False):
             print_report(outcome, settings, lang, name=path.name)
     if not result.success:
-        error = next((e.event_specific_data.error.message.strip()
-                      for e in result.all_events if e.is_failure and e.event_specific_data
-                      and getattr(e.event_specific_data, "error", None)), "")
-        print(t("cli.pipeline_failed", lang, error=error[:500]), file=sys.stderr)
+        print(t("cli.pipeline_failed", lang, error=first_error(result)[:500]), file=sys.stderr)
         return 1
     accepted = sum(o.accepted for o in outcomes)
     snapshot = current_snapshot(settings)
@@ -266,23 +253,14 @@ def print_report(outcome, settings: Settings, lang: str, name: str | None = None
 
 def run_glotip_import(settings: Settings, path: Path, *, lang: str, actor: str = "operator") -> int:
     """Run the reference job on one UNODC GLOTIP file and print its import report (issue 6)."""
-    from dagster import DagsterInstance
-
-    from pipelines.lib.dagster_home import prepare_dagster_home
+    from pipelines.lib.dagster_home import first_error, run_job_in_process
     from pipelines.lib.glotip import ImportReport, render_report, report_path
     from pipelines.lib.publish import current_snapshot
 
     started = time.perf_counter()
-    settings.ensure_dirs()
-    prepare_dagster_home(settings)
-    from pipelines.definitions import defs
-
-    with DagsterInstance.get() as instance:
-        result = defs.resolve_job_def("reference_job").execute_in_process(
-            run_config={"ops": {"glotip_import": {"config": {"file": str(path), "actor": actor}}},
-                        "loggers": {"console": {"config": {"log_level": "ERROR"}}}},
-            instance=instance, raise_on_error=False, tags={"observatory/channel": "cli"},
-        )
+    result = run_job_in_process(settings, "reference_job", "glotip_import",
+                                {"file": str(path), "actor": actor},
+                                tags={"observatory/channel": "cli"}, log_level="ERROR")
     report_file = report_path(settings, result.run_id)
     if report_file.exists():
         report = ImportReport.from_json(report_file.read_text(encoding="utf-8"))
@@ -290,10 +268,7 @@ def run_glotip_import(settings: Settings, path: Path, *, lang: str, actor: str =
         print("\n".join(render_report(report, lang, snapshot=snapshot.name if snapshot else "-",
                                        total_seconds=time.perf_counter() - started)))
     if not result.success:
-        error = next((e.event_specific_data.error.message.strip()
-                      for e in result.all_events if e.is_failure and e.event_specific_data
-                      and getattr(e.event_specific_data, "error", None)), "")
-        print(t("cli.pipeline_failed", lang, error=error[:500]), file=sys.stderr)
+        print(t("cli.pipeline_failed", lang, error=first_error(result)[:500]), file=sys.stderr)
         return 1
     return 0
 

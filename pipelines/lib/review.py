@@ -248,9 +248,7 @@ def run_review(settings: Settings, decision: Decision) -> ReviewOutcome:
     """Run ``review_job`` (decision → dbt build → publish) in this process, in the Dagster
     instance of ``settings``. Permission is checked here first as well, so a refused user never
     starts a run (the job checks again, under the lock, against the warehouse's state)."""
-    from dagster import DagsterInstance
-
-    from pipelines.lib.dagster_home import prepare_dagster_home
+    from pipelines.lib.dagster_home import run_job_in_process
 
     try:
         if decision.action != "grant_exception":
@@ -264,23 +262,15 @@ def run_review(settings: Settings, decision: Decision) -> ReviewOutcome:
     except ReviewRefused as refused:
         return ReviewOutcome(False, refused.key, refused.values)
 
-    settings.ensure_dirs()
-    prepare_dagster_home(settings)
-    from pipelines.definitions import defs
-
-    with DagsterInstance.get() as instance:
-        result = defs.resolve_job_def("review_job").execute_in_process(
-            run_config={"ops": {"review": {"config": decision.as_config()}},
-                        "loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            instance=instance, raise_on_error=False,
-            tags={"observatory/action": decision.action, "observatory/actor": decision.actor},
-        )
-        written = None
-        for event in result.all_events:
-            if event.is_step_materialization and event.step_key == "review":
-                entry = event.event_specific_data.materialization.metadata.get("decision")
-                if entry is not None:
-                    written = json.loads(entry.value)
+    result = run_job_in_process(
+        settings, "review_job", "review", decision.as_config(),
+        tags={"observatory/action": decision.action, "observatory/actor": decision.actor})
+    written = None
+    for event in result.all_events:
+        if event.is_step_materialization and event.step_key == "review":
+            entry = event.event_specific_data.materialization.metadata.get("decision")
+            if entry is not None:
+                written = json.loads(entry.value)
     if written is not None:
         # Recorded; if the rebuild failed, the next run publishes it (nothing is lost).
         return ReviewOutcome(True, written=written, published=result.success)

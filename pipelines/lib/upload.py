@@ -132,38 +132,23 @@ class UploadOutcome:
 def submit_upload(settings: Settings, path: Path, *, actor: str, country: str) -> UploadOutcome:
     """Run ``submission_job`` on one stored upload as a ministry submitter of ``country``
     (channel ``upload``; the 120-day window applies), in this process; return its report."""
-    from dagster import DagsterInstance
-
-    from pipelines.lib.dagster_home import prepare_dagster_home
+    from pipelines.lib.dagster_home import first_error, run_job_in_process
     from pipelines.lib.intake import load_report, report_path, sha256_of
 
     started = time.perf_counter()
-    settings.ensure_dirs()
-    prepare_dagster_home(settings)
     sha = sha256_of(path.read_bytes())
     seen_before = report_path(settings, sha).exists()
-    from pipelines.definitions import defs
-
     config = {"files": [str(path)], "channel": "upload", "actor": actor, "received_on": [],
               "submitter_country": country, "role": "submitter", "remove_after": True}
-    with DagsterInstance.get() as instance:
-        result = defs.resolve_job_def("submission_job").execute_in_process(
-            run_config={"ops": {"intake": {"config": config}},
-                        "loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            instance=instance, raise_on_error=False,
-            tags={"observatory/channel": "upload", "observatory/actor": actor},
-        )
+    result = run_job_in_process(settings, "submission_job", "intake", config,
+                                tags={"observatory/channel": "upload", "observatory/actor": actor})
     path.unlink(missing_ok=True)
     try:
         outcome = load_report(settings, sha)
         outcome.duplicate = seen_before
     except FileNotFoundError:
         outcome = None
-    error = ""
-    if not result.success:
-        error = next((e.event_specific_data.error.message.strip()
-                      for e in result.all_events if e.is_failure and e.event_specific_data
-                      and getattr(e.event_specific_data, "error", None)), "")[:500]
+    error = "" if result.success else first_error(result)[:500]
     return UploadOutcome(result.success, outcome, time.perf_counter() - started, error)
 
 
