@@ -10,12 +10,15 @@ The reader's language is kept in ``st.session_state["lang"]`` and mirrored in th
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from dashboards import data, ui, workflow_ui
 from pipelines.lib.auth import can
 from pipelines.lib.i18n import LANGUAGES, t
 
+run_started = time.perf_counter()  # for ui.log_script_run (off unless $OBSERVATORY_TIMING_LOG)
 lang = ui.language()
 st.set_page_config(
     page_title=t("dash.app.title", lang),
@@ -110,4 +113,7 @@ with st.sidebar:
             )
         )
 
-page.run()
+try:
+    page.run()
+finally:
+    ui.log_script_run(page.url_path, run_started)

@@ -63,25 +63,30 @@ def _query(snapshot_path: str, sql: str, params: list | None = None) -> pd.DataF
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def indicator_totals(
-    snapshot_path: str, indicator_code: str, freqs: tuple[str, ...], own_area: str | None = None
+    snapshot_path: str, indicator_code: str, freqs: tuple[str, ...], own_area: str | None = None,
+    areas: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Values of one indicator with every breakdown at total (sex, age and form ``_T``).
 
     One row per area (ISO3 or ``REG``) and period, oldest first, with the columns of
     ``INDICATOR_MART`` (disclosure-controlled: ``value`` is empty where ``conf_status`` is A or
-    D) the dashboard shows. ``own_area``: see :func:`indicator_frame`.
+    D) the dashboard shows. ``own_area``: see :func:`indicator_frame`. ``areas`` empty: every
+    area (see :func:`shown_areas`).
     """
     placeholders = ", ".join("?" for _ in freqs)
+    where = [
+        "p.indicator_code = ?",
+        f"p.freq in ({placeholders})",
+        f"p.sex = '{TOTAL}' and p.age = '{TOTAL}' and p.exploitation_form = '{TOTAL}'",
+    ]
+    if areas:
+        where.append(f"p.ref_area in ({', '.join('?' for _ in areas)})")
     return _published_query(
         snapshot_path,
         ["ref_area", "time_period", "freq", "period_end", "value", "unit", "obs_status",
          "n_countries", "n_expected", "conf_status"],
-        [
-            "p.indicator_code = ?",
-            f"p.freq in ({placeholders})",
-            f"p.sex = '{TOTAL}' and p.age = '{TOTAL}' and p.exploitation_form = '{TOTAL}'",
-        ],
-        [indicator_code, *freqs],
+        where,
+        [indicator_code, *freqs, *areas],
         "p.period_end, p.ref_area",
         own_area,
     )
@@ -92,6 +97,13 @@ def member_countries(snapshot_path: str) -> list[str]:
     """ISO3 codes of the coalition's members, as the snapshot's country dimension says."""
     frame = _query(snapshot_path, "select iso3 from marts.dim_country where member order by iso3")
     return frame["iso3"].tolist()
+
+
+def shown_areas(snapshot_path: str) -> tuple[str, ...]:
+    """The region and the members: the only areas the analysts' pages show. The marts may hold
+    others (the large benchmark history holds every country); asking for these only keeps a
+    page's queries and frames the size of the coalition rather than of the mart."""
+    return (REGION, *member_countries(snapshot_path))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -266,11 +278,14 @@ def _table_or_empty(snapshot_path: str, table: str, sql: str, params: list | Non
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def flows_frame(snapshot_path: str, freq: str) -> pd.DataFrame:
-    """``marts.flows_victims`` (the ≥ 5 rule already applied there) at one frequency."""
+    """``marts.flows_victims`` (the ≥ 5 rule already applied there) at one frequency, detected
+    by the members (the destination is the reporting country: only members submit; any other
+    destination, as in the large benchmark history, is left out like on the other pages)."""
     return _table_or_empty(
         snapshot_path, "flows_victims",
-        "select * from marts.flows_victims where freq = ? order by period_end, origin_area, "
-        "destination_area", [freq],
+        "select * from marts.flows_victims where freq = ? and destination_area in "
+        "(select iso3 from marts.dim_country where member) "
+        "order by period_end, origin_area, destination_area", [freq],
     )
 
 

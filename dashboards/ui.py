@@ -3,7 +3,11 @@ them (es ``1.234,5``, en ``1,234.5``, fr ``1 234,5``)."""
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import threading
+import time
 
 import streamlit as st
 
@@ -16,6 +20,24 @@ LANGUAGE_NAMES = {"es": "Español", "en": "English", "fr": "Français"}
 
 # (thousands separator, decimal separator) per language; fr uses a narrow no-break space.
 _SEPARATORS = {"es": (".", ","), "en": (",", "."), "fr": ("\u202f", ",")}
+
+
+TIMING_LOG = "OBSERVATORY_TIMING_LOG"  # benchmarks/dashboard.py: the server time of each run
+
+
+def log_script_run(page: str, started: float) -> None:
+    """Only when ``$OBSERVATORY_TIMING_LOG`` names a file: append one JSON line for this script run
+    (page url path, session, seconds since ``started``, wall-clock end). Off by default."""
+    path = os.environ.get(TIMING_LOG)
+    if not path:
+        return
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    line = {"page": page, "session": ctx.session_id if ctx else None,
+            "seconds": round(time.perf_counter() - started, 4), "end": time.time()}
+    with open(path, "a", encoding="utf-8") as log:
+        log.write(json.dumps(line) + "\n")
 
 
 def language() -> str:
@@ -294,10 +316,26 @@ def bar_figure(categories: list[str], series: list[dict], lang: str, *, title: s
     return fig
 
 
-def cell(rows, code: str, area: str):
-    """The one row of ``rows`` for indicator ``code`` in ``area``, or None."""
-    found = rows[(rows["indicator_code"] == code) & (rows["ref_area"] == area)]
-    return None if found.empty else found.iloc[0]
+_LOOKUPS: dict[int, tuple[object, dict]] = {}  # id(frame) -> (frame, (code, area) -> row)
+_LOOKUPS_LOCK = threading.Lock()  # sessions run in threads of one server
+
+
+def cell(rows, code: str, area: str) -> dict | None:
+    """The first row of ``rows`` for indicator ``code`` in ``area`` (a dict), or None.
+
+    A page asks for many cells of one frame: the frame is indexed once (filtering it for every
+    cell cost a few ms each). The last few frames are kept with their index, so an id in the
+    cache is always its own frame's."""
+    with _LOOKUPS_LOCK:
+        entry = _LOOKUPS.get(id(rows))
+        if entry is None:
+            lookup: dict[tuple[str, str], dict] = {}
+            for row in rows.to_dict("records"):
+                lookup.setdefault((row["indicator_code"], row["ref_area"]), row)
+            entry = _LOOKUPS[id(rows)] = (rows, lookup)
+            while len(_LOOKUPS) > 16:
+                del _LOOKUPS[next(iter(_LOOKUPS))]
+    return entry[1].get((code, area))
 
 
 def cell_text(rows, code: str, area: str, lang: str) -> str:
@@ -407,9 +445,11 @@ def export_frame(rows, registry, lang: str):
     raw numbers (a suppressed cell has no value and conf_status A or D)."""
     import pandas as pd
 
+    # one registry look-up per indicator, not per row (hundreds of rows with a breakdown)
+    names = {c: registry_text(registry, c, "name", lang) for c in set(rows["indicator_code"])}
     return pd.DataFrame({
         "indicator_code": rows["indicator_code"].to_numpy(),
-        "indicator": [registry_text(registry, c, "name", lang) for c in rows["indicator_code"]],
+        "indicator": [names[c] for c in rows["indicator_code"]],
         "ref_area": rows["ref_area"].to_numpy(),
         "area": [area_label(a, lang) for a in rows["ref_area"]],
         "time_period": rows["time_period"].to_numpy(),

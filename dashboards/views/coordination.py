@@ -142,7 +142,8 @@ viewer_area = ui.own_area()
 try:
     registry = data.indicator_registry(snapshot.path)
     members = data.member_countries(snapshot.path)
-    rows = data.indicator_frame(snapshot.path, REF_CODES, FREQS, own_area=viewer_area)
+    rows = data.indicator_frame(snapshot.path, REF_CODES, FREQS, data.shown_areas(snapshot.path),
+                                own_area=viewer_area)
     all_pairs = pd.concat([data.coordination_frame(snapshot.path, f, viewer_area) for f in FREQS],
                           ignore_index=True)
 except data.SnapshotUnreadable as error:

@@ -22,15 +22,14 @@ lang = ui.language()
 
 
 def latest_values(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per indicator: the row of the latest period at the preferred frequency it has."""
-    picked = []
-    for _code, group in rows.groupby("indicator_code", sort=False):
-        for freq in FREQ_PREFERENCE:
-            at = group[group["freq"] == freq]
-            if not at.empty:
-                picked.append(at.sort_values("period_end").iloc[-1])
-                break
-    return pd.DataFrame(picked)
+    """Per indicator: the row of the latest period at the preferred frequency it has (in the
+    order the indicators first appear in ``rows``). Vectorised: a loop over the indicators took
+    ~0.1 s a run."""
+    rank = rows["freq"].map({f: i for i, f in enumerate(FREQ_PREFERENCE)})
+    preferred = rows[rank == rank.groupby(rows["indicator_code"]).transform("min")]
+    latest = preferred.loc[preferred.groupby("indicator_code", sort=False)["period_end"].idxmax()]
+    first_seen = {c: i for i, c in enumerate(rows["indicator_code"].drop_duplicates())}
+    return latest.sort_values("indicator_code", key=lambda s: s.map(first_seen)).copy()
 
 
 def section_table(rows: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
@@ -80,7 +79,8 @@ try:
     registry = data.indicator_registry(snapshot.path)
     members = data.member_countries(snapshot.path)
     rates = data.reporting_rates(snapshot.path)
-    reporting = set(data.indicator_frame(snapshot.path, ("VIC_DETECTED",), ("Q",))["ref_area"])
+    reporting = set(data.indicator_frame(snapshot.path, ("VIC_DETECTED",), ("Q",),
+                                         tuple(members))["ref_area"])
 except data.SnapshotUnreadable as error:
     ui.stop_unreadable(snapshot.name, error)
 

@@ -37,7 +37,8 @@ viewer_area = ui.own_area()
 try:
     registry = data.indicator_registry(snapshot.path)
     members = data.member_countries(snapshot.path)
-    rows = data.indicator_frame(snapshot.path, TABLE_CODES, ("A", "R4Q", "Q"), own_area=viewer_area)
+    rows = data.indicator_frame(snapshot.path, TABLE_CODES, ("A", "R4Q", "Q"),
+                                data.shown_areas(snapshot.path), own_area=viewer_area)
 except data.SnapshotUnreadable as error:
     ui.stop_unreadable(snapshot.name, error)
 

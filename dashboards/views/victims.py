@@ -432,9 +432,11 @@ st.caption(t("dash.victims.intro", lang))
 snapshot = ui.require_snapshot()
 viewer_area = ui.own_area()
 try:
-    detected = data.indicator_totals(snapshot.path, VICTIMS, ("Q", "R4Q"), viewer_area)
-    rates = data.indicator_totals(snapshot.path, RATE, ("R4Q", "A"), viewer_area)
     members = data.member_countries(snapshot.path)
+    shown_areas = data.shown_areas(snapshot.path)
+    detected = data.indicator_totals(snapshot.path, VICTIMS, ("Q", "R4Q"), viewer_area,
+                                     shown_areas)
+    rates = data.indicator_totals(snapshot.path, RATE, ("R4Q", "A"), viewer_area, shown_areas)
 except data.SnapshotUnreadable as error:
     ui.stop_unreadable(snapshot.name, error)
 

@@ -201,6 +201,24 @@ def test_a_newly_published_snapshot_shows_up_on_the_next_rerun(observatory_home)
     assert "20261129T080000000000" in " ".join(c.value for c in at.sidebar.caption)
 
 
+def test_script_runs_are_timed_only_when_a_timing_log_is_set(snapshot_home, tmp_path,
+                                                            monkeypatch):
+    """The hook of benchmarks/dashboard.py: one line per script run with $OBSERVATORY_TIMING_LOG,
+    nothing without it."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(ui.TIMING_LOG, raising=False)
+    ui.log_script_run("victims", 0.0)
+    assert list(tmp_path.iterdir()) == []
+
+    log = tmp_path / "runs.jsonl"
+    monkeypatch.setenv(ui.TIMING_LOG, str(log))
+    at = run_app()
+    at.run()
+    runs = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [r["page"] for r in runs] == ["", ""]  # the default page (victims)
+    assert all(r["seconds"] > 0 and r["session"] for r in runs)
+
+
 @pytest.mark.parametrize(
     ("lang", "expected"),
     [("es", "1.234.567,5"), ("en", "1,234,567.5"), ("fr", "1\u202f234\u202f567,5")],
