@@ -174,7 +174,8 @@
     * a published REF_SENT (REF_RECEIVED) total whose member pairs hold exactly one hidden count
       and nothing else (the rest: referrals to non-members, '_U' or itself, is 0);
     * a published total with no hidden pair whose rest (total - pairs) is a small count;
-    * a published R4Q / A pair count whose quarters hold exactly one hidden count.
+    * a published R4Q / A pair count whose quarters hold exactly one hidden count, or a hidden
+      one whose quarters are all published.
 #}
 {% test coordination_secondary_complete(model, mirror, totals, published_totals) %}
     {%- set min_count = disclosure_min_count() %}
@@ -225,7 +226,7 @@
     ),
     time_state as (
         select
-            w.series, w.freq, w.period_end,
+            w.series, w.freq, w.period_end, w.hidden,
             sum(case when q.hidden then 1 else 0 end) as hidden_quarters
         from sides as w
         inner join sides as q
@@ -234,8 +235,7 @@
             and q.period_end <= w.period_end
             and q.period_end > {{ dbt.dateadd('year', -1, 'w.period_end') }}
         where w.freq in ('R4Q', 'A')
-            and not w.hidden
-        group by w.series, w.freq, w.period_end
+        group by w.series, w.freq, w.period_end, w.hidden
     )
     select 'one hidden pair under a published total' as failure, group_code || '|' || group_area || '|' || time_period as cell
     from group_state
@@ -247,10 +247,149 @@
     union all
     select 'one hidden quarter under a published window', series || '|' || freq || '|' || cast(period_end as varchar)
     from time_state
-    where hidden_quarters = 1
+    where not hidden and hidden_quarters = 1
+    union all
+    select 'a hidden window with its quarters all published', series || '|' || freq || '|' || cast(period_end as varchar)
+    from time_state
+    where hidden and hidden_quarters = 0
     union all
     select 'small count published', sender || '>' || receiver || '|' || time_period
     from {{ model }}
     where (sent_by_sender >= 1 and sent_by_sender < {{ min_count }})
         or (received_by_receiver >= 1 and received_by_receiver < {{ min_count }})
 {% endtest %}
+
+{#
+    Secondary suppression as CTEs, for indicator_values_published and coordination_mirror_published:
+    given `new_0` (the ids of the primary-hidden cells, A) and `constraint_parts` (one row per part
+    of an additive group: constraint_id, margin_id, part_id, part_value, part_pickable,
+    margin_pickable), defines `secondary_status` (cell_id, conf_status: A primary, D secondary).
+
+    A group holding exactly one hidden cell, its margin included, gives it away (a published
+    margin less its published parts; a hidden margin as the sum of its parts), so the
+    next-smallest published pickable part is hidden too: non-zero parts first, ties by id; the
+    margin when no part is left and it may be picked. Repeated until no group holds one hidden
+    cell (`passes` passes, checked by a test). Pass i looks only at the groups that a cell hidden
+    in pass i - 1 belongs to, as a part or as the margin: only a newly hidden cell can change a
+    group that an earlier pass left with 0 or at least 2 hidden cells.
+#}
+{% macro disclosure_secondary_passes(passes) %}
+hidden_0 as (
+
+    select
+        cell_id,
+        'A' as conf_status
+    from new_0
+
+),
+{% for i in range(passes) %}
+touched_{{ i }} as (
+
+    select constraint_parts.constraint_id
+    from constraint_parts
+    inner join new_{{ i }}
+        on new_{{ i }}.cell_id = constraint_parts.part_id
+    union
+    select constraint_parts.constraint_id
+    from constraint_parts
+    inner join new_{{ i }}
+        on new_{{ i }}.cell_id = constraint_parts.margin_id
+
+),
+
+state_{{ i }} as materialized (
+
+    select
+        constraint_parts.constraint_id,
+        constraint_parts.margin_id,
+        constraint_parts.margin_pickable,
+        constraint_parts.part_id,
+        constraint_parts.part_value,
+        constraint_parts.part_pickable,
+        hidden_part.cell_id is not null as part_hidden,
+        hidden_margin.cell_id is not null as margin_hidden
+    from constraint_parts
+    inner join touched_{{ i }}
+        on touched_{{ i }}.constraint_id = constraint_parts.constraint_id
+    left join hidden_{{ i }} as hidden_part
+        on hidden_part.cell_id = constraint_parts.part_id
+    left join hidden_{{ i }} as hidden_margin
+        on hidden_margin.cell_id = constraint_parts.margin_id
+
+),
+
+exposed_{{ i }} as materialized (
+
+    select
+        constraint_id,
+        margin_id,
+        bool_or(margin_pickable) as margin_pickable
+    from state_{{ i }}
+    group by constraint_id, margin_id
+    having sum(case when part_hidden then 1 else 0 end)
+        + max(case when margin_hidden then 1 else 0 end) = 1
+
+),
+
+candidates_{{ i }} as (
+
+    select
+        exposed_{{ i }}.constraint_id,
+        state_{{ i }}.part_id as cell_id,
+        row_number() over (
+            partition by exposed_{{ i }}.constraint_id
+            order by
+                case when state_{{ i }}.part_value = 0 then 1 else 0 end,
+                state_{{ i }}.part_value,
+                state_{{ i }}.part_id
+        ) as pick_rank
+    from exposed_{{ i }}
+    inner join state_{{ i }}
+        on state_{{ i }}.constraint_id = exposed_{{ i }}.constraint_id
+        and not state_{{ i }}.part_hidden
+        and state_{{ i }}.part_pickable
+
+),
+
+picked_{{ i }} as (
+
+    select cell_id from candidates_{{ i }}
+    where pick_rank = 1
+    union
+    select exposed_{{ i }}.margin_id as cell_id
+    from exposed_{{ i }}
+    where exposed_{{ i }}.margin_pickable
+        and not exists (
+            select 1 from candidates_{{ i }}
+            where candidates_{{ i }}.constraint_id = exposed_{{ i }}.constraint_id
+        )
+
+),
+
+new_{{ i + 1 }} as materialized (
+
+    select picked_{{ i }}.cell_id
+    from picked_{{ i }}
+    where not exists (
+        select 1 from hidden_{{ i }}
+        where hidden_{{ i }}.cell_id = picked_{{ i }}.cell_id
+    )
+
+),
+
+hidden_{{ i + 1 }} as (
+
+    select cell_id, 'A' as conf_status from new_0
+    {%- for k in range(1, i + 2) %}
+    union all
+    select cell_id, 'D' as conf_status from new_{{ k }}
+    {%- endfor %}
+
+),
+{% endfor %}
+secondary_status as (
+
+    select * from hidden_{{ passes }}
+
+)
+{% endmacro %}

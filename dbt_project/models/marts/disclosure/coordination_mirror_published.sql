@@ -7,9 +7,9 @@
 -- Hidden counts are null, never rounded.
 --
 -- 1. Primary: a pair count from 1 to var('disclosure_min_count') - 1 is hidden (A).
--- 2. Secondary (as in indicator_values_published: the next-smallest published part, non-zero
---    first, ties by id; until no group has exactly one hidden part, var('disclosure_max_passes')
---    passes, checked by a test), over these additive groups:
+-- 2. Secondary (the same passes as indicator_values_published, disclosure_secondary_passes: a
+--    group holding exactly one hidden cell, its margin included, takes the next-smallest
+--    published part with it), over these additive groups:
 --    * the sent cells of one sender and period against its REF_SENT as published in
 --      indicator_values_published (only when F there); the received cells of one receiver against
 --      its REF_RECEIVED. REF_SENT also counts referrals to non-members, to '_U' and to itself:
@@ -18,7 +18,8 @@
 --      A when 1 to 4, like any count; it can be picked by the secondary rule). A rest of 0 is no
 --      part (assumed known). A part alone in its group (rest 0) equals the published total: it
 --      is never picked.
---    * the four quarters of a side of a pair (or of a rest) against its R4Q / A cell.
+--    * the four quarters of a side of a pair (or of a rest) against its R4Q / A cell: a hidden
+--      year whose quarters are all published is their sum, so it takes a quarter with it.
 -- 3. The gap (gap_persons, mirror_gap_percent) is hidden (gap_conf_status D) when both sides
 --    reported and either is hidden; pair_status becomes 'confidential' when it would tell a hidden side (matched or gap
 --    with a side hidden, sender_only with the receiver hidden, receiver_only with the sender
@@ -189,8 +190,9 @@ constraint_parts as materialized (
         groups.margin_id,
         groups.part_id,
         counts.value as part_value,
-        groups.margin_internal,
-        pinned.cell_id is null as part_pickable
+        pinned_part.cell_id is null as part_pickable,
+        -- a published REF_SENT / REF_RECEIVED is no cell of this model: never picked here
+        groups.margin_internal and pinned_margin.cell_id is null as margin_pickable
     from (
         select constraint_id, margin_id, part_id, false as margin_internal from external_groups
         union all
@@ -198,8 +200,10 @@ constraint_parts as materialized (
     ) as groups
     inner join counts
         on counts.cell_id = groups.part_id
-    left join pinned
-        on pinned.cell_id = groups.part_id
+    left join pinned as pinned_part
+        on pinned_part.cell_id = groups.part_id
+    left join pinned as pinned_margin
+        on pinned_margin.cell_id = groups.margin_id
 
 ),
 
@@ -212,123 +216,11 @@ new_0 as materialized (
 
 ),
 
-hidden_0 as (
+{{ disclosure_secondary_passes(passes) }},
 
-    select
-        cell_id,
-        'A' as conf_status
-    from new_0
-
-),
-{% for i in range(passes) %}
-touched_{{ i }} as (
-
-    select constraint_parts.constraint_id
-    from constraint_parts
-    inner join new_{{ i }}
-        on new_{{ i }}.cell_id = constraint_parts.part_id
-    union
-    select constraint_parts.constraint_id
-    from constraint_parts
-    inner join new_{{ i }}
-        on new_{{ i }}.cell_id = constraint_parts.margin_id
-
-),
-
-state_{{ i }} as materialized (
-
-    select
-        constraint_parts.constraint_id,
-        constraint_parts.margin_id,
-        constraint_parts.margin_internal,
-        constraint_parts.part_id,
-        constraint_parts.part_value,
-        constraint_parts.part_pickable,
-        hidden_part.cell_id is not null as part_hidden,
-        hidden_margin.cell_id is not null as margin_hidden
-    from constraint_parts
-    inner join touched_{{ i }}
-        on touched_{{ i }}.constraint_id = constraint_parts.constraint_id
-    left join hidden_{{ i }} as hidden_part
-        on hidden_part.cell_id = constraint_parts.part_id
-    left join hidden_{{ i }} as hidden_margin
-        on hidden_margin.cell_id = constraint_parts.margin_id
-
-),
-
-exposed_{{ i }} as materialized (
-
-    select
-        constraint_id,
-        margin_id,
-        bool_or(margin_internal) as margin_internal
-    from state_{{ i }}
-    where not margin_hidden
-    group by constraint_id, margin_id
-    having sum(case when part_hidden then 1 else 0 end) = 1
-
-),
-
-candidates_{{ i }} as (
-
-    select
-        exposed_{{ i }}.constraint_id,
-        state_{{ i }}.part_id as cell_id,
-        row_number() over (
-            partition by exposed_{{ i }}.constraint_id
-            order by
-                case when state_{{ i }}.part_value = 0 then 1 else 0 end,
-                state_{{ i }}.part_value,
-                state_{{ i }}.part_id
-        ) as pick_rank
-    from exposed_{{ i }}
-    inner join state_{{ i }}
-        on state_{{ i }}.constraint_id = exposed_{{ i }}.constraint_id
-        and not state_{{ i }}.part_hidden
-        and state_{{ i }}.part_pickable
-
-),
-
-picked_{{ i }} as (
-
-    select cell_id from candidates_{{ i }}
-    where pick_rank = 1
-    union
-    select exposed_{{ i }}.margin_id as cell_id
-    from exposed_{{ i }}
-    where exposed_{{ i }}.margin_internal
-        and exposed_{{ i }}.margin_id not in (select cell_id from pinned)
-        and not exists (
-            select 1 from candidates_{{ i }}
-            where candidates_{{ i }}.constraint_id = exposed_{{ i }}.constraint_id
-        )
-
-),
-
-new_{{ i + 1 }} as materialized (
-
-    select picked_{{ i }}.cell_id
-    from picked_{{ i }}
-    where not exists (
-        select 1 from hidden_{{ i }}
-        where hidden_{{ i }}.cell_id = picked_{{ i }}.cell_id
-    )
-
-),
-
-hidden_{{ i + 1 }} as (
-
-    select cell_id, 'A' as conf_status from new_0
-    {%- for k in range(1, i + 2) %}
-    union all
-    select cell_id, 'D' as conf_status from new_{{ k }}
-    {%- endfor %}
-
-),
-{% endfor %}
 cell_status as (
 
-    select * from hidden_{{ passes }}
+    select * from secondary_status
 
 ),
 

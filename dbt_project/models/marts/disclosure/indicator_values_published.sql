@@ -83,7 +83,9 @@ constraint_parts as materialized (
         constraints.constraint_id,
         constraints.margin_id,
         constraints.part_id,
-        counts.value as part_value
+        counts.value as part_value,
+        true as part_pickable,
+        true as margin_pickable
     from constraints
     inner join (
         -- one row per cell id (a year and its R4Q-Q4 share one)
@@ -93,9 +95,6 @@ constraint_parts as materialized (
 
 ),
 
--- Pass i looks only at the groups that a cell hidden in pass i - 1 belongs to (as a part or as
--- the margin): every group looked at in a pass leaves it with 0 or at least 2 hidden parts, and
--- only a newly hidden cell can change that.
 new_0 as materialized (
 
     select distinct cell_id
@@ -105,117 +104,11 @@ new_0 as materialized (
 
 ),
 
-hidden_0 as (
+{{ disclosure_secondary_passes(passes) }},
 
-    select
-        cell_id,
-        'A' as conf_status
-    from new_0
-
-),
-{% for i in range(passes) %}
-touched_{{ i }} as (
-
-    select constraint_parts.constraint_id
-    from constraint_parts
-    inner join new_{{ i }}
-        on new_{{ i }}.cell_id = constraint_parts.part_id
-    union
-    select constraint_parts.constraint_id
-    from constraint_parts
-    inner join new_{{ i }}
-        on new_{{ i }}.cell_id = constraint_parts.margin_id
-
-),
-
-state_{{ i }} as materialized (
-
-    select
-        constraint_parts.constraint_id,
-        constraint_parts.margin_id,
-        constraint_parts.part_id,
-        constraint_parts.part_value,
-        hidden_part.cell_id is not null as part_hidden,
-        hidden_margin.cell_id is not null as margin_hidden
-    from constraint_parts
-    inner join touched_{{ i }}
-        on touched_{{ i }}.constraint_id = constraint_parts.constraint_id
-    left join hidden_{{ i }} as hidden_part
-        on hidden_part.cell_id = constraint_parts.part_id
-    left join hidden_{{ i }} as hidden_margin
-        on hidden_margin.cell_id = constraint_parts.margin_id
-
-),
-
-exposed_{{ i }} as materialized (
-
-    select
-        constraint_id,
-        margin_id
-    from state_{{ i }}
-    group by constraint_id, margin_id
-    having sum(case when part_hidden then 1 else 0 end)
-        + max(case when margin_hidden then 1 else 0 end) = 1
-
-),
-
-candidates_{{ i }} as (
-
-    select
-        exposed_{{ i }}.constraint_id,
-        state_{{ i }}.part_id as cell_id,
-        row_number() over (
-            partition by exposed_{{ i }}.constraint_id
-            order by
-                case when state_{{ i }}.part_value = 0 then 1 else 0 end,
-                state_{{ i }}.part_value,
-                state_{{ i }}.part_id
-        ) as pick_rank
-    from exposed_{{ i }}
-    inner join state_{{ i }}
-        on state_{{ i }}.constraint_id = exposed_{{ i }}.constraint_id
-        and not state_{{ i }}.part_hidden
-
-),
-
-picked_{{ i }} as (
-
-    select cell_id from candidates_{{ i }}
-    where pick_rank = 1
-    union
-    select exposed_{{ i }}.margin_id as cell_id
-    from exposed_{{ i }}
-    where not exists (
-        select 1 from candidates_{{ i }}
-        where candidates_{{ i }}.constraint_id = exposed_{{ i }}.constraint_id
-    )
-
-),
-
-new_{{ i + 1 }} as materialized (
-
-    select picked_{{ i }}.cell_id
-    from picked_{{ i }}
-    where not exists (
-        select 1 from hidden_{{ i }}
-        where hidden_{{ i }}.cell_id = picked_{{ i }}.cell_id
-    )
-
-),
-
-hidden_{{ i + 1 }} as (
-
-    select cell_id, 'A' as conf_status from new_0
-    {%- for k in range(1, i + 2) %}
-    union all
-    select cell_id, 'D' as conf_status from new_{{ k }}
-    {%- endfor %}
-
-),
-{% endfor %}
 count_status as (
 
-    select * from hidden_{{ passes }}
+    select * from secondary_status
 
 ),
 
