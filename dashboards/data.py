@@ -260,7 +260,7 @@ def indicator_breakdowns(snapshot_path: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def indicator_registry(snapshot_path: str) -> pd.DataFrame:
-    """``marts.dim_indicator`` (names, definitions, formula, unit, caveat es/en), indexed by code.
+    """``marts.dim_indicator`` (names, definitions, caveats es/en/fr, formula, unit), indexed by code.
     Empty when the snapshot predates the registry."""
     if not _has_table(snapshot_path, "marts", "dim_indicator"):
         return pd.DataFrame(columns=["family", "name_es", "name_en"]).rename_axis("indicator_code")

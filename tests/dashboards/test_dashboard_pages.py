@@ -306,7 +306,9 @@ def test_smuggling_and_the_nexus_in_english(snapshot_home):
 def test_smuggling_in_french(snapshot_home):
     at = open_page("smuggling", "fr")
     assert at.title[0].value == "Trafic illicite de migrants et lien avec la traite"
-    assert metrics(at)["Smuggled migrants detected"] == "12\u202f380"  # registry: es/en only
+    assert metrics(at)["Migrants objet de trafic illicite détectés"] == "12\u202f380"  # registry fr
+    # The definition on demand is the registry's, in French.
+    assert "Nombre de migrants objet de trafic illicite détectés" in expander_text(at)
     assert t("dash.pages.disclosure_note", "fr") in [c.value for c in at.caption]
 
 

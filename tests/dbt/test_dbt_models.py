@@ -417,6 +417,20 @@ def test_every_indicator_code_is_in_the_registry(values: dict) -> None:
     assert "not a cohort conviction rate" in registry["TIP_CONVICTION_RATIO"]["caveat_en"]
 
 
+def test_registry_has_french_texts() -> None:
+    """Every indicator has a French name and definition; a French caveat exactly where the
+    English one is (the dashboard shows them with ?lang=fr)."""
+    import csv
+
+    with (DBT_PROJECT_DIR / "seeds" / "indicator_registry.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows
+    for row in rows:
+        code = row["indicator_code"]
+        assert row["name_fr"].strip() and row["definition_fr"].strip(), code
+        assert bool(row["caveat_fr"].strip()) == bool(row["caveat_en"].strip()), code
+
+
 def test_expected_datasets_var_matches_contract() -> None:
     """The reporting-rate denominator in dbt_project.yml is data_contracts/reporting.yaml's list."""
     import yaml

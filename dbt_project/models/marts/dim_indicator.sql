@@ -17,8 +17,10 @@ final as (
         cast(dataset as varchar) as dataset,
         cast(name_es as varchar) as name_es,
         cast(name_en as varchar) as name_en,
+        cast(name_fr as varchar) as name_fr,
         cast(definition_es as varchar) as definition_es,
         cast(definition_en as varchar) as definition_en,
+        cast(definition_fr as varchar) as definition_fr,
         cast(formula as varchar) as formula,
         cast(unit as varchar) as unit,
         cast(numerator as varchar) as numerator,
@@ -27,6 +29,7 @@ final as (
         cast(caveat_key as varchar) as caveat_key,
         cast(caveat_es as varchar) as caveat_es,
         cast(caveat_en as varchar) as caveat_en,
+        cast(caveat_fr as varchar) as caveat_fr,
         cast(disclosure_rule as varchar) as disclosure_rule,
         cast(frequencies as varchar) as frequencies
     from registry
