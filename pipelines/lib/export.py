@@ -618,7 +618,9 @@ def build_vintage(settings: Settings, as_of: dt.date, workdir: Path) -> Path:
 
 def notes_for(data: ExportData, as_of: dt.date | None, rules: dict, lang: str) -> list[tuple[str, str]]:
     detection = next((d for d in data.definitions if d["indicator_code"] == "VIC_DETECTED"), None)
-    caveat = detection[f"caveat_{lang}"] if detection else t("export.note.detection", lang)
+    # the definitions carry es/en texts: another language (fr) reads the English caveat
+    caveat = (detection.get(f"caveat_{lang}") or detection["caveat_en"] if detection
+              else t("export.note.detection", lang))
     return [
         (t("export.note.title_key", lang), t("export.xlsx.title", lang)),
         (t("export.note.detection_key", lang), caveat),

@@ -115,6 +115,12 @@ def test_same_request_same_bytes(small_home, exported: Path, tmp_path: Path) -> 
         assert (tmp_path / name).read_bytes() == (exported / name).read_bytes(), name
 
 
+def test_an_export_in_french(small_home, tmp_path: Path) -> None:
+    """The dashboard and the command line offer French: an export in French is written."""
+    run_export(small_home, ["xlsx"], tmp_path, lang="fr")
+    assert (tmp_path / export_lib.FILE_NAMES["xlsx"]).stat().st_size > 0
+
+
 def test_sdmx_header_and_codes(exported: Path) -> None:
     with (exported / "sdg_16_2_2.sdmx.csv").open(encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
