@@ -205,6 +205,20 @@ def test_models_land_in_plain_schemas(warehouse: Path) -> None:
     assert expected <= {t[0] for t in tables}
 
 
+def test_no_published_table_crosses_age_with_citizenship(warehouse: Path) -> None:
+    """The stricter minimum for tables crossing children and citizenship
+    (var disclosure_min_count_child_citizenship) has no table to apply to today; a published mart
+    that crosses them must apply it (indicator_values_published's header)."""
+    with duckdb.connect(str(warehouse)) as con:
+        columns = con.execute(
+            "select table_name, list(column_name) from information_schema.columns "
+            "where table_schema = 'marts' group by table_name").fetchall()
+    citizenship = {"citizenship", "origin_area", "nationality", "counterpart_area"}
+    crossing = [table for table, cols in columns if "age" in cols and citizenship & set(cols)
+                and table != "history_values"]  # UNODC's own published figures (GLOTIP)
+    assert len(columns) > 5 and not crossing, crossing
+
+
 def test_quarterly_counts_use_the_latest_usable_version(values: dict) -> None:
     # CRI 2024-Q2: v2 was rejected, so v1 (20) stands; accepted by the secretariat -> A.
     assert values[("VIC_DETECTED", "CRI", "2024-Q2", "_T", "_T", "_T")][:5] == (

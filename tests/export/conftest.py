@@ -53,11 +53,11 @@ def build_and_publish(settings: Settings, tmp: Path) -> None:
 def compiled_disclosure_sql(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The compiled SQL of the two disclosure models (relations "warehouse"."schema"."table")."""
     tmp = tmp_path_factory.mktemp("compile")
-    dbt(["compile", "--select", "disclosure_constraints", "indicator_values_published"],
+    dbt(["compile", "--select", "disclosure_constraints", "indicator_values_protected"],
         tmp / "warehouse.duckdb", tmp)
     folder = tmp / "target" / "compiled" / "observatory" / "models" / "marts" / "disclosure"
     return {name: (folder / f"{name}.sql").read_text(encoding="utf-8")
-            for name in ("disclosure_constraints", "indicator_values_published")}
+            for name in ("disclosure_constraints", "indicator_values_protected")}
 
 
 @pytest.fixture(scope="module")

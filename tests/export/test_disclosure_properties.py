@@ -1,5 +1,6 @@
-"""Property tests of disclosure control: the compiled dbt SQL (the one implementation) run on
-random additive tables (hypothesis).
+"""Property tests of disclosure control: the compiled dbt SQL (the one implementation: the
+counts' rules live in indicator_values_protected, which indicator_values_published passes on) run
+on random additive tables (hypothesis).
 
 A random table: victims detected by member country x quarter x sex x age (small counts, so that
 suppression happens), with every margin the mart publishes: REG (sum of the members), the year
@@ -85,7 +86,7 @@ def protect(sql: dict[str, str], rows: list[tuple]) -> tuple[list[tuple], list[t
                     + sql["disclosure_constraints"])
         published = con.execute(
             "select ref_area, time_period, sex, age, value, conf_status from ("
-            + sql["indicator_values_published"] + ")").fetchall()
+            + sql["indicator_values_protected"] + ")").fetchall()
         constraints = con.execute(
             "select constraint_id, margin_id, part_id from warehouse.internal.disclosure_constraints"
         ).fetchall()

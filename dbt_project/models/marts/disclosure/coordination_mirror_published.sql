@@ -11,7 +11,7 @@
 --    group holding exactly one hidden cell, its margin included, takes the next-smallest
 --    published part with it), over these additive groups:
 --    * the sent cells of one sender and period against its REF_SENT as published in
---      indicator_values_published (only when F there); the received cells of one receiver against
+--      indicator_values_protected (only when F there; as published); the received cells of one receiver against
 --      its REF_RECEIVED. REF_SENT also counts referrals to non-members, to '_U' and to itself:
 --      that rest (REF_SENT - the member pairs) is a part of the group too, never published, but
 --      it can be computed when every pair is published, so it is a cell of its own here (hidden
@@ -44,7 +44,7 @@ indicator_values as (
 
 indicators_published as (
 
-    select * from {{ ref('indicator_values_published') }}
+    select * from {{ ref('indicator_values_protected') }}
 
 ),
 

@@ -1,0 +1,236 @@
+-- marts.indicator_values under rules 1-3 of disclosure control (the header of
+-- indicator_values_published says them). Internal: coordination_mirror_published protects the
+-- referral pairs against the REF_SENT / REF_RECEIVED totals published here, and
+-- indicator_values_published then hides REF_MIRROR_GAP where a pair it rests on is hidden.
+
+{{ config(schema='internal') }}
+
+{%- set min_count = disclosure_min_count() %}
+{%- set passes = var('disclosure_max_passes') %}
+
+with
+
+indicator_values as (
+
+    select * from {{ ref('indicator_values') }}
+
+),
+
+indicators as (
+
+    select * from {{ ref('dim_indicator') }}
+
+),
+
+countries as (
+
+    select * from {{ ref('dim_country') }}
+
+),
+
+country_parts as (
+
+    select * from {{ ref('int_indicator_values_country') }}
+
+),
+
+constraints as (
+
+    select * from {{ ref('disclosure_constraints') }}
+
+),
+
+ratio_bases as (
+
+    {{ disclosure_ratio_bases() }}
+
+),
+
+cells as (
+
+    select
+        indicator_values.*,
+        coalesce(indicators.disclosure_rule, 'PRIMARY_SMALL_COUNT') as disclosure_rule,
+        {{ disclosure_cell_id('indicator_values') }} as cell_id
+    from indicator_values
+    left join indicators
+        on indicators.indicator_code = indicator_values.indicator_code
+
+),
+
+counts as (
+
+    select * from cells
+    where disclosure_rule = 'PRIMARY_SMALL_COUNT'
+
+),
+
+constraint_parts as materialized (
+
+    select
+        constraints.constraint_id,
+        constraints.margin_id,
+        constraints.part_id,
+        counts.value as part_value,
+        true as part_pickable,
+        true as margin_pickable
+    from constraints
+    inner join (
+        -- one row per cell id (a year and its R4Q-Q4 share one)
+        select distinct cell_id, value from counts
+    ) as counts
+        on counts.cell_id = constraints.part_id
+
+),
+
+new_0 as materialized (
+
+    select distinct cell_id
+    from counts
+    where value >= 1
+        and value < {{ min_count }}
+
+),
+
+{{ disclosure_secondary_passes(passes) }},
+
+count_status as (
+
+    select * from secondary_status
+
+),
+
+regional_parts as (
+
+    select
+        country_parts.indicator_code,
+        'REG' as ref_area,
+        country_parts.time_period,
+        country_parts.sex,
+        country_parts.age,
+        country_parts.exploitation_form,
+        sum(country_parts.numerator) as numerator,
+        sum(country_parts.denominator) as denominator
+    from country_parts
+    inner join countries
+        on countries.iso3 = country_parts.ref_area
+        and countries.member
+    group by
+        country_parts.indicator_code,
+        country_parts.time_period,
+        country_parts.sex,
+        country_parts.age,
+        country_parts.exploitation_form
+
+),
+
+ratio_parts as (
+
+    select
+        indicator_code, ref_area, time_period, sex, age, exploitation_form, numerator, denominator
+    from country_parts
+    union all
+    select
+        indicator_code, ref_area, time_period, sex, age, exploitation_form, numerator, denominator
+    from regional_parts
+
+),
+
+ratio_primary as (
+
+    select distinct
+        cells.cell_id,
+        'A' as conf_status
+    from cells
+    inner join ratio_parts
+        on ratio_parts.indicator_code = cells.indicator_code
+        and ratio_parts.ref_area = cells.ref_area
+        and ratio_parts.time_period = cells.time_period
+        and ratio_parts.sex = cells.sex
+        and ratio_parts.age = cells.age
+        and ratio_parts.exploitation_form = cells.exploitation_form
+    where cells.disclosure_rule = 'RATIO_FOLLOWS_COUNTS'
+        and (
+            (ratio_parts.numerator >= 1 and ratio_parts.numerator < {{ min_count }})
+            or (ratio_parts.denominator >= 1 and ratio_parts.denominator < {{ min_count }})
+        )
+
+),
+
+hidden_counts as (
+
+    select
+        counts.*
+    from counts
+    inner join count_status
+        on count_status.cell_id = counts.cell_id
+
+),
+
+ratio_secondary as (
+
+    select distinct
+        cells.cell_id,
+        'D' as conf_status
+    from cells
+    inner join ratio_bases
+        on ratio_bases.ratio_code = cells.indicator_code
+    inner join hidden_counts as base
+        on base.indicator_code = ratio_bases.base_code
+        and base.ref_area = cells.ref_area
+        and base.freq = cells.freq
+        and base.period_end = case
+            when ratio_bases.lag_years = 0 then cells.period_end
+            else cast({{ dbt.dateadd('year', '-1', 'cells.period_end') }} as date)
+        end
+        and (ratio_bases.span = 'sex' or base.sex = cells.sex)
+        and (ratio_bases.span = 'age' or base.age = cells.age)
+        and (ratio_bases.span = 'exploitation_form' or base.exploitation_form = cells.exploitation_form)
+
+),
+
+ratio_status as (
+
+    select
+        cell_id,
+        min(conf_status) as conf_status  -- 'A' before 'D'
+    from (
+        select * from ratio_primary
+        union all
+        select * from ratio_secondary
+    ) as ratio_hidden
+    group by cell_id
+
+),
+
+final as (
+
+    select
+        cast(cells.indicator_code as varchar) as indicator_code,
+        cast(cells.ref_area as varchar) as ref_area,
+        cast(cells.time_period as varchar) as time_period,
+        cast(cells.freq as varchar) as freq,
+        cast(cells.period_end as date) as period_end,
+        cast(cells.sex as varchar) as sex,
+        cast(cells.age as varchar) as age,
+        cast(cells.exploitation_form as varchar) as exploitation_form,
+        cast(
+            case
+                when coalesce(count_status.conf_status, ratio_status.conf_status) is null then cells.value
+            end as double
+        ) as value,
+        cast(cells.unit as varchar) as unit,
+        cast(cells.obs_status as varchar) as obs_status,
+        cast(coalesce(count_status.conf_status, ratio_status.conf_status, 'F') as varchar) as conf_status,
+        cast(cells.n_countries as integer) as n_countries,
+        cast(cells.n_expected as integer) as n_expected,
+        cast(cells.is_complete_year as boolean) as is_complete_year
+    from cells
+    left join count_status
+        on count_status.cell_id = cells.cell_id
+    left join ratio_status
+        on ratio_status.cell_id = cells.cell_id
+
+)
+
+select * from final
