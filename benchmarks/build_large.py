@@ -229,13 +229,15 @@ def add_one_country_quarter(warehouse: Path) -> None:
         con.close()
 
 
-def dbt_build(warehouse: Path, work: Path, *extra: str) -> tuple[float, bool, float, float, list]:
-    """One ``dbt build`` as the pipeline runs it: wall seconds, success, CPU seconds (user +
-    system: less sensitive than wall time to other work on the machine), peak memory of the dbt
-    process (MB) and its nodes' (seconds, name), slowest first."""
+def dbt_build(warehouse: Path, work: Path, *extra: str) -> dict:
+    """One ``dbt build`` as the pipeline runs it: ``wall_s``, ``ok``, ``cpu_s`` (user + system:
+    less sensitive than wall time to other work on the machine), ``peak_mb`` (the peak memory of
+    the dbt process itself: its ``ru_maxrss`` from ``os.wait4``) and ``nodes``, its models' and
+    tests' (seconds, name), slowest first."""
     env = {**os.environ, "OBSERVATORY_WAREHOUSE": str(warehouse),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     dbt = Path(sys.executable).with_name("dbt")
+    work.mkdir(parents=True, exist_ok=True)
     log = work / "dbt_output.txt"
     started = time.perf_counter()
     with log.open("w") as output:
@@ -249,19 +251,30 @@ def dbt_build(warehouse: Path, work: Path, *extra: str) -> tuple[float, bool, fl
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         print(log.read_text()[-4000:])
-    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    try:
+        results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    except (OSError, ValueError, KeyError):
+        results = []  # dbt failed before running anything
     nodes = sorted(((r["execution_time"], r["unique_id"].split(".", 1)[1]) for r in results),
                    reverse=True)
-    cpu = usage.ru_utime + usage.ru_stime
-    return elapsed, process.returncode == 0, cpu, usage.ru_maxrss / 1024, nodes
+    return {"wall_s": round(elapsed, 3), "ok": process.returncode == 0,
+            "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+            "peak_mb": round(usage.ru_maxrss / 1024, 1), "nodes": nodes}
 
 
-def report(label: str, build: tuple[float, bool, float, float, list], top: int) -> None:
-    elapsed, ok, cpu, peak_mb, nodes = build
-    print(f"{label}: {elapsed:.1f} s wall, {cpu:.1f} s CPU, ok={ok}, peak memory {peak_mb:,.0f} MB, "
+def report(label: str, build: dict, top: int) -> None:
+    nodes = build["nodes"]
+    print(f"{label}: {build['wall_s']:.1f} s wall, {build['cpu_s']:.1f} s CPU, ok={build['ok']}, "
+          f"peak memory {build['peak_mb']:,.0f} MB, "
           f"{sum(t for t, _ in nodes):.1f} s in {len(nodes)} models and tests")
     for seconds, name in nodes[:top]:
         print(f"    {seconds:6.2f} s  {name}")
+
+
+def summary(build: dict, top: int) -> dict:
+    """``build`` for a JSON report: the slowest ``top`` nodes only."""
+    return {**{k: v for k, v in build.items() if k != "nodes"}, "n_nodes": len(build["nodes"]),
+            "slowest": [[round(t, 2), name] for t, name in build["nodes"][:top]]}
 
 
 def table_digests(warehouse: Path) -> dict[str, tuple[int, int]]:
@@ -290,6 +303,51 @@ def mart_rows(warehouse: Path) -> dict[str, int]:
         con.close()
 
 
+def build_history(warehouse: Path, quarters: int, work: Path) -> dict:
+    """The raw history (``generate``) and the full ``dbt build``: ``raw_rows``, ``generate_s``
+    and ``full_build`` (``dbt_build``'s dict)."""
+    started = time.perf_counter()
+    raw = generate(warehouse, quarters)
+    generate_s = round(time.perf_counter() - started, 1)
+    print(f"generated raw history ({quarters} quarters) in {generate_s:.1f} s", flush=True)
+    for table, n in raw.items():
+        print(f"  raw.{table:<28} {n:>12,}")
+    return {"quarters": quarters, "raw_rows": raw, "generate_s": generate_s,
+            "full_build": dbt_build(warehouse, work)}
+
+
+def run(warehouse: Path, work: Path, quarters: int = 40, top: int = 8,
+        check: bool = False) -> dict:
+    """The whole benchmark (what ``main`` prints), into ``warehouse`` (dbt's files in ``work``);
+    returns the figures, each build as ``summary`` gives it, and ``ok``."""
+    results = build_history(warehouse, quarters, work)
+    full = results["full_build"]
+    results["mart_rows"] = mart_rows(warehouse) if warehouse.exists() else {}
+    for table, n in results["mart_rows"].items():
+        print(f"  {table:<32} {n:>12,}")
+    report("full dbt build", full, top)
+    add_one_country_quarter(warehouse)
+    again = dbt_build(warehouse, work)
+    report("build after one new country-quarter", again, top)
+    results["warehouse_mb"] = round(warehouse.stat().st_size / 1e6)
+    print(f"warehouse {results['warehouse_mb']:,} MB")
+    results["full_build"] = summary(full, top)
+    results["rebuild_one_quarter"] = summary(again, top)
+    ok = full["ok"] and again["ok"]
+    if check:
+        after_new_quarter = table_digests(warehouse)
+        refresh = dbt_build(warehouse, work, "--full-refresh")
+        report("full refresh after it", refresh, top)
+        differ = [t for t, d in table_digests(warehouse).items() if after_new_quarter.get(t) != d]
+        print("the build after the new country-quarter equals the full refresh: "
+              + ("yes" if not differ else f"NO, differs in {', '.join(differ)}"))
+        results["full_refresh"] = summary(refresh, top)
+        results["full_refresh_differs_in"] = differ
+        ok = ok and refresh["ok"] and not differ
+    results["ok"] = ok
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quarters", type=int, default=40)
@@ -299,31 +357,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="build_large_"))
-    warehouse = work / "warehouse.duckdb"
     try:
-        started = time.perf_counter()
-        raw = generate(warehouse, args.quarters)
-        print(f"generated raw history in {time.perf_counter() - started:.1f} s")
-        for table, n in raw.items():
-            print(f"  raw.{table:<28} {n:>12,}")
-        full = dbt_build(warehouse, work)
-        for table, n in mart_rows(warehouse).items():
-            print(f"  {table:<32} {n:>12,}")
-        report("full dbt build", full, args.top)
-        add_one_country_quarter(warehouse)
-        again = dbt_build(warehouse, work)
-        report("build after one new country-quarter", again, args.top)
-        print(f"warehouse {warehouse.stat().st_size / 1e6:,.0f} MB")
-        ok = full[1] and again[1]
-        if args.check:
-            after_new_quarter = table_digests(warehouse)
-            refresh = dbt_build(warehouse, work, "--full-refresh")
-            report("full refresh after it", refresh, args.top)
-            differ = [t for t, d in table_digests(warehouse).items() if after_new_quarter.get(t) != d]
-            print("the build after the new country-quarter equals the full refresh: "
-                  + ("yes" if not differ else f"NO, differs in {', '.join(differ)}"))
-            ok = ok and refresh[1] and not differ
-        return 0 if ok else 1
+        results = run(work / "warehouse.duckdb", work, args.quarters, args.top, args.check)
+        return 0 if results["ok"] else 1
     finally:
         if args.keep:
             print(f"kept {work}")

@@ -10,8 +10,24 @@ Everything runs in a fresh temporary ``$OBSERVATORY_HOME`` (``OBSERVATORY_TODAY`
    into ``landing/`` and the time until ``serving/CURRENT`` names a new snapshot is measured;
 4. each run is broken down from the Dagster instance (sensor tick, run queue and launch, steps).
 
-Nothing is asserted: the figures are printed as a table and written to
-``test-artifacts/bench.json``. Exit code 0 when every measurement completed, 1 otherwise.
+Before those, the intake throughput on a 10^6-row long file against DuckDB's raw read of the same
+file (``benchmarks.intake_throughput``; ``--skip-throughput``). After them, unless
+``--skip-large``, the large-history benchmarks over ONE synthetic history (``--quarters``, default
+40) built once in ``<home>/large`` and reused, each through its module's own functions:
+
+5. ``benchmarks.build_large``: the raw history, the full ``dbt build`` (wall, CPU, peak memory of
+   the dbt process: its ``ru_maxrss`` from ``os.wait4``), then the build after one new
+   country-quarter;
+6. ``benchmarks.export_large``: everything in every format, in a fresh process (wall, CPU, its
+   peak memory);
+7. ``benchmarks.dashboard``: the served app in headless Chromium, ``--repeat`` samples (first
+   chart cold / new session / warm, interactions); its per-page table is printed by it and
+   written to ``test-artifacts/dashboard_bench.json``.
+
+Every part runs even when an earlier one failed (the large ones need the build's warehouse); a
+failure is a row of the table and an entry of ``errors``. Nothing is asserted: the figures are
+printed as one table (figure, value, target) and written to ``test-artifacts/bench.json``. Exit
+code 0 when every part completed, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -41,6 +57,11 @@ DEFAULT_TODAY = "2026-11-28"
 REPETITIONS = 3
 BENCH_MEMBER = "GTM"  # sends the XLSX template, like most members
 DROP_TARGET = "< 15 s"
+BUILD_TARGET_S = 120.0
+BUILD_MEMORY_TARGET_GB = 4.0
+EXPORT_TARGET_S = 30.0
+DEFAULT_QUARTERS = 40
+DEFAULT_REPEAT = 3
 DROP_TIMEOUT = 180.0  # seconds from a drop to the new snapshot
 RUN_END_TIMEOUT = 60.0  # seconds from the new snapshot to the end of its run
 SERVER_TIMEOUT = 120.0  # seconds for dagster dev to answer
@@ -640,6 +661,68 @@ def bench_drops(env: dict[str, str], results: dict) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# 5-7. The large synthetic history: built once, then exported and served
+
+
+def large_home(results: dict) -> Path:
+    return Path(results["observatory_home"]) / "large"
+
+
+def bench_large_build(results: dict, quarters: int) -> None:
+    from benchmarks import build_large
+
+    home = large_home(results)
+    home.mkdir(parents=True, exist_ok=True)
+    print(f"[large] building {quarters} quarters in {home} ...", flush=True)
+    build = build_large.run(home / "warehouse.duckdb", home / "dbt_work", quarters)
+    results["large_build"] = build
+    if not build["ok"]:
+        raise BenchError("dbt build reported failures (its figures are kept; see its output)")
+
+
+def require_large_history(results: dict) -> Path:
+    from benchmarks.export_large import built
+
+    home = large_home(results)
+    if not built(home / "warehouse.duckdb"):
+        raise BenchError("no built large history (the build failed)")
+    return home
+
+
+def bench_large_export(results: dict) -> None:
+    from benchmarks import export_large
+    from pipelines.lib.export import FORMATS
+
+    home = require_large_history(results)
+    print(f"[large] exporting everything in every format ({', '.join(FORMATS)}) ...", flush=True)
+    export = export_large.export_in_child(home, list(FORMATS))
+    results["large_export"] = export
+    export_large.print_export(export)
+
+
+def bench_large_dashboard(results: dict, repeat: int) -> None:
+    from benchmarks import dashboard
+
+    home = require_large_history(results)
+    print(f"[large] dashboard, --repeat {repeat} ...", flush=True)
+    out = dashboard.run(home, results["large_quarters"], repeat)
+    inter = out.get("interactions", {}).get("summary", {})
+    results["large_dashboard"] = {
+        "details": str(dashboard.ARTIFACT_PATH),
+        "repeat": repeat,
+        "total_s": out.get("total_s"),
+        "snapshot": out.get("snapshot"),
+        "first_chart_ms": out.get("first_chart", {}).get("summary_all_pages"),
+        "interactions_server_s": {p: by_kind["all but navigation"]["server_s"]
+                                  for p, by_kind in inter.items()},
+        "failed_samples": sum("error" in x for key in ("first_chart", "interactions")
+                              for x in out.get(key, {}).get("samples", [])),
+    }
+    if "error" in out:
+        raise BenchError(out["error"].splitlines()[0])
+
+
+# --------------------------------------------------------------------------------------------
 # Report
 
 
@@ -681,6 +764,12 @@ def table_rows(results: dict) -> list[tuple[str, str, str]]:
                      fmt_s(fresh["import_definitions_s"]), "-"))
         rows.append(("fresh process: Great Expectations set-up (1st file)",
                      fmt_s(fresh["gx_setup_s"]), "-"))
+    rows.extend(large_rows(results))
+    for part in results.get("skipped", []):
+        rows.append((part, "skipped", "-"))
+    for part, message in results.get("errors", {}).items():
+        first_line = (message.strip().splitlines() or ["?"])[0]
+        rows.append((f"{part}: FAILED", first_line[:100], "-"))
     if drops and drops["breakdowns"]:
         last = drops["breakdowns"][-1]
         rows.append((f"last drop run ({last['run_id'][:8]}, {last['status']}):", "", ""))
@@ -693,6 +782,55 @@ def table_rows(results: dict) -> list[tuple[str, str, str]]:
         rows.append(("demo load run steps:", "", ""))
         rows.extend((f"  step {key}", fmt_s(step["seconds"]), "-")
                     for key, step in demo["breakdown"]["steps"].items())
+    return rows
+
+
+def fmt_median_p95(s: dict | None, scale: float = 1.0) -> str:
+    """``median / p95 (n)`` of a ``benchmarks.dashboard.summary``, in seconds."""
+    if not s or not s.get("n"):
+        return "-"
+    return f"{s['median'] * scale:.2f} s / {s['p95'] * scale:.2f} s (n={s['n']})"
+
+
+def large_rows(results: dict) -> list[tuple[str, str, str]]:
+    rows: list[tuple[str, str, str]] = []
+    build = results.get("large_build")
+    if build:
+        full, again = build["full_build"], build["rebuild_one_quarter"]
+        size = (f"{build['quarters']} quarters, "
+                f"{build['raw_rows']['observations']:,} raw observations")
+        rows.append((f"full dbt build, large history ({size})",
+                     f"{fmt_s(full['wall_s'])} wall, {fmt_s(full['cpu_s'])} CPU"
+                     + ("" if full["ok"] else ", dbt FAILED"), f"< {BUILD_TARGET_S / 60:.0f} min"))
+        rows.append(("full dbt build: peak memory of the dbt process",
+                     f"{full['peak_mb'] / 1024:.2f} GB", f"< {BUILD_MEMORY_TARGET_GB:.0f} GB"))
+        rows.append(("dbt build after one new country-quarter",
+                     f"{fmt_s(again['wall_s'])} wall, {fmt_s(again['cpu_s'])} CPU, "
+                     f"{again['peak_mb'] / 1024:.2f} GB" + ("" if again["ok"] else ", FAILED"),
+                     "-"))
+    export = results.get("large_export")
+    if export:
+        rows.append((f"export everything, every format ({export['rows']:,} rows)",
+                     f"{fmt_s(export['wall_s'])} wall, {fmt_s(export['cpu_s'])} CPU",
+                     f"< {EXPORT_TARGET_S:.0f} s"))
+        rows.append(("export: peak memory of its process", f"{export['peak_mb'] / 1024:.2f} GB",
+                     "-"))
+    dash = results.get("large_dashboard")
+    if dash:
+        from benchmarks.dashboard import FIRST_CHART_TARGET_S, INTERACTION_SERVER_TARGET_S
+
+        first = dash.get("first_chart_ms") or {}
+        for state in ("cold", "warm"):
+            rows.append((f"dashboard first chart, {state}, all pages (median / p95)",
+                         fmt_median_p95(first.get(state), 1 / 1000),
+                         f"< {FIRST_CHART_TARGET_S:.0f} s"))
+        labels = {"first pass": "new queries", "second pass": "cached queries"}
+        for pass_name, label in labels.items():
+            rows.append((f"dashboard interaction server time, {label} (median / p95)",
+                         fmt_median_p95(dash["interactions_server_s"].get(pass_name)),
+                         f"< {INTERACTION_SERVER_TARGET_S * 1000:.0f} ms"))
+        if dash.get("failed_samples"):
+            rows.append(("dashboard samples that failed", str(dash["failed_samples"]), "0"))
     return rows
 
 
@@ -715,6 +853,25 @@ def write_artifact(results: dict) -> None:
     print(f"results written to {ARTIFACT_PATH}")
 
 
+def run_part(results: dict, name: str, bench) -> bool:
+    """``bench()``; a failure is recorded in ``results["errors"][name]`` and does not stop the
+    other parts. The part's seconds go to ``results["part_s"]``."""
+    print(f"\n== {name} ==", flush=True)
+    started = time.perf_counter()
+    try:
+        bench()
+        return True
+    except BenchError as exc:
+        results.setdefault("errors", {})[name] = str(exc)
+        print(f"\nPART FAILED ({name}): {exc}", file=sys.stderr, flush=True)
+    except Exception as exc:  # noqa: BLE001 - report, keep the other parts
+        results.setdefault("errors", {})[name] = f"{exc!r}\n{traceback.format_exc()}"
+        print(f"\nPART FAILED ({name}):\n{traceback.format_exc()}", file=sys.stderr, flush=True)
+    finally:
+        results.setdefault("part_s", {})[name] = round(time.perf_counter() - started, 1)
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run",
                                      description=__doc__.split("\n")[0])
@@ -722,42 +879,66 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep the temporary OBSERVATORY_HOME (it is kept anyway on failure)")
     parser.add_argument("--skip-throughput", action="store_true",
                         help="skip the 10^6-row intake throughput measurement")
+    parser.add_argument("--skip-large", action="store_true",
+                        help="skip the large-history benchmarks (dbt build, export, dashboard)")
+    parser.add_argument("--quarters", type=int, default=DEFAULT_QUARTERS,
+                        help=f"quarters of the large history (default {DEFAULT_QUARTERS})")
+    parser.add_argument("--repeat", type=int, default=DEFAULT_REPEAT,
+                        help=f"dashboard samples per figure (default {DEFAULT_REPEAT})")
     args = parser.parse_args(argv)
     home = Path(tempfile.mkdtemp(prefix="observatory-bench-"))
     results: dict = {
         "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "observatory_home": str(home),
         "host": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                 "platform": platform.platform()},
+                 "platform": platform.platform(), "loadavg_start": os.getloadavg()},
+        "args": vars(args),
     }
     began = time.perf_counter()
-    ok = False
-    try:
-        env = prepare_environment(home)
+    env: dict[str, str] = {}
+
+    def set_up() -> None:
+        env.update(prepare_environment(home))
         results["today"] = os.environ["OBSERVATORY_TODAY"]
         print(f"OBSERVATORY_HOME={home}  OBSERVATORY_TODAY={results['today']}", flush=True)
-        if not args.skip_throughput:
-            from benchmarks.intake_throughput import bench_intake_throughput
 
-            bench_intake_throughput(results, home)
-        bench_demo_load(results)
-        bench_cli_submit(env, results)
-        bench_import_costs(env, results)
-        bench_drops(env, results)
-        ok = True
-    except BenchError as exc:
-        results["error"] = str(exc)
-        print(f"\nBENCHMARK FAILED: {exc}", file=sys.stderr)
-    except Exception as exc:  # noqa: BLE001 - report, keep the partial results
-        results["error"] = f"{exc!r}\n{traceback.format_exc()}"
-        print(f"\nBENCHMARK FAILED:\n{traceback.format_exc()}", file=sys.stderr)
+    def throughput() -> None:
+        from benchmarks.intake_throughput import bench_intake_throughput
+
+        bench_intake_throughput(results, home)
+
+    try:
+        if run_part(results, "set-up", set_up):
+            if args.skip_throughput:
+                results.setdefault("skipped", []).append("intake throughput (--skip-throughput)")
+            else:
+                run_part(results, "intake throughput", throughput)
+            run_part(results, "demo load", lambda: bench_demo_load(results))
+            run_part(results, "observatory submit", lambda: bench_cli_submit(env, results))
+            run_part(results, "fresh process", lambda: bench_import_costs(env, results))
+            run_part(results, "drop → snapshot", lambda: bench_drops(env, results))
+        if args.skip_large:
+            results.setdefault("skipped", []).append(
+                "large history: dbt build, export, dashboard (--skip-large)")
+        else:
+            results["large_quarters"] = args.quarters
+            run_part(results, "large: dbt build",
+                     lambda: bench_large_build(results, args.quarters))
+            run_part(results, "large: export", lambda: bench_large_export(results))
+            run_part(results, "large: dashboard",
+                     lambda: bench_large_dashboard(results, args.repeat))
     finally:
+        ok = not results.get("errors")
+        results["host"]["loadavg_end"] = os.getloadavg()
         results["total_s"] = round(time.perf_counter() - began, 3)
         rows = table_rows(results)
         results["table"] = [{"figure": f, "value": v, "target": t} for f, v, t in rows]
         if rows:
             print_table(rows)
-        print(f"total benchmark time: {results['total_s']:.0f} s")
+        print(f"total benchmark time: {results['total_s']:.0f} s ("
+              + ", ".join(f"{k} {v:.0f} s" for k, v in results.get("part_s", {}).items()) + ")")
+        print("load average {:.1f} {:.1f} {:.1f} at the start, {:.1f} {:.1f} {:.1f} at the end"
+              .format(*results["host"]["loadavg_start"], *results["host"]["loadavg_end"]))
         write_artifact(results)
         if ok and not args.keep:
             shutil.rmtree(home, ignore_errors=True)
