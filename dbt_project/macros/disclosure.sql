@@ -263,12 +263,15 @@
     Secondary suppression as CTEs, for indicator_values_published and coordination_mirror_published:
     given `new_0` (the ids of the primary-hidden cells, A) and `constraint_parts` (one row per part
     of an additive group: constraint_id, margin_id, part_id, part_value, part_pickable,
-    margin_pickable), defines `secondary_status` (cell_id, conf_status: A primary, D secondary).
+    part_preferred, margin_pickable), defines `secondary_status` (cell_id, conf_status: A primary,
+    D secondary).
 
     A group holding exactly one hidden cell, its margin included, gives it away (a published
-    margin less its published parts; a hidden margin as the sum of its parts), so the
-    next-smallest published pickable part is hidden too: non-zero parts first, ties by id; the
-    margin when no part is left and it may be picked. Repeated until no group holds one hidden
+    margin less its published parts; a hidden margin as the sum of its parts), so a published
+    pickable part is hidden too: non-zero parts first, then preferred parts (a series with a small
+    count in some period: the pattern of hidden cells stays alike from quarter to quarter, as
+    DOMAIN.md §6 asks), then the smallest, ties by id; the margin when no part is left and it may
+    be picked. Repeated until no group holds one hidden
     cell (`passes` passes, checked by a test). Pass i looks only at the groups that a cell hidden
     in pass i - 1 belongs to, as a part or as the margin: only a newly hidden cell can change a
     group that an earlier pass left with 0 or at least 2 hidden cells.
@@ -306,6 +309,7 @@ state_{{ i }} as materialized (
         constraint_parts.part_id,
         constraint_parts.part_value,
         constraint_parts.part_pickable,
+        constraint_parts.part_preferred,
         hidden_part.cell_id is not null as part_hidden,
         hidden_margin.cell_id is not null as margin_hidden
     from constraint_parts
@@ -340,6 +344,7 @@ candidates_{{ i }} as (
             partition by exposed_{{ i }}.constraint_id
             order by
                 case when state_{{ i }}.part_value = 0 then 1 else 0 end,
+                case when state_{{ i }}.part_preferred then 0 else 1 end,
                 state_{{ i }}.part_value,
                 state_{{ i }}.part_id
         ) as pick_rank

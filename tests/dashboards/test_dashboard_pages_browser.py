@@ -38,6 +38,7 @@ def test_trends_figure_equals_the_mart_and_every_page_renders(served_dashboard: 
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 2400},
                                     accept_downloads=True)
+            page.set_default_timeout(RENDER_TIMEOUT_MS)  # a loaded 2-core CI machine is slow
             # Nothing may come from outside the server (the machines may have no internet): block
             # it all and keep what was asked (a regex, so the server's own requests are not
             # routed through Python), and prove the map's geometry came from the server.
@@ -110,8 +111,10 @@ def test_trends_figure_equals_the_mart_and_every_page_renders(served_dashboard: 
             extras = page.get_by_test_id("stExpander").filter(
                 has=page.locator(".st-key-justice_members-csv"))
             extras.locator("summary").click()
+            button = extras.locator(".st-key-justice_members-csv button")
+            expect(button).to_be_visible()
             with page.expect_download() as download:
-                extras.locator(".st-key-justice_members-csv button").click()
+                button.click()
             assert download.value.suggested_filename == "justice_members.csv"
             with open(download.value.path(), encoding="utf-8-sig", newline="") as f:
                 rows = {(r["indicator_code"], r["ref_area"]): r for r in csv.DictReader(f)}

@@ -191,6 +191,7 @@ constraint_parts as materialized (
         groups.part_id,
         counts.value as part_value,
         pinned_part.cell_id is null as part_pickable,
+        small_series.series is not null as part_preferred,
         -- a published REF_SENT / REF_RECEIVED is no cell of this model: never picked here
         groups.margin_internal and pinned_margin.cell_id is null as margin_pickable
     from (
@@ -200,6 +201,12 @@ constraint_parts as materialized (
     ) as groups
     inner join counts
         on counts.cell_id = groups.part_id
+    left join (
+        -- series (a side of a pair, or a rest) with a small count in some period: preferred
+        -- when a second cell must go, so the pattern stays alike from quarter to quarter
+        select distinct series from counts where value >= 1 and value < {{ min_count }}
+    ) as small_series
+        on small_series.series = counts.series
     left join pinned as pinned_part
         on pinned_part.cell_id = groups.part_id
     left join pinned as pinned_margin

@@ -65,21 +65,44 @@ counts as (
 
 ),
 
+-- A cell's series: the same indicator, area and breakdown in every period.
+series_cells as (
+
+    select distinct
+        cell_id,
+        value,
+        indicator_code || '|' || ref_area || '|' || sex || '|' || age || '|' || exploitation_form
+            as series
+    from counts
+
+),
+
+-- Series with a small count in some period: hiding one of their cells where a second cell must
+-- go keeps the pattern of hidden cells alike from quarter to quarter.
+small_series as (
+
+    select distinct series
+    from series_cells
+    where value >= 1
+        and value < {{ min_count }}
+
+),
+
 constraint_parts as materialized (
 
     select
         constraints.constraint_id,
         constraints.margin_id,
         constraints.part_id,
-        counts.value as part_value,
+        series_cells.value as part_value,
         true as part_pickable,
+        small_series.series is not null as part_preferred,
         true as margin_pickable
     from constraints
-    inner join (
-        -- one row per cell id (a year and its R4Q-Q4 share one)
-        select distinct cell_id, value from counts
-    ) as counts
-        on counts.cell_id = constraints.part_id
+    inner join series_cells  -- one row per cell id (a year and its R4Q-Q4 share one)
+        on series_cells.cell_id = constraints.part_id
+    left join small_series
+        on small_series.series = series_cells.series
 
 ),
 

@@ -7,8 +7,9 @@
 --    - 1 is hidden (A).
 -- 2. Secondary: for every additive group of disclosure_constraints (a margin and its parts along
 --    one breakdown: sex, age, form, member countries -> REG, quarters -> R4Q / year) that holds
---    exactly one hidden cell, margin included, the next-smallest published part is hidden too
---    (non-zero parts first; the margin when no part is left), repeated until no group holds one
+--    exactly one hidden cell, margin included, a published part is hidden too (non-zero parts
+--    first, then a part whose series has a small count in some period, so the pattern stays alike
+--    from quarter to quarter, then the smallest; the margin when no part is left), until no group holds one
 --    hidden cell (var('disclosure_max_passes') passes, checked by a test). A hidden margin with
 --    every part published would be their sum (and a region of one member is that member's
 --    value). A year and the R4Q ending in its Q4 share one cell id (disclosure_cell_id), so they
