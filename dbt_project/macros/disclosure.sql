@@ -261,10 +261,10 @@
 
 {#
     Secondary suppression as CTEs, for indicator_values_published and coordination_mirror_published:
-    given `new_0` (the ids of the primary-hidden cells, A) and `constraint_parts` (one row per part
-    of an additive group: constraint_id, margin_id, part_id, part_value, part_pickable,
+    given `counts` (cell_id, value: every count cell) and `constraint_parts` (one row per part of
+    an additive group: constraint_id, margin_id, part_id, part_value, part_pickable,
     part_preferred, margin_pickable), defines `secondary_status` (cell_id, conf_status: A primary,
-    D secondary).
+    a count from 1 to min_count - 1; D secondary).
 
     A group holding exactly one hidden cell, its margin included, gives it away (a published
     margin less its published parts; a hidden margin as the sum of its parts), so a published
@@ -276,7 +276,16 @@
     in pass i - 1 belongs to, as a part or as the margin: only a newly hidden cell can change a
     group that an earlier pass left with 0 or at least 2 hidden cells.
 #}
-{% macro disclosure_secondary_passes(passes) %}
+{% macro disclosure_secondary_passes(passes, min_count) %}
+new_0 as materialized (
+
+    select distinct cell_id
+    from counts
+    where value >= 1
+        and value < {{ min_count }}
+
+),
+
 hidden_0 as (
 
     select

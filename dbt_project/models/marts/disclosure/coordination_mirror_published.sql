@@ -214,22 +214,7 @@ constraint_parts as materialized (
 
 ),
 
-new_0 as materialized (
-
-    select cell_id
-    from counts
-    where value >= 1
-        and value < {{ min_count }}
-
-),
-
-{{ disclosure_secondary_passes(passes) }},
-
-cell_status as (
-
-    select * from secondary_status
-
-),
+{{ disclosure_secondary_passes(passes, min_count) }},
 
 statuses as (
 
@@ -244,10 +229,10 @@ statuses as (
             else coalesce(received_status.conf_status, 'F')
         end as received_conf_status
     from mirror
-    left join cell_status as sent_status
+    left join secondary_status as sent_status
         on sent_status.cell_id = 'sent|' || mirror.sender || '>' || mirror.receiver || '|'
             || case when mirror.freq = 'Q' then 'Q' else 'W' end || '|' || cast(mirror.period_end as varchar)
-    left join cell_status as received_status
+    left join secondary_status as received_status
         on received_status.cell_id = 'received|' || mirror.sender || '>' || mirror.receiver || '|'
             || case when mirror.freq = 'Q' then 'Q' else 'W' end || '|' || cast(mirror.period_end as varchar)
 

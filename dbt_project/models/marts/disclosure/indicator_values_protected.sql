@@ -106,22 +106,7 @@ constraint_parts as materialized (
 
 ),
 
-new_0 as materialized (
-
-    select distinct cell_id
-    from counts
-    where value >= 1
-        and value < {{ min_count }}
-
-),
-
-{{ disclosure_secondary_passes(passes) }},
-
-count_status as (
-
-    select * from secondary_status
-
-),
+{{ disclosure_secondary_passes(passes, min_count) }},
 
 regional_parts as (
 
@@ -185,8 +170,8 @@ hidden_counts as (
     select
         counts.*
     from counts
-    inner join count_status
-        on count_status.cell_id = counts.cell_id
+    inner join secondary_status
+        on secondary_status.cell_id = counts.cell_id
 
 ),
 
@@ -239,18 +224,18 @@ final as (
         cast(cells.exploitation_form as varchar) as exploitation_form,
         cast(
             case
-                when coalesce(count_status.conf_status, ratio_status.conf_status) is null then cells.value
+                when coalesce(secondary_status.conf_status, ratio_status.conf_status) is null then cells.value
             end as double
         ) as value,
         cast(cells.unit as varchar) as unit,
         cast(cells.obs_status as varchar) as obs_status,
-        cast(coalesce(count_status.conf_status, ratio_status.conf_status, 'F') as varchar) as conf_status,
+        cast(coalesce(secondary_status.conf_status, ratio_status.conf_status, 'F') as varchar) as conf_status,
         cast(cells.n_countries as integer) as n_countries,
         cast(cells.n_expected as integer) as n_expected,
         cast(cells.is_complete_year as boolean) as is_complete_year
     from cells
-    left join count_status
-        on count_status.cell_id = cells.cell_id
+    left join secondary_status
+        on secondary_status.cell_id = cells.cell_id
     left join ratio_status
         on ratio_status.cell_id = cells.cell_id
 
