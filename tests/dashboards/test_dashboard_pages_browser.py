@@ -29,7 +29,8 @@ PAGE_CHARTS = {  # url path -> a chart every page draws (keyed container)
 
 
 @pytest.mark.browser
-def test_trends_figure_equals_the_mart_and_every_page_renders(served_dashboard: str):
+def test_trends_figure_equals_the_mart_and_every_page_renders(served_dashboard: str, tmp_path):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -113,8 +114,14 @@ def test_trends_figure_equals_the_mart_and_every_page_renders(served_dashboard: 
             extras.locator("summary").click()
             button = extras.locator(".st-key-justice_members-csv button")
             expect(button).to_be_visible()
-            with page.expect_download() as download:
-                button.click()
+            try:
+                with page.expect_download() as download:
+                    button.click()
+            except PlaywrightTimeout:  # say what the page and the server showed (CI has no screen)
+                page.screenshot(path=str(ARTIFACTS / "dashboard_justice_download_failed.png"))
+                pytest.fail("no download; the expander read: "
+                            f"{extras.inner_text()!r}\nserver log:\n"
+                            f"{(tmp_path / 'streamlit.log').read_text()[-4000:]}")
             assert download.value.suggested_filename == "justice_members.csv"
             with open(download.value.path(), encoding="utf-8-sig", newline="") as f:
                 rows = {(r["indicator_code"], r["ref_area"]): r for r in csv.DictReader(f)}
