@@ -212,7 +212,10 @@ def wrap(text: str, width: int = 120) -> str:
     return "<br>".join(textwrap.wrap(text, width))
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
 def to_xlsx(frame) -> bytes:
+    """The frame as a one-sheet workbook (cached: a page rebuilds its charts' frames on every
+    rerun, and openpyxl takes milliseconds per file)."""
     import io
 
     import pandas as pd
@@ -226,7 +229,11 @@ def to_xlsx(frame) -> bytes:
 def chart_extras(key: str, frame, lang: str, *, registry=None, codes: list[str] = (),
                  note: str | None = None) -> None:
     """Under a chart: its definition on demand (from the registry) and the data behind it as CSV
-    and XLSX. ``frame`` is what the chart draws, with raw numbers (no thousands separators)."""
+    and XLSX. ``frame`` is what the chart draws, with raw numbers (no thousands separators).
+
+    The files are built with the page, not on click: Streamlit's on-click ("deferred") downloads
+    asked the server over the websocket for the file, and on a loaded machine the click
+    sometimes never produced a download (seen in CI, no error on either side)."""
     with st.expander(t("dash.pages.about_chart", lang), icon=":material/info:"):
         if note:
             st.markdown(note)
@@ -236,7 +243,7 @@ def chart_extras(key: str, frame, lang: str, *, registry=None, codes: list[str] 
         with left:
             st.download_button(
                 t("dash.pages.download_csv", lang),
-                lambda: frame.to_csv(index=False).encode("utf-8-sig"),  # built on click only
+                frame.to_csv(index=False).encode("utf-8-sig"),
                 file_name=f"{key}.csv",
                 mime="text/csv",
                 key=f"{key}.csv",
@@ -246,7 +253,7 @@ def chart_extras(key: str, frame, lang: str, *, registry=None, codes: list[str] 
         with right:
             st.download_button(
                 t("dash.pages.download_xlsx", lang),
-                lambda: to_xlsx(frame),
+                to_xlsx(frame),
                 file_name=f"{key}.xlsx",
                 mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 key=f"{key}.xlsx",
