@@ -4,6 +4,7 @@ temporary home, build distinct valid submissions, and check the warehouse and th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -42,9 +43,21 @@ def environment(home: Path, fault: str | None = None) -> dict[str, str]:
 
 
 def start_submit(home: Path, files: list[Path], fault: str | None = None) -> subprocess.Popen:
+    """``observatory submit`` in a session of its own, so :func:`stop_group` can end it with its
+    children (dbt) if a test gives up on it."""
     return subprocess.Popen(
         [str(OBSERVATORY), "--lang", "en", "submit", *map(str, files)], cwd=REPO,
-        env=environment(home, fault), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        env=environment(home, fault), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True)
+
+
+def stop_group(process: subprocess.Popen | None) -> None:
+    """Kill a process started with ``start_new_session=True`` and everything it started."""
+    if process is None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=60)
 
 
 def submit(home: Path, files: list[Path], fault: str | None = None, timeout: float = 600

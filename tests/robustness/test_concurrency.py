@@ -30,6 +30,7 @@ from tests.robustness.pipeline_harness import (
     check_warehouse,
     environment,
     start_submit,
+    stop_group,
     submit,
     unit_file,
 )
@@ -181,6 +182,25 @@ def _reads_under_writes(tmp_path, monkeypatch, stack: contextlib.ExitStack) -> N
         threads.append(threading.Thread(target=browser_loop,
                                         args=(url, BROWSER_SESSIONS, stop_threads,
                                               browser_results)))
+    # Whatever happens below (a failed assertion, pytest-timeout's exception), nothing this test
+    # started may outlive it: stop the readers, kill the writers with their dbt, stop the browser
+    # thread; the server is stopped after that (entered earlier, closed later).
+    writers: list[subprocess.Popen] = []
+
+    def stop_everything() -> None:
+        stop_threads.set()
+        stop_processes.set()
+        for writer in writers:
+            stop_group(writer)
+        for thread in threads:
+            thread.join(timeout=120)
+        for process in processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+                process.join(timeout=30)
+
+    stack.callback(stop_everything)
     for thread in threads:
         thread.start()
     with plain_main():  # AppTest, earlier in this process, may have left a page as __main__
@@ -189,7 +209,8 @@ def _reads_under_writes(tmp_path, monkeypatch, stack: contextlib.ExitStack) -> N
 
     driver = subprocess.Popen(
         [sys.executable, "-c", DRIVER, *map(str, queued)], cwd=REPO, env=environment(home),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    writers.append(driver)
     runs, log, second = [], [], None
     for line in driver.stdout:
         log.append(line)
@@ -199,6 +220,7 @@ def _reads_under_writes(tmp_path, monkeypatch, stack: contextlib.ExitStack) -> N
             runs.append(line.split()[1])
             if len(runs) == N_SUBMISSIONS - 1:  # a second writer while the driver runs its last
                 second = start_submit(home, [extra])
+                writers.append(second)
     driver.wait(timeout=60)
     second_out, _ = second.communicate(timeout=600)
 
@@ -207,8 +229,6 @@ def _reads_under_writes(tmp_path, monkeypatch, stack: contextlib.ExitStack) -> N
     for thread in threads:
         thread.join(timeout=120)
     process_results = [_result_of(queue, processes) for _ in processes]
-    for process in processes:
-        process.join(timeout=60)
     readers = thread_results + process_results
     tail = "".join(log[-40:])
 
