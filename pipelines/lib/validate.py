@@ -105,11 +105,26 @@ def validate_frame(
     return results
 
 
-def _capped(findings: list[Finding]) -> list[Finding]:
+@dataclass(frozen=True)
+class _Omitted:
+    """Stands for ``count`` more findings of ``rule`` past the cap: counted, never built (a
+    10^6-row file can break a rule hundreds of thousands of times)."""
+
+    rule: str
+    severity: str
+    count: int
+
+
+def _capped(findings: list[Finding | _Omitted]) -> list[Finding]:
     kept: list[Finding] = []
     extra: dict[tuple[str, str], int] = {}
     counts: dict[str, int] = {}
     for finding in findings:
+        if isinstance(finding, _Omitted):
+            key = (finding.rule, finding.severity)
+            counts[finding.rule] = counts.get(finding.rule, 0) + finding.count
+            extra[key] = extra.get(key, 0) + finding.count
+            continue
         counts[finding.rule] = counts.get(finding.rule, 0) + 1
         if counts[finding.rule] <= MAX_FINDINGS_PER_RULE:
             kept.append(finding)
@@ -131,11 +146,10 @@ def check_cells_of_files(frames: list[pl.DataFrame | None]) -> list[list[tuple] 
     if not parts:
         return per_file
     cells = pl.concat(parts).with_columns(pl.col(KEY).alias("_local")).drop(KEY).with_row_index(KEY)
-    where = dict(zip(cells[KEY].to_list(), zip(cells["_file"].to_list(), cells["_local"].to_list(),
-                                                strict=True), strict=True))
-    for failure in check_cells(cells.drop("_file", "_local").to_pandas()):
-        for key, value in zip(failure.rows, failure.values, strict=True):
-            file_index, local = where[key]
+    located = cells.select("_file", "_local")
+    for failure in check_cells(cells.drop("_file", "_local")):
+        where = located[list(failure.rows)].iter_rows()  # KEY is the row's position in cells
+        for (file_index, local), value in zip(where, failure.values, strict=True):
             per_file[file_index].append((failure.rule, failure.key, failure.column, local, value))
     return per_file
 
@@ -353,8 +367,8 @@ def _used(row: dict) -> list[str]:
     return [d for d in DIMENSIONS if row[d] != NOT_APPLICABLE]
 
 
-def _additivity(cells, indicator, contracts, unit) -> list[Finding]:
-    findings = []
+def _additivity(cells, indicator, contracts, unit) -> list[Finding | _Omitted]:
+    findings, built = [], 0
     for dim in indicator.dimensions:
         codelist = contracts.codelist_for(dim)
         if not codelist:
@@ -374,14 +388,19 @@ def _additivity(cells, indicator, contracts, unit) -> list[Finding]:
                 (pl.col("_blank") == 0) & pl.col("value").is_not_null()
             )
             bad = (joined.filter(pl.col("_parts") != pl.col("value")) if level.rule == "exact"
-                   else joined.filter(pl.col("_parts") > pl.col("value")))
-            for row in bad.iter_rows(named=True):
+                   else joined.filter(pl.col("_parts") > pl.col("value"))).sort("_row")
+            room = max(MAX_FINDINGS_PER_RULE - built, 0)  # only V05 comes from here
+            omitted = max(bad.height - room, 0)
+            built += bad.height - omitted
+            for row in bad.head(room).iter_rows(named=True):
                 findings.append(Finding.make(
                     "V05", f"finding.not_additive_{level.rule}", column="value", value=row["value"],
                     dimension=dim, total=row["value"], parts=row["_parts"],
                     parent=level.parent, cell=_describe(row, ["indicator", *[
                         d for d in indicator.dimensions if d != dim]]),
                     dataset=unit.dataset, **_ref(row)))
+            if omitted:
+                findings.append(_Omitted("V05", ERROR, omitted))
     return findings
 
 

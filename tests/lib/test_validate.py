@@ -155,3 +155,48 @@ def test_an_indicator_of_another_data_set():
     found = [(f.rule, f.column, f.value) for f in unit.findings if f.rule == "V02"]
     assert found == [("V02", "indicator", "SOM_CASES")]
     assert "TIP_CASES" in unit.findings[0].message_en  # the indicators it could be
+
+
+def test_files_checked_together_get_their_own_findings(fixture_path):
+    """Intake runs the per-cell suite once over a batch of files (over each column's distinct
+    values): every file must get exactly the findings it gets alone, at its own rows, even when a
+    value rejected in one file is valid elsewhere in the batch or repeated in another."""
+    from pipelines.lib.validate import check_cells_of_files
+
+    names = ["bad_free_text_nationality.csv", "valid_gtm_2024q1_utf8.csv",
+             "bad_negative_and_fraction.csv", "bad_free_text_nationality.csv"]
+    reads = [read_submission(fixture_path(n).read_bytes(), n) for n in names]
+    batch = check_cells_of_files([r.frame for r in reads] + [None])
+    assert batch[-1] is None
+    context = ValidationContext(today=TODAY)
+    for read, cells in zip(reads, batch, strict=False):
+        alone = validate_frame(read.frame, read.findings, context)
+        together = validate_frame(read.frame, read.findings, context, cell_failures=cells)
+        assert findings_of(together) == findings_of(alone)
+    assert [len(cells) for cells in batch[:4]] == [1, 0, 2, 1]
+    assert batch[0] == batch[3]  # the same file twice: the same row, column and value
+
+
+def test_past_the_cap_findings_are_counted_not_listed(tmp_path, monkeypatch):
+    """A file that breaks additivity hundreds of times: the report lists the first 100 V05
+    findings and one summary with the exact number of the rest (counted without building them),
+    the same first 100 as an uncapped run gives."""
+    import pipelines.lib.validate as validate_module
+    from benchmarks.intake_throughput import write_long_file
+    from pipelines.lib.i18n import t
+
+    path = tmp_path / "long.csv"
+    write_long_file(path, 3000)  # random values in totals and parts alike
+    read = read_submission(path.read_bytes(), path.name)
+    context = ValidationContext(today=TODAY)
+    [capped] = validate_frame(read.frame, read.findings, context)
+    monkeypatch.setattr(validate_module, "MAX_FINDINGS_PER_RULE", 10**9)
+    [everything] = validate_frame(read.frame, read.findings, context)
+
+    all_v05 = [f for f in everything.findings if f.rule == "V05"]
+    assert len(all_v05) > 200
+    listed = [f for f in capped.findings if f.rule == "V05"]
+    assert listed[:-1] == all_v05[:100]
+    assert listed[-1].message_en == t("finding.too_many", "en", count=len(all_v05) - 100,
+                                      rule="V05")
+    assert capped.status == everything.status == "rejected"
