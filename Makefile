@@ -7,14 +7,18 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 # Two workers: most of the suite waits on real pipeline processes (dbt, Dagster, Chromium).
-PYTEST_ARGS ?= -n 2 --no-loadscope-reorder
+# The 15 slowest tests are listed at the end, to see where the suite's time goes.
+PYTEST_ARGS ?= -n 2 --no-loadscope-reorder --durations=15
 
 .PHONY: setup run serve test bench soak lint docs clean chromium
 
 setup: .venv/.synced dbt_project/target/manifest.json
 
+# uv from the package index into ~/.local; a Python that refuses user installs (PEP 668, as
+# Debian's own python3 does) gets it anyway: uv is a standalone binary and touches nothing else.
 $(UV):
-	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv \
+	  || python3 -m pip install --quiet --user --break-system-packages uv
 
 .venv/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --locked

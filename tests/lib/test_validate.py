@@ -200,3 +200,15 @@ def test_past_the_cap_findings_are_counted_not_listed(tmp_path, monkeypatch):
     assert listed[-1].message_en == t("finding.too_many", "en", count=len(all_v05) - 100,
                                       rule="V05")
     assert capped.status == everything.status == "rejected"
+
+
+def test_breakdowns_giving_different_totals(fixture_path):
+    """V06: without the grand total row (V08) additivity has nothing to compare with, but the
+    sex parts (44) and the identification-channel parts (25 + 15) must still be the same people."""
+    [unit] = validate(fixture_path, "bad_totals_disagree.csv")
+    assert findings_of([unit]) == [
+        ("V06", "ERROR", None, "identification_channel", "40"),
+        ("V08", "ERROR", None, None, None),
+    ]
+    assert "by 'identification_channel' is 40 and by 'sex' is 44" in unit.findings[0].message_en
+    assert "por «identification_channel» es 40" in unit.findings[0].message_es
