@@ -1,5 +1,7 @@
 """Trends (issue 4): any indicator × any member or the region × any breakdown the indicator has;
 quarterly, rolling four quarters or annual; counts or rates per 100,000; provisional points hollow.
+Below, for an indicator with a UNODC annual series (issue 6), that series beside the coalition's
+annual totals, with the methods note (``dashboards/history.py``).
 
 Names, definitions and caveats come from ``marts.dim_indicator``; values from
 ``data.indicator_frame`` (the one indicator query of the analysts' pages).
@@ -11,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboards import data, ui
+from dashboards import data, history, ui
 from pipelines.lib.i18n import t
 
 # A count and its rate per 100,000 share one entry in the indicator list (the "rate" switch).
@@ -199,3 +201,8 @@ ui.chart_extras("trends", ui.export_frame(rows, registry, lang), lang, registry=
 with st.expander(t("dash.pages.table", lang)):
     st.dataframe(table(rows, dimension), hide_index=True, width="stretch")
 ui.disclosure_caption(lang, viewer_area)
+
+# UNODC's annual history (issue 6) of the chosen indicator, beside the coalition's annual totals.
+if shown_code in history.HISTORY_INDICATORS:
+    history.history_section(snapshot, members, lang, viewer_area, prefix="trends",
+                            indicator=shown_code, chosen=areas)

@@ -625,6 +625,7 @@ def notes_for(data: ExportData, as_of: dt.date | None, rules: dict, lang: str) -
         (t("export.note.title_key", lang), t("export.xlsx.title", lang)),
         (t("export.note.detection_key", lang), caveat),
         (t("export.note.methods_key", lang), t("export.note.methods", lang)),
+        (t("export.note.history_key", lang), t("export.note.history", lang)),
         (t("export.note.disclosure_key", lang),
          t("export.note.disclosure", lang, min_count=rules.get("disclosure_min_count"),
            min_child=rules.get("disclosure_min_count_child_citizenship"),

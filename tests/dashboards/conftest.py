@@ -1,12 +1,14 @@
 """Fixtures of the dashboard tests: a temporary ``$OBSERVATORY_HOME`` with or without a published
-serving snapshot (see ``dashboard_snapshot.py``)."""
+serving snapshot (see ``dashboard_snapshot.py``), with or without UNODC's history."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 import streamlit as st
+from dashboard_marts import write_history_marts
 from dashboard_snapshot import write_snapshot
 
 
@@ -39,6 +41,23 @@ def snapshot_home(_shared_snapshot_home: Path, monkeypatch: pytest.MonkeyPatch) 
     only read it (never change a file under it; sign-ins need ``observatory_home``)."""
     monkeypatch.setenv("OBSERVATORY_HOME", str(_shared_snapshot_home))
     return _shared_snapshot_home
+
+
+@pytest.fixture(scope="session")
+def _shared_history_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("dashboard_history_home")
+    path = write_snapshot(home / "serving")
+    with duckdb.connect(str(path)) as con:
+        write_history_marts(con)
+    return home
+
+
+@pytest.fixture
+def history_home(_shared_history_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Like ``snapshot_home``, with UNODC's history (issue 6) in the snapshot: two vintages of
+    ``marts.history_values`` (see ``dashboard_marts.HISTORY``)."""
+    monkeypatch.setenv("OBSERVATORY_HOME", str(_shared_history_home))
+    return _shared_history_home
 
 
 @pytest.fixture

@@ -296,3 +296,56 @@ def write_published_mart(con) -> None:
             and v.sex = '_T' and v.age = '_T' and v.exploitation_form = '_T'
         """
     )
+
+
+# --- UNODC history (issue 6): marts.history_values / history_releases, latest vintage 2 --------
+# VIC_DETECTED per year as UNODC published it (value_text); '<5' is suppressed at source (value
+# null). Vintage 1 holds other numbers the pages must not show. The coalition's own annual total
+# of 2024 (dashboard_snapshot.py) is GTM 4500, SLV 450.
+HISTORY = {"GTM": {2018: "310", 2019: "289", 2020: "2,020"},
+           "SLV": {2018: "58", 2019: "<5", 2020: "41"}}
+HISTORY_FLAGGED = {("GTM", 2020): "value equals its year"}
+HISTORY_FILE = "data_glotip.xlsx"
+
+
+def history_rows() -> list[tuple]:
+    rows = []
+    for vintage in (1, 2):
+        for area, years in HISTORY.items():
+            for year, text in years.items():
+                suppressed = text == "<5"
+                value = None if suppressed else float(text.replace(",", ""))
+                if vintage == 1 and value is not None:
+                    value += 1000  # an older release: never shown
+                flag = "value_equals_year" if (area, year) in HISTORY_FLAGGED else None
+                rows.append(("UNODC", vintage, vintage == 2, "VIC_DETECTED", area, year, "total",
+                              "_T", "_T", value, text, suppressed, flag,
+                              HISTORY_FLAGGED.get((area, year)), len(rows) + 1))
+    return rows
+
+
+def write_history_marts(con) -> None:
+    """The two history marts with the columns the dashboard reads (``data.history_totals``,
+    ``data.history_release``)."""
+    con.execute(
+        """
+        create table marts.history_values (
+            source varchar, vintage integer, is_latest_vintage boolean, indicator_code varchar,
+            ref_area varchar, year integer, breakdown varchar, sex varchar, age varchar,
+            value double, value_text varchar, suppressed_at_source boolean, flag varchar,
+            flag_detail varchar, row_number integer)
+        """
+    )
+    con.executemany(
+        "insert into marts.history_values values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        history_rows(),
+    )
+    con.execute(
+        "create table marts.history_releases (source varchar, vintage integer, "
+        "is_latest_vintage boolean, file_name varchar, imported_at timestamp)"
+    )
+    con.executemany(
+        "insert into marts.history_releases values (?, ?, ?, ?, ?)",
+        [("UNODC", 1, False, "old.csv", dt.datetime(2026, 1, 5, 9)),
+         ("UNODC", 2, True, HISTORY_FILE, dt.datetime(2026, 11, 20, 9))],
+    )

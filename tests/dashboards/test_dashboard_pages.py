@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 import math
 
+import pandas as pd
 import pytest
 from dashboard_marts import (
     FLOWS_DOMESTIC,
     FLOWS_EXTRA,
     FLOWS_INTRA,
+    HISTORY_FILE,
     JUSTICE_2024,
     MEMBERS,
     REGION_PROSECUTED_2024,
@@ -23,7 +25,7 @@ from dashboard_snapshot import REGION_LATEST_TOTAL
 from streamlit.testing.v1 import AppTest
 from test_dashboard_app import APP, TIMEOUT, numbers
 
-from dashboards import data, ui
+from dashboards import data, history, ui
 from pipelines.lib.i18n import t
 
 PAGES = ["overview", "trends", "country", "flows", "quality", "justice", "smuggling",
@@ -137,6 +139,91 @@ def test_trends_other_indicators_and_english(snapshot_home):
     at.run()
     assert metrics(at) == {"Region (member countries), 2025-Q2": "1,388"}
     assert "Victims of trafficking detected" in at.selectbox(key="trends_indicator.en").options
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_trends_shows_unodc_history_beside_the_coalition_with_the_methods_note(history_home, lang):
+    at = open_page("trends", lang)
+    # The region is chosen: UNODC has no regional total, so every member with a series is
+    # offered (members in order) and the page says why.
+    assert t("dash.history.no_region", lang) in [c.value for c in at.caption]
+    assert at.selectbox(key=f"trends_history_area.{lang}.GTM-SLV").value == "GTM"
+    at.multiselect(key=f"trends_areas.{lang}").set_value(["SLV"])
+    at.run()
+    assert not at.exception
+    assert t("dash.history.no_region", lang) not in [c.value for c in at.caption]
+    assert at.subheader[-1].value == t("dash.history.title", lang)
+
+    trend, fig = charts(at)
+    assert fig["layout"]["title"]["text"] == t("dash.history.chart_title", lang,
+                                               area=ui.area_label("SLV", lang))
+    traces = {trace["name"]: trace for trace in fig["data"]}
+    unodc = traces[t("dash.history.series_unodc", lang)]
+    suppressed = traces[t("dash.history.series_suppressed", lang)]
+    coalition = traces[t("dash.history.series_coalition", lang)]
+    assert set(traces) == {unodc["name"], suppressed["name"], coalition["name"]}  # no flag
+    # The names say the source.
+    assert "UNODC" in unodc["name"] and "UNODC" in suppressed["name"]
+    assert coalition["name"].startswith({"es": "Coalición", "en": "Coalition"}[lang])
+    # One year axis: the latest vintage of UNODC 2018-2020, the coalition's 2024 total (450).
+    assert all(trace.get("xaxis", "x") == "x" for trace in fig["data"])
+    assert fig["layout"]["xaxis"]["title"]["text"] == t("dash.history.year_axis", lang)
+    assert numbers(unodc["x"]) == [2018, 2019, 2020]
+    assert [None if v is None or math.isnan(v) else v for v in numbers(unodc["y"])] == [58, None, 41]
+    assert numbers(coalition["x"]) == [2024] and numbers(coalition["y"]) == [450]
+    # 2019 was published as '<5': drawn as such at 5 ("below 5"), not as a number of its own.
+    assert numbers(suppressed["x"]) == [2019] and suppressed["text"] == ["<5"]
+    assert numbers(suppressed["y"]) == [history.SUPPRESSED_AT]
+    assert suppressed["marker"]["symbol"] == "triangle-down-open"
+
+    table = next(df.value for df in at.dataframe
+                 if t("dash.history.col.source", lang) in df.value.columns)
+    row = table[table[t("dash.history.col.year", lang)] == 2019].iloc[0]
+    assert row[t("dash.history.col.value", lang)] == "<5"
+    assert row[t("dash.history.col.note", lang)] == t("dash.history.hover_suppressed", lang)
+    assert t("dash.history.vintage", lang, vintage=2, file=HISTORY_FILE, when="2026-11-20") in [
+        c.value for c in at.caption]
+
+    markdown = [m.value for m in at.markdown]
+    assert f"**{t('dash.history.methods_title', lang)}**" in markdown
+    assert t("dash.history.methods", lang) in markdown
+    assert "<5" in t("dash.history.methods", lang) and "UNODC" in t("dash.history.methods", lang)
+
+
+def test_trends_history_only_for_an_indicator_unodc_publishes(history_home):
+    at = open_page("trends")
+    at.selectbox(key="trends_indicator.es").set_value("TIP_PROSECUTED")
+    at.run()
+    assert len(charts(at)) == 1
+    assert t("dash.history.methods", "es") not in [m.value for m in at.markdown]
+
+
+def test_trends_without_unodc_history_shows_no_history_section(snapshot_home):
+    at = open_page("trends")
+    assert len(charts(at)) == 1
+    assert t("dash.history.title", "es") not in [s.value for s in at.subheader]
+
+
+def test_history_figure_draws_flagged_and_suppressed_years_without_inventing_numbers():
+    rows = pd.DataFrame({
+        "ref_area": ["GTM"] * 4, "year": [2003, 2004, 2006, 2007],
+        "value": [12.0, None, 2007.0, 30.0], "value_text": ["12", "<5", "2,007", "30"],
+        "suppressed_at_source": [False, True, False, False],
+        "flag": [None, None, "value_equals_year", None],
+        "flag_detail": [None, None, "equals its year", None],
+    })
+    annual = pd.DataFrame({"ref_area": ["GTM"], "freq": ["A"], "time_period": ["2024"],
+                           "value": [4500.0], "obs_status": ["P"]})
+    fig = history.history_figure(rows, annual, "GTM", "fr")
+    unodc, suppressed, flagged, coalition = fig.data
+    assert unodc.name == t("dash.history.series_unodc", "fr")
+    # A full year axis: 2004 (<5) and 2005 (not published) are gaps, never numbers.
+    assert list(unodc.x) == [2003, 2004, 2005, 2006, 2007]
+    assert [None if pd.isna(v) else v for v in unodc.y] == [12, None, None, 2007, 30]
+    assert list(suppressed.x) == [2004] and list(suppressed.text) == ["<5"]
+    assert list(flagged.x) == [2006] and flagged.customdata[0][1] == "equals its year"
+    assert list(coalition.x) == [2024] and list(coalition.marker.symbol) == ["circle-open"]
+    assert fig.layout.xaxis.title.text == t("dash.history.year_axis", "fr")
 
 
 def test_country_profile_of_guatemala(snapshot_home):

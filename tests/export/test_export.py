@@ -18,6 +18,7 @@ from pipelines.cli import main
 from pipelines.lib import export as export_lib
 from pipelines.lib import sdmx
 from pipelines.lib.export import ExportData, csv_bytes, run_export, xlsx_bytes
+from pipelines.lib.i18n import t
 
 from .conftest import build_and_publish
 
@@ -75,6 +76,32 @@ def test_every_format_carries_the_same_values_and_flags(small_home, exported: Pa
     assert mart == from_parquet
     statuses = {v[2] for v in from_csv.values()}
     assert statuses <= {"F", "A", "D"} and "F" in statuses
+
+
+def test_notes_sheet_carries_the_unodc_history_methods_note(exported: Path) -> None:
+    """The XLSX notes sheet says where the UNODC history comes from, what '<5' means and that
+    detected victims depend on detection capacity (issue 6)."""
+    workbook = openpyxl.load_workbook(exported / "indicators.xlsx", read_only=True)
+    notes = dict(workbook["Notes"].iter_rows(values_only=True))
+    text = notes["UNODC history (2003–2020)"]
+    assert text == t("export.note.history", "en")
+    assert "UNODC" in text and "GLOTIP" in text and "data_glotip.xlsx" in text
+    assert '"<5" in UNODC\'s file means a count below 5 (1 to 4) suppressed at source' in text
+    assert "no number is invented" in text
+    assert "depend on detection capacity" in text
+    assert "never replace what a member submitted" in text
+
+
+def test_notes_carry_the_history_note_in_spanish() -> None:
+    data = ExportData(rows=[], definitions=[], m49={}, submissions=[], source={})
+    notes = dict(export_lib.notes_for(data, None, {}, "es"))
+    text = notes["Historia UNODC (2003–2020)"]
+    assert "UNODC" in text and "GLOTIP" in text
+    assert "«<5» en el archivo de la UNODC significa un recuento inferior a 5" in text
+    assert "suprimido en origen" in text and "sin inventar ninguna cifra" in text
+    assert "dependen de la capacidad de detección" in text
+    keys = list(notes)
+    assert keys.index("Historia UNODC (2003–2020)") == keys.index("Método") + 1
 
 
 def test_parquet_types(exported: Path) -> None:
