@@ -46,8 +46,9 @@
     Which counts every rate, share and ratio rests on (the one place that says it): the ratio is
     suppressed when any of these count cells is hidden, for the same area and period (lag_years 1:
     the same period a year earlier, for year-on-year changes). span: the dimension the ratio runs
-    across (every code of it counts, e.g. a share of women rests on F, M, X and _U); 'none': the
-    cell with the ratio's own breakdown.
+    across (every code of it counts, e.g. a share of women rests on F, M, X and _U); 'sex_age':
+    both sex and age (the four-way profile rests on every sex x age cell); 'none': the cell with
+    the ratio's own breakdown.
 #}
 {% macro disclosure_ratio_bases() -%}
     {%- set bases = [
@@ -56,6 +57,8 @@
         ('VIC_CHILD_SHARE', 'VIC_DETECTED', 'age', 0),
         ('VIC_SEX_UNKNOWN_SHARE', 'VIC_DETECTED', 'sex', 0),
         ('VIC_AGE_UNKNOWN_SHARE', 'VIC_DETECTED', 'age', 0),
+        ('VIC_PROFILE_SHARE', 'VIC_DETECTED', 'sex_age', 0),
+        ('VIC_PROFILE_UNKNOWN_SHARE', 'VIC_DETECTED', 'sex_age', 0),
         ('VIC_FORM_SHARE', 'VIC_DETECTED', 'exploitation_form', 0),
         ('VIC_DOMESTIC_SHARE', 'VIC_DETECTED', 'none', 0),
         ('VIC_FOREIGN_SHARE', 'VIC_DETECTED', 'none', 0),

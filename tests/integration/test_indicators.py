@@ -102,6 +102,13 @@ EXPECTED = {
     ("VIC_INTRAREG_SHARE", "GTM", "2024-Q1", "_T", "_T", "_T"): (60.0, "PERCENT", "P", 1),  # 6 / 10
     ("VIC_CITIZENSHIP_UNKNOWN_SHARE", "GTM", "2024-Q4", "_T", "_T", "_T"):
         (100 * 12 / 132, "PERCENT", "P", 1),
+    # Four-way profile: per 44 x scale, F 10 girls + 20 women, M 4 boys + 6 men, X 0: 40 of known
+    # sex and age; 2024 is scale 6 -> 240 known of 264.
+    ("VIC_DETECTED", "GTM", "2024-Q4", "F", "Y0T17", "_T"): (30.0, "PERSONS", "P", 1),  # 10 x 3
+    ("VIC_PROFILE_SHARE", "GTM", "2024", "F", "Y_GE18", "_T"): (50.0, "PERCENT", "P", 1),  # 120/240
+    ("VIC_PROFILE_SHARE", "GTM", "2024", "M", "Y0T17", "_T"): (10.0, "PERCENT", "P", 1),  # 24/240
+    ("VIC_PROFILE_UNKNOWN_SHARE", "GTM", "2024", "_T", "_T", "_T"):
+        (100 * 24 / 264, "PERCENT", "P", 1),
     ("TIP_PROSECUTED", "GTM", "2024-Q2", "_T", "_T", "_T"): (8.0, "PERSONS", "P", 1),  # v2, not 5
     ("TIP_PROSECUTED", "GTM", "2024-Q2", "F", "_T", "_T"): (2.0, "PERSONS", "P", 1),
     ("TIP_CONVICTED", "GTM", "2024-Q3", "_T", "_T", "_T"): (2.0, "PERSONS", "P", 1),  # v2 rejected

@@ -191,8 +191,8 @@ ratio_secondary as (
             when ratio_bases.lag_years = 0 then cells.period_end
             else cast({{ dbt.dateadd('year', '-1', 'cells.period_end') }} as date)
         end
-        and (ratio_bases.span = 'sex' or base.sex = cells.sex)
-        and (ratio_bases.span = 'age' or base.age = cells.age)
+        and (ratio_bases.span in ('sex', 'sex_age') or base.sex = cells.sex)
+        and (ratio_bases.span in ('age', 'sex_age') or base.age = cells.age)
         and (ratio_bases.span = 'exploitation_form' or base.exploitation_form = cells.exploitation_form)
 
 ),

@@ -1,6 +1,8 @@
 -- Unknown shares per country x quarter x data set x indicator x dimension (DOMAIN.md §5 items 3
 -- and 15; rule V09 warns above 30 %): the _U cell over the total cell of the same breakdown
 -- (the indicator's other dimensions at total), for sex, age and citizenship.
+-- Known gap: TIP_PERSONS and SOM_PERSONS are always broken down by stage (SUSP / PROS / CONV,
+-- no '_T' code), so their cells are never at total in every other dimension and get no row.
 
 with
 
