@@ -183,6 +183,7 @@ INDICATOR_COLUMNS = ["indicator_code", "ref_area", "time_period", "freq", "perio
                      "age", "exploitation_form", "value", "unit", "obs_status", "n_countries",
                      "n_expected", "conf_status"]
 BREAKDOWNS = ("sex", "age", "exploitation_form")
+SEX_AGE = "sex_age"  # the four-way profile: rows with both sex and age set (women/men/girls/boys)
 _CELL_KEY = ("indicator_code", "ref_area", "time_period", "sex", "age", "exploitation_form")
 
 
@@ -218,7 +219,8 @@ def indicator_frame(
     """Every indicator query of the analysts' pages goes through here (reads ``INDICATOR_MART``).
 
     ``breakdown`` None: every breakdown at total; ``"sex"``/``"age"``/``"exploitation_form"``:
-    the rows broken down by that dimension only (the others at total); ``"*"``: all rows.
+    the rows broken down by that dimension only (the others at total); ``SEX_AGE``: sex and age
+    both set (a ``sex_age`` column joins them as ``F|Y0T17``); ``"*"``: all rows.
     ``areas`` empty: every area. ``own_area``: the signed-in submitter's country, whose own
     values are shown unsuppressed (``ui.own_area()``; None for everyone else). The frame has
     ``INDICATOR_COLUMNS``, oldest period first; a suppressed cell has no value and
@@ -233,24 +235,31 @@ def indicator_frame(
         where.append(f"p.ref_area in ({', '.join('?' for _ in areas)})")
         params += list(areas)
     if breakdown != "*":
+        split = ("sex", "age") if breakdown == SEX_AGE else (breakdown,)
         for dim in BREAKDOWNS:
-            where.append(f"p.{dim} {'<>' if dim == breakdown else '='} '{TOTAL}'")
-    return _published_query(
+            where.append(f"p.{dim} {'<>' if dim in split else '='} '{TOTAL}'")
+    frame = _published_query(
         snapshot_path, INDICATOR_COLUMNS, where, params,
         "p.period_end, p.ref_area, p.sex, p.age, p.exploitation_form", own_area,
     )
+    if breakdown == SEX_AGE:
+        frame[SEX_AGE] = frame["sex"] + "|" + frame["age"]
+    return frame
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def indicator_breakdowns(snapshot_path: str) -> pd.DataFrame:
-    """Per indicator: whether it has rows broken down by sex, age and form (one row per code)."""
+    """Per indicator: whether it has rows broken down by sex, age or form alone, and by sex and
+    age together (one row per code)."""
+    sex, age, form = (f"{d} <> '{TOTAL}'" for d in BREAKDOWNS)
     return _query(
         snapshot_path,
         f"""
         select indicator_code,
-               bool_or(sex <> '{TOTAL}') as by_sex,
-               bool_or(age <> '{TOTAL}') as by_age,
-               bool_or(exploitation_form <> '{TOTAL}') as by_exploitation_form,
+               bool_or({sex} and not {age} and not {form}) as by_sex,
+               bool_or({age} and not {sex} and not {form}) as by_age,
+               bool_or({form} and not {sex} and not {age}) as by_exploitation_form,
+               bool_or({sex} and {age} and not {form}) as by_{SEX_AGE},
                string_agg(distinct freq, ' ') as freqs
         from {INDICATOR_MART}
         group by indicator_code

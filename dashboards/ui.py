@@ -444,6 +444,10 @@ def period_label(time_period: str) -> str:
 
 
 def breakdown_label(dimension: str, code: str, lang: str) -> str:
+    """The label of a breakdown's category; for sex × age (``F|Y0T17``) both labels."""
+    if dimension == "sex_age":
+        sex, age = code.split("|")
+        return f"{breakdown_label('sex', sex, lang)}, {breakdown_label('age', age, lang)}"
     return load_contracts().label(dimension, code, lang)
 
 

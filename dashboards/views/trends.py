@@ -143,7 +143,7 @@ if code in RATE_OF and RATE_OF[code] in available.index:
         )
     shown_code = RATE_OF[code] if measure == "rate" else code
 info = available.loc[shown_code]
-dimensions = [d for d in data.BREAKDOWNS if bool(info[f"by_{d}"])]
+dimensions = [d for d in (*data.BREAKDOWNS, data.SEX_AGE) if bool(info[f"by_{d}"])]
 with controls[1]:
     breakdown_options = ["_T", *dimensions]
     chosen = st.session_state.get(STATE_BREAKDOWN)

@@ -60,6 +60,25 @@ def history_home(_shared_history_home: Path, monkeypatch: pytest.MonkeyPatch) ->
     return _shared_history_home
 
 
+# The four-way profile of GTM in 2025-Q2 (VIC_PROFILE_SHARE, sex and age both set): girls,
+# women, boys and men, in percent of the victims of known sex and age.
+PROFILE_GTM_2025Q2 = {("F", "Y0T17"): 20.0, ("F", "Y_GE18"): 45.0, ("M", "Y0T17"): 10.0,
+                      ("M", "Y_GE18"): 25.0}
+
+
+@pytest.fixture
+def profile_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Like ``snapshot_home``, with GTM's four-way profile (``PROFILE_GTM_2025Q2``) added."""
+    path = write_snapshot(tmp_path / "serving")
+    with duckdb.connect(str(path)) as con:
+        con.executemany(
+            "insert into marts.indicator_values values ('VIC_PROFILE_SHARE', 'GTM', '2025-Q2', "
+            "'Q', '2025-06-30', ?, ?, '_T', ?, 'PERCENT', 'P', 1, 1)",
+            [(sex, age, value) for (sex, age), value in PROFILE_GTM_2025Q2.items()])
+    monkeypatch.setenv("OBSERVATORY_HOME", str(tmp_path))
+    return tmp_path
+
+
 @pytest.fixture
 def empty_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """``$OBSERVATORY_HOME`` where the pipeline has not published anything yet."""

@@ -125,6 +125,29 @@ def test_trends_region_by_default_then_a_member_its_rate_and_a_breakdown(snapsho
     assert metrics(at) == {f"Guatemala – {female}, 2025-Q2": "634"}  # 1268 // 2
 
 
+def test_trends_four_way_profile_by_sex_and_age(profile_home):
+    """VIC_PROFILE_SHARE has rows only with sex AND age set: the page offers that breakdown
+    (and not sex or age alone, which would be empty) and names each series by both labels."""
+    from conftest import PROFILE_GTM_2025Q2
+
+    at = open_page("trends", "en")
+    at.selectbox(key="trends_indicator.en").set_value("VIC_PROFILE_SHARE")
+    at.multiselect(key="trends_areas.en").set_value(["GTM"])
+    at.run()
+    breakdown = at.selectbox(key="trends_breakdown.en._T-sex_age")
+    assert breakdown.options == [t(f"dash.trends.breakdown.{d}", "en") for d in ("_T", "sex_age")]
+    breakdown.set_value("sex_age")
+    at.run()
+    assert not at.exception
+    expected = {f"Guatemala – {ui.breakdown_label('sex', sex, 'en')}, "
+                f"{ui.breakdown_label('age', age, 'en')}, 2025-Q2":
+                ui.format_value(value, "PERCENT", "en", "F")
+                for (sex, age), value in PROFILE_GTM_2025Q2.items()}
+    assert metrics(at) == expected
+    (fig,) = charts(at)
+    assert sorted(numbers(trace["y"])[0] for trace in fig["data"]) == [10, 20, 25, 45]
+
+
 def test_trends_other_indicators_and_english(snapshot_home):
     at = open_page("trends")
     at.selectbox(key="trends_indicator.es").set_value("TIP_PROSECUTED")

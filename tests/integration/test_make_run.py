@@ -1,0 +1,95 @@
+"""What `make run` does, piece by piece: `observatory demo` writes and loads the demo (a second
+run reuses what is there and duplicates nothing), and `scripts/serve.sh` serves the dashboard and
+the Dagster UI until Ctrl-C stops both. The demo is pinned to its first quarter (a short 'today') so
+the test loads 8 files, not the whole history."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.cli import main
+from tests.served import REPO_ROOT, free_port
+
+pytestmark = pytest.mark.integration
+
+SHORT_TODAY = "2019-04-15"  # last complete quarter 2019-Q1: the demo's first quarter, 8 files
+
+
+def counts(home: Path) -> dict[str, int]:
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        return {table: con.execute(f"select count(*) from raw.{table}").fetchone()[0]
+                for table in ("files", "submissions", "observations")}
+
+
+def test_demo_twice_loads_once(observatory_home: Path, monkeypatch):
+    monkeypatch.setenv("OBSERVATORY_TODAY", SHORT_TODAY)
+    assert main(["--lang", "en", "demo"]) == 0
+    first = counts(observatory_home)
+    snapshots = sorted((observatory_home / "serving").glob("*.duckdb"))
+    assert first["files"] == 8 and first["observations"] > 0 and len(snapshots) == 1
+
+    assert main(["--lang", "en", "demo"]) == 0  # `make run` a second time
+    assert counts(observatory_home) == first
+    with duckdb.connect(str(sorted((observatory_home / "serving").glob("*.duckdb"))[-1]),
+                        read_only=True) as con:
+        assert con.execute("select count(*) from marts.indicator_values "
+                           "where indicator_code = 'VIC_DETECTED' and ref_area = 'REG' "
+                           "and time_period = '2019-Q1' and sex = '_T' and age = '_T' "
+                           "and exploitation_form = '_T'").fetchone()[0] == 1
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+def test_serve_runs_both_servers_and_ctrl_c_stops_both(observatory_home: Path, tmp_path: Path):
+    dashboard, dagster = free_port(), free_port()
+    env = {**os.environ, "STREAMLIT_PORT": str(dashboard), "DAGSTER_PORT": str(dagster)}
+    log = (tmp_path / "serve.log").open("w")
+    serve = subprocess.Popen(["bash", "scripts/serve.sh"], cwd=REPO_ROOT, env=env, stdout=log,
+                             stderr=subprocess.STDOUT, start_new_session=True)
+    urls = [f"http://127.0.0.1:{dashboard}/_stcore/health",
+            f"http://127.0.0.1:{dagster}/server_info"]
+    try:
+        deadline = time.monotonic() + 180
+        while not all(answers(u) for u in urls):
+            assert serve.poll() is None, (tmp_path / "serve.log").read_text()
+            assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+            time.sleep(0.5)
+        serve.send_signal(signal.SIGINT)  # what Ctrl-C sends to the script in a terminal
+        assert serve.wait(timeout=60) in (0, 130), (tmp_path / "serve.log").read_text()
+        assert not any(answers(u) for u in urls)
+        assert "stopped / detenido" in (tmp_path / "serve.log").read_text()
+    finally:
+        if serve.poll() is None:  # a failed check: the script's own stop() ends both servers
+            serve.send_signal(signal.SIGINT)
+            try:
+                serve.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(serve.pid, signal.SIGKILL)
+                serve.wait(timeout=30)
+        log.close()
+    # Nothing the script started is left: no process still runs from this home.
+    leftovers = [p for p in Path("/proc").iterdir() if p.name.isdigit()
+                 and str(observatory_home) in _environ(p)]
+    assert leftovers == []
+
+
+def _environ(proc: Path) -> str:
+    try:
+        return (proc / "environ").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
