@@ -296,15 +296,24 @@ def run_review(settings: Settings, decision: Decision) -> ReviewOutcome:
 # --- what changed between two versions --------------------------------------------------------
 
 
-def version_changes(settings: Settings, old_sha: str, new_sha: str, dataset: str) -> list[dict]:
+def version_changes(settings: Settings, old_sha: str, new_sha: str, dataset: str,
+                    reader=None) -> list[dict]:
     """Cell by cell, what changed in ``dataset`` from the file ``old_sha`` to ``new_sha`` (both
     read again from the archive, never from the warehouse): one dict per cell added, removed or
-    changed, with ``cell`` (indicator and its dimensions), ``before`` and ``after``."""
+    changed, with ``cell`` (indicator and its dimensions), ``before`` and ``after``.
+
+    The dashboard calls this in the server process, so workbooks are parsed as intake parses
+    them: in a child process with a memory cap and a time limit (``sandbox.CappedReader``, or
+    ``reader`` if given). A file the child cannot read counts as having no cells."""
     from pipelines.lib.contracts import DIMENSIONS, NOT_APPLICABLE
-    from pipelines.lib.reader import read_submission
+    from pipelines.lib.sandbox import CappedReader
+
+    if reader is None:
+        with CappedReader() as capped:
+            return version_changes(settings, old_sha, new_sha, dataset, reader=capped)
 
     def cells(sha: str) -> dict[str, str]:
-        read = read_submission((settings.archive_dir / sha).read_bytes(), sha)
+        read = reader.read((settings.archive_dir / sha).read_bytes(), sha)
         if read.frame is None:
             return {}
         result = {}

@@ -27,12 +27,18 @@ def gtm_victims() -> tuple:
 
 def test_the_filled_template_is_taken_in_as_is_and_published(workflow_home):
     rows = snapshot_rows("select country, dataset, version, current_status, n_errors, channel, "
-                         "submitted_by from marts.submissions_status order by 1, 2")
+                         "submitted_by, file_name from marts.submissions_status order by 1, 2")
     assert {(r[0], r[1]) for r in rows} == {
         (c, d) for c in ("GTM", "HND")
         for d in ("SOM_JUSTICE", "SOM_MIGRANTS", "TIP_JUSTICE", "TIP_VICTIMS")}
     assert all(r[2] == 1 and r[3] == "validated" and r[4] == 0 and r[5] == "upload" for r in rows)
     assert {r[6] for r in rows if r[0] == "GTM"} == {"ana"}
+    # The name the user uploaded, not the generated one the file was stored under.
+    assert {(r[0], r[7]) for r in rows} == {("GTM", f"GTM {QUARTER}.xlsx"),
+                                            ("HND", f"HND {QUARTER}.xlsx")}
+    assert {r[0] for r in snapshot_rows("select file_name from marts.audit_trail "
+                                        "where action = 'received'")} == {
+        f"GTM {QUARTER}.xlsx", f"HND {QUARTER}.xlsx"}
     _, _, status, warnings, ready = gtm_victims()
     assert (status, warnings, ready) == ("validated", 3, False)  # V09 x3, not yet explained
 
