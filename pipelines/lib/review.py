@@ -34,6 +34,7 @@ ACTIONS = ("accept", "return", "explain", "grant_exception")
 ACTION_PERMISSION = {"accept": "review", "return": "review", "explain": "explain",
                      "grant_exception": "grant_exception"}
 MAX_TEXT = 4000
+TEXT_REQUIRED = ("return", "explain", "grant_exception")  # a reason or explanation is required
 
 
 class ReviewRefused(Exception):
@@ -246,8 +247,9 @@ class ReviewOutcome:
 
 def run_review(settings: Settings, decision: Decision) -> ReviewOutcome:
     """Run ``review_job`` (decision → dbt build → publish) in this process, in the Dagster
-    instance of ``settings``. Permission is checked here first as well, so a refused user never
-    starts a run (the job checks again, under the lock, against the warehouse's state)."""
+    instance of ``settings``. Permission and a required reason are checked here first as well,
+    so a refused decision never starts a run (the job checks again, under the lock, against the
+    warehouse's state)."""
     from pipelines.lib.dagster_home import run_job_in_process
 
     try:
@@ -257,6 +259,8 @@ def run_review(settings: Settings, decision: Decision) -> ReviewOutcome:
             require(decision.user, ACTION_PERMISSION.get(decision.action, "-"))
         else:
             authorize(decision, (decision.country or "").upper())
+        if decision.action in TEXT_REQUIRED:
+            _text(decision)  # an empty reason never starts a run
     except PermissionDenied:
         return ReviewOutcome(False, "workflow.refused.forbidden")
     except ReviewRefused as refused:
