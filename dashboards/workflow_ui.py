@@ -26,6 +26,7 @@ from pipelines.settings import get_settings
 
 TOKEN_KEY = "auth.token"
 EXPIRED_KEY = "auth.expired"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FINDING_COLUMNS = ("severity", "rule", "dataset", "sheet", "row", "column", "value", "message")
 
 
@@ -114,6 +115,18 @@ def submissions(user: User) -> pd.DataFrame | None:
 def audit_trail() -> pd.DataFrame | None:
     return _workflow_query("select * from marts.audit_trail order by occurred_at desc, event_id",
                            [])
+
+
+def neutralised(value):
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def audit_csv(events: pd.DataFrame) -> bytes:
+    """The audit page's CSV download: the events shown, formula-like text neutralised."""
+    return events.astype(object).map(neutralised).to_csv(index=False).encode("utf-8-sig")
 
 
 def stop_without_workflow_data(frame: pd.DataFrame | None) -> pd.DataFrame:

@@ -7,8 +7,6 @@ import streamlit as st
 from dashboards import ui, workflow_ui
 from pipelines.lib.i18n import t
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
 lang = ui.language()
 user = workflow_ui.require("audit")
 
@@ -34,16 +32,7 @@ columns = ["occurred_at", "actor", "action", "country", "dataset", "period", "ve
            "submission_id", "from_status", "to_status", "reason", "file_name"]
 st.dataframe(shown[columns], hide_index=True, width="stretch")
 
-
-def neutralised(value):
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-export = shown[[*columns, "event_id", "details"]].astype(object).map(neutralised)
 st.download_button(t("workflow.audit.download", lang),
-                   data=export.to_csv(index=False).encode("utf-8-sig"),
+                   data=workflow_ui.audit_csv(shown[[*columns, "event_id", "details"]]),
                    file_name="audit_trail.csv", mime="text/csv", icon=":material/download:",
                    key="wf.audit.download")

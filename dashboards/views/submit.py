@@ -43,7 +43,8 @@ if uploaded is not None and st.button(t("workflow.submit.send", lang), type="pri
         st.stop()
     path = store_upload(settings, data, check.extension)
     with st.spinner(t("workflow.submit.working", lang)):
-        pending = start_upload(settings, path, actor=user.username, country=user.country)
+        pending = start_upload(settings, path, actor=user.username, country=user.country,
+                               original_name=uploaded.name)
         outcome = wait_for_report(settings, pending)
     if outcome is None:
         pending.thread.join(timeout=1)

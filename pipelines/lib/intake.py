@@ -59,6 +59,9 @@ class Delivery:
     submitter_country: str | None = None
     role: str = "operator"
     remove_after: bool = False  # landing files leave the folder once stored
+    # The name the user gave (browser upload; the file itself has a generated name): recorded and
+    # shown as text only, never used as a path.
+    original_name: str | None = None
 
 
 @dataclass
@@ -178,7 +181,7 @@ def _take_in_one(con: duckdb.DuckDBPyConnection, item: _Received, cell_failures,
                  settings: Settings) -> FileOutcome:
     delivery, data, sha, read = item.delivery, item.data, item.sha, item.read
     now = dt.datetime.now(dt.UTC)
-    name = delivery.path.name
+    name = delivery.original_name or delivery.path.name
     known = item.known or con.execute(
         "select 1 from raw.files where file_sha256 = ?", [sha]).fetchone()
     if known:

@@ -34,6 +34,7 @@ ACTIONS = ("accept", "return", "explain", "grant_exception")
 ACTION_PERMISSION = {"accept": "review", "return": "review", "explain": "explain",
                      "grant_exception": "grant_exception"}
 MAX_TEXT = 4000
+TEXT_REQUIRED = ("return", "explain", "grant_exception")  # a reason or explanation is required
 
 
 class ReviewRefused(Exception):
@@ -246,8 +247,9 @@ class ReviewOutcome:
 
 def run_review(settings: Settings, decision: Decision) -> ReviewOutcome:
     """Run ``review_job`` (decision → dbt build → publish) in this process, in the Dagster
-    instance of ``settings``. Permission is checked here first as well, so a refused user never
-    starts a run (the job checks again, under the lock, against the warehouse's state)."""
+    instance of ``settings``. Permission and a required reason are checked here first as well,
+    so a refused decision never starts a run (the job checks again, under the lock, against the
+    warehouse's state)."""
     from pipelines.lib.dagster_home import run_job_in_process
 
     try:
@@ -257,6 +259,8 @@ def run_review(settings: Settings, decision: Decision) -> ReviewOutcome:
             require(decision.user, ACTION_PERMISSION.get(decision.action, "-"))
         else:
             authorize(decision, (decision.country or "").upper())
+        if decision.action in TEXT_REQUIRED:
+            _text(decision)  # an empty reason never starts a run
     except PermissionDenied:
         return ReviewOutcome(False, "workflow.refused.forbidden")
     except ReviewRefused as refused:
@@ -296,15 +300,24 @@ def run_review(settings: Settings, decision: Decision) -> ReviewOutcome:
 # --- what changed between two versions --------------------------------------------------------
 
 
-def version_changes(settings: Settings, old_sha: str, new_sha: str, dataset: str) -> list[dict]:
+def version_changes(settings: Settings, old_sha: str, new_sha: str, dataset: str,
+                    reader=None) -> list[dict]:
     """Cell by cell, what changed in ``dataset`` from the file ``old_sha`` to ``new_sha`` (both
     read again from the archive, never from the warehouse): one dict per cell added, removed or
-    changed, with ``cell`` (indicator and its dimensions), ``before`` and ``after``."""
+    changed, with ``cell`` (indicator and its dimensions), ``before`` and ``after``.
+
+    The dashboard calls this in the server process, so workbooks are parsed as intake parses
+    them: in a child process with a memory cap and a time limit (``sandbox.CappedReader``, or
+    ``reader`` if given). A file the child cannot read counts as having no cells."""
     from pipelines.lib.contracts import DIMENSIONS, NOT_APPLICABLE
-    from pipelines.lib.reader import read_submission
+    from pipelines.lib.sandbox import CappedReader
+
+    if reader is None:
+        with CappedReader() as capped:
+            return version_changes(settings, old_sha, new_sha, dataset, reader=capped)
 
     def cells(sha: str) -> dict[str, str]:
-        read = read_submission((settings.archive_dir / sha).read_bytes(), sha)
+        read = reader.read((settings.archive_dir / sha).read_bytes(), sha)
         if read.frame is None:
             return {}
         result = {}

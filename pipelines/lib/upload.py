@@ -3,6 +3,8 @@ generated name, then taken in by the same Dagster job as every other channel.
 
 Checks before parsing (:func:`check_upload`), each refusal a ``workflow.upload.*`` translation key:
 
+* the name: one holding ``/``, ``\\`` or NUL, or made only of dots (``..``), is refused (a
+  browser sends a bare file name; anything else is a crafted request or a mistake to rename);
 * size: at most ``MAX_UPLOAD_BYTES``;
 * the extension is ``.csv`` or ``.xlsx`` and the bytes are what it says: an XLSX is a ZIP
   (``PK\\x03\\x04``) holding ``[Content_Types].xml`` and ``xl/workbook.xml``; a CSV has no NUL
@@ -12,7 +14,8 @@ Checks before parsing (:func:`check_upload`), each refusal a ``workflow.upload.*
   reader applies its own limits again.
 
 The uploaded name is never used as a path: the file is written to ``uploads/`` under a random
-name with the extension its signature proved, the name the user gave is kept only as text.
+name with the extension its signature proved; the name the user gave (:func:`display_name`) is
+kept only as text, in the archive's records, reports and audit trail.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # a full country-quarter template is ~30 KB
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 MAX_SHEET_ROWS = 20_000
 MAX_SHEET_COLUMNS = 64
+MAX_NAME_CHARS = 200
 ZIP_SIGNATURE = b"PK\x03\x04"
 BINARY_SIGNATURES = (b"PK", b"\xd0\xcf\x11\xe0", b"%PDF", b"\x7fELF", b"MZ", b"\x89PNG",
                      b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"Rar!", b"7z\xbc\xaf")
@@ -55,9 +59,23 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
+def name_is_refused(name: str) -> bool:
+    """A path rather than a file name: separators, NUL, or only dots (``.``, ``..``)."""
+    return any(char in name for char in ("/", "\\", "\x00")) or set(name.strip()) <= {"."}
+
+
+def display_name(name: str) -> str:
+    """The user's file name as text to show (never a path): control characters dropped, at most
+    ``MAX_NAME_CHARS`` characters."""
+    text = "".join(char for char in name if char.isprintable()).strip()
+    return text[:MAX_NAME_CHARS]
+
+
 def check_upload(name: str, data: bytes) -> UploadCheck:
     """May these bytes be handed to the reader? (see the module docstring)"""
-    display = Path(name.replace("\\", "/")).name
+    if name_is_refused(name):
+        return UploadCheck(False, "workflow.upload.bad_name")
+    display = Path(name).name
     extension = display.rsplit(".", 1)[-1].lower() if "." in display else ""
     if len(data) > MAX_UPLOAD_BYTES:
         return UploadCheck(False, "workflow.upload.too_big",
@@ -129,9 +147,11 @@ class UploadOutcome:
     error: str = ""
 
 
-def submit_upload(settings: Settings, path: Path, *, actor: str, country: str) -> UploadOutcome:
+def submit_upload(settings: Settings, path: Path, *, actor: str, country: str,
+                  original_name: str | None = None) -> UploadOutcome:
     """Run ``submission_job`` on one stored upload as a ministry submitter of ``country``
-    (channel ``upload``; the 120-day window applies), in this process; return its report."""
+    (channel ``upload``; the 120-day window applies), in this process; return its report.
+    ``original_name``, the name the user gave, is recorded as text (:func:`display_name`)."""
     from pipelines.lib.dagster_home import first_error, run_job_in_process
     from pipelines.lib.intake import load_report, report_path, sha256_of
 
@@ -139,7 +159,8 @@ def submit_upload(settings: Settings, path: Path, *, actor: str, country: str) -
     sha = sha256_of(path.read_bytes())
     seen_before = report_path(settings, sha).exists()
     config = {"files": [str(path)], "channel": "upload", "actor": actor, "received_on": [],
-              "submitter_country": country, "role": "submitter", "remove_after": True}
+              "submitter_country": country, "role": "submitter", "remove_after": True,
+              "original_names": [display_name(original_name or "")]}
     result = run_job_in_process(settings, "submission_job", "intake", config,
                                 tags={"observatory/channel": "upload", "observatory/actor": actor})
     path.unlink(missing_ok=True)
@@ -164,14 +185,16 @@ class PendingUpload:
     result: dict
 
 
-def start_upload(settings: Settings, path: Path, *, actor: str, country: str) -> PendingUpload:
+def start_upload(settings: Settings, path: Path, *, actor: str, country: str,
+                 original_name: str | None = None) -> PendingUpload:
     from pipelines.lib.intake import report_path, sha256_of
 
     sha = sha256_of(path.read_bytes())
     holder: dict = {}
 
     def run() -> None:
-        holder["result"] = submit_upload(settings, path, actor=actor, country=country)
+        holder["result"] = submit_upload(settings, path, actor=actor, country=country,
+                                         original_name=original_name)
 
     thread = threading.Thread(target=run, name=f"upload-{sha[:12]}", daemon=True)
     pending = PendingUpload(sha, report_path(settings, sha).exists(), thread, time.perf_counter(),

@@ -59,7 +59,7 @@ def built_home(tmp_path_factory) -> Path:
         for user, country, unknown in (("ana", "GTM", UNKNOWN_VICTIMS), ("hugo", "HND", 0)):
             data = template_file(root, country, unknown).read_bytes()
             result = submit_upload(settings, store_upload(settings, data, "xlsx"), actor=user,
-                                   country=country)
+                                   country=country, original_name=f"{country} {QUARTER}.xlsx")
             assert result.ok, result.error
             assert all(u.status == "validated" for u in result.outcome.units), result.outcome
     return home

@@ -4,15 +4,23 @@ shows; a submitter only ever sees its own country."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from pathlib import Path
 
+import openpyxl
+import pandas as pd
 import pytest
+import streamlit as st
 from conftest import ACCOUNTS, sign_in
 from streamlit.testing.v1 import AppTest
 
-from dashboards.workflow_ui import TOKEN_KEY
+from dashboards.workflow_ui import TOKEN_KEY, audit_csv, report_xlsx
 from pipelines.lib.auth import AuthStore, User, can
+from pipelines.lib.findings import Finding
 from pipelines.lib.i18n import t
+from pipelines.lib.intake import FileOutcome, UnitOutcome
 from pipelines.settings import get_settings
 
 VIEWS = Path(__file__).resolve().parents[2] / "dashboards" / "views"
@@ -112,3 +120,69 @@ def test_the_app_lists_pages_by_role_and_logs_out(workflow_home):
     at.sidebar.button(key="wf.logout").click().run()
     assert TOKEN_KEY not in at.session_state
     assert AuthStore(get_settings()).session_user(token) is None
+
+
+def test_the_validation_report_downloads_as_xlsx_in_the_users_language():
+    """The XLSX report holds each finding with its sheet, row, column, value and the message in
+    the reader's language (no pipeline needed: the report of one unit with a known finding)."""
+    negative = Finding.make("V03", "finding.value_negative", sheet="TIP_VICTIMS", row=12,
+                            column="value", value="-3", dataset="TIP_VICTIMS").as_dict()
+    unknowns = Finding.make("V09", "finding.value_negative", severity="WARNING", value="=1+1",
+                            dataset="TIP_VICTIMS").as_dict()
+    unit = UnitOutcome("s1", "TIP_VICTIMS", "GTM", "2026-Q3", 1, "rejected", 1, 1, False,
+                       [negative, unknowns])
+    outcome = FileOutcome("GTM 2026-Q3.xlsx", "ab" * 32, False, "2026-11-28T10:00:00",
+                          units=[unit])
+    for lang in ("es", "en"):
+        workbook = openpyxl.load_workbook(io.BytesIO(report_xlsx(outcome, [unit], lang)))
+        assert workbook.sheetnames == [t("workflow.report.title", lang)[:31]]
+        rows = list(workbook.active.iter_rows(values_only=True))
+        assert rows[0][0] == t("workflow.report.file", lang, name="GTM 2026-Q3.xlsx",
+                               sha="ab" * 8)
+        header = [t(f"workflow.report.col.{c}", lang) for c in (
+            "severity", "rule", "dataset", "sheet", "row", "column", "value", "message")]
+        assert rows[3] == tuple(header)
+        assert rows[4] == (t("workflow.severity.ERROR", lang), "V03", "TIP_VICTIMS",
+                           "TIP_VICTIMS", 12, "value", "-3",
+                           t("finding.value_negative", lang, value="-3"))
+        assert rows[5][:2] == (t("workflow.severity.WARNING", lang), "V09")
+        assert rows[5][3:7] == ("", None, "", "=1+1")  # no sheet or row
+        assert workbook.active.cell(6, 7).data_type == "s"  # text, not a formula
+        assert len(rows) == 6
+    assert negative["message_es"].startswith("El valor -3 es negativo")
+    assert negative["message_en"].startswith("The value -3 is negative")
+
+
+def test_the_audit_page_filters_and_exports_what_it_shows(workflow_home, monkeypatch):
+    downloads = []
+    real_download = st.download_button
+
+    def recording_download(label, data, *args, **kwargs):
+        downloads.append(data)
+        return real_download(label, data, *args, **kwargs)
+
+    monkeypatch.setattr(st, "download_button", recording_download)
+    at = run_page("audit.py", sign_in("rita"))
+    everything = at.dataframe[0].value
+    assert {"ana", "hugo"} <= set(everything["actor"])
+    at.text_input(key="wf.audit.actor").input("HUGO").run()
+    at.multiselect(key="wf.audit.actions").set_value(["received"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = at.dataframe[0].value
+    assert len(shown) == 1 and shown.iloc[0]["actor"] == "hugo"
+    assert shown.iloc[0]["action"] == "received"
+    assert at.caption[0].value == t("workflow.audit.count", "en", shown=1,
+                                    total=len(everything))
+    exported = list(csv.DictReader(io.StringIO(downloads[-1].decode("utf-8-sig"))))
+    assert [(r["actor"], r["action"]) for r in exported] == [("hugo", "received")]
+    assert exported[0]["event_id"] and json.loads(exported[0]["details"])["channel"] == "upload"
+
+
+def test_the_audit_export_neutralises_formula_cells():
+    events = pd.DataFrame({"actor": ["rita", "@evil"], "version": [1, -2],
+                           "reason": ['=HYPERLINK("http://x","y")', "fine - really"],
+                           "details": ["+1", "\tcmd"]})
+    rows = list(csv.reader(io.StringIO(audit_csv(events).decode("utf-8-sig"))))
+    assert rows == [["actor", "version", "reason", "details"],
+                    ["rita", "1", "'=HYPERLINK(\"http://x\",\"y\")", "'+1"],
+                    ["'@evil", "-2", "fine - really", "'\tcmd"]]

@@ -1,16 +1,31 @@
 """The workflow through the real pipeline: a downloaded template round-trips; warnings need an
 explanation; the secretariat accepts through the Dagster review job (figures final, quarter
-locked); a lock exception re-opens the quarter; a submitter's window closes after 120 days."""
+locked) or returns with a reason; a lock exception re-opens the quarter (never one ending in the
+past); a submitter's window closes after 120 days."""
 
 from __future__ import annotations
 
-import duckdb
-from conftest import QUARTER, UNKNOWN_VICTIMS, template_file
+from pathlib import Path
 
+import duckdb
+import pytest
+from conftest import QUARTER, UNKNOWN_VICTIMS, sign_in, template_file
+from streamlit.testing.v1 import AppTest
+
+from dashboards.workflow_ui import TOKEN_KEY
+from pipelines.lib.i18n import t
 from pipelines.lib.intake import Delivery, take_in
 from pipelines.lib.publish import current_snapshot
-from pipelines.lib.review import Decision, apply_decision, run_review, version_changes
+from pipelines.lib.review import (
+    Decision,
+    ReviewRefused,
+    apply_decision,
+    run_review,
+    version_changes,
+)
 from pipelines.settings import get_settings
+
+VIEWS = Path(__file__).resolve().parents[2] / "dashboards" / "views"
 
 
 def snapshot_rows(sql: str, params=None) -> list[tuple]:
@@ -27,12 +42,18 @@ def gtm_victims() -> tuple:
 
 def test_the_filled_template_is_taken_in_as_is_and_published(workflow_home):
     rows = snapshot_rows("select country, dataset, version, current_status, n_errors, channel, "
-                         "submitted_by from marts.submissions_status order by 1, 2")
+                         "submitted_by, file_name from marts.submissions_status order by 1, 2")
     assert {(r[0], r[1]) for r in rows} == {
         (c, d) for c in ("GTM", "HND")
         for d in ("SOM_JUSTICE", "SOM_MIGRANTS", "TIP_JUSTICE", "TIP_VICTIMS")}
     assert all(r[2] == 1 and r[3] == "validated" and r[4] == 0 and r[5] == "upload" for r in rows)
     assert {r[6] for r in rows if r[0] == "GTM"} == {"ana"}
+    # The name the user uploaded, not the generated one the file was stored under.
+    assert {(r[0], r[7]) for r in rows} == {("GTM", f"GTM {QUARTER}.xlsx"),
+                                            ("HND", f"HND {QUARTER}.xlsx")}
+    assert {r[0] for r in snapshot_rows("select file_name from marts.audit_trail "
+                                        "where action = 'received'")} == {
+        f"GTM {QUARTER}.xlsx", f"HND {QUARTER}.xlsx"}
     _, _, status, warnings, ready = gtm_victims()
     assert (status, warnings, ready) == ("validated", 3, False)  # V09 x3, not yet explained
 
@@ -102,3 +123,60 @@ def test_a_submitter_cannot_send_after_the_window_nor_for_another_country(workfl
                                 actor="ana", submitter_country="GTM", role="submitter")], settings)
     assert all(u.status == "rejected" for u in other.units)
     assert {f["rule"] for u in other.units for f in u.findings if f["severity"] == "ERROR"} == {"V02"}
+
+
+def test_a_reviewer_returns_a_submission_with_a_reason(workflow_home):
+    """Return: a reason is required (refused before any run starts, and again in the job); with
+    one, the submission is 'returned', the reason is stored, audited and shown to the ministry."""
+    settings = get_settings()
+    [(submission,)] = snapshot_rows(
+        "select submission_id from marts.submissions_status where country = 'HND' "
+        "and dataset = 'TIP_JUSTICE'")
+    reviewer = {"actor": "rita", "actor_role": "reviewer", "submission_id": submission}
+
+    empty = run_review(settings, Decision("return", reason="  \n", **reviewer))
+    assert (empty.ok, empty.key) == (False, "workflow.refused.reason_required")
+    assert t(empty.key, "es") == "Escriba un motivo." and t(empty.key, "en") == "Write a reason."
+    with pytest.raises(ReviewRefused) as refused:  # the job's own check, under the lock
+        apply_decision(settings, Decision("return", reason="", **reviewer))
+    assert refused.value.key == "workflow.refused.reason_required"
+
+    reason = "=Las cifras de enjuiciamientos no cuadran con el informe anual 2026."
+    returned = run_review(settings, Decision("return", reason=reason, **reviewer))
+    assert returned.ok and returned.published, returned
+    assert returned.written == {"action": "return", "submission_id": submission, "country": "HND",
+                                "dataset": "TIP_JUSTICE", "period": QUARTER,
+                                "from_status": "validated", "to_status": "returned"}
+    assert snapshot_rows("select current_status, status_reason from marts.submissions_status "
+                         "where submission_id = ?", [submission]) == [("returned", reason)]
+    assert snapshot_rows(
+        "select actor, from_status, to_status, reason from marts.audit_trail "
+        "where submission_id = ? and action = 'status' order by occurred_at desc limit 1",
+        [submission]) == [("rita", "validated", "returned", reason)]
+
+    # Shown to the ministry on "My submissions", in its language.
+    at = AppTest.from_file(str(VIEWS / "my_submissions.py"), default_timeout=60)
+    at.session_state["lang"] = "es"
+    at.session_state[TOKEN_KEY] = sign_in("hugo")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    row = table[table[t("workflow.col.submission", "es")] == submission].iloc[0]
+    assert row[t("workflow.col.status", "es")] == t("workflow.status.returned", "es")
+    assert row[t("workflow.col.reason", "es")] == reason
+
+
+def test_a_lock_exception_ending_in_the_past_is_refused(workflow_home):
+    settings = get_settings()
+    with pytest.raises(ReviewRefused) as refused:
+        apply_decision(settings, Decision(
+            "grant_exception", "rita", "reviewer", country="GTM", dataset="TIP_VICTIMS",
+            period=QUARTER, valid_until="2026-11-27", reason="figures to correct"))
+    assert (refused.value.key, refused.value.values) == ("workflow.refused.until_past",
+                                                         {"until": "2026-11-27"})
+    for lang in ("es", "en"):
+        assert "2026-11-27" in t(refused.value.key, lang, **refused.value.values)
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        assert con.execute("select count(*) from raw.lock_exceptions").fetchone() == (0,)
+        assert con.execute("select count(*) from raw.audit_events "
+                           "where action = 'lock_exception'").fetchone() == (0,)

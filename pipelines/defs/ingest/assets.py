@@ -25,6 +25,8 @@ class IntakeConfig(dg.Config):
     # 'submitter' for a ministry's upload (the 120-day window applies), else 'operator'.
     role: str = "operator"
     remove_after: bool = False
+    # The names the users gave (same order as files; browser uploads): recorded as text only.
+    original_names: list[str] = []
 
 
 @dg.multi_asset(
@@ -39,11 +41,12 @@ def intake(context: dg.AssetExecutionContext, config: IntakeConfig):
     """Validate and store each file; every file gets a report, accepted or not."""
     settings = get_settings()
     received = [dt.date.fromisoformat(d) for d in config.received_on] or [None] * len(config.files)
+    names = config.original_names or [None] * len(config.files)
     deliveries = [
         Delivery(path=Path(path), channel=config.channel, actor=config.actor, received_on=day,
                  submitter_country=config.submitter_country, role=config.role,
-                 remove_after=config.remove_after)
-        for path, day in zip(config.files, received, strict=True)
+                 remove_after=config.remove_after, original_name=name or None)
+        for path, day, name in zip(config.files, received, names, strict=True)
         if Path(path).exists()
     ]
     started = time.perf_counter()
