@@ -13,6 +13,7 @@ from dashboards import ui, workflow_ui
 from pipelines.lib.i18n import t
 from pipelines.lib.intake import load_report
 from pipelines.lib.upload import (
+    MAX_UPLOAD_BYTES,
     check_upload,
     start_upload,
     store_upload,
@@ -33,7 +34,9 @@ st.write(t("workflow.submit.intro", lang,
            country=f"{workflow_ui.country_name(user.country, lang)} ({user.country})"))
 
 uploaded = st.file_uploader(t("workflow.submit.file", lang), type=["xlsx", "csv"],
-                            accept_multiple_files=False, key="wf.submit.file")
+                            accept_multiple_files=False, key="wf.submit.file",
+                            help=t("workflow.submit.file_limit", lang,
+                                   limit=MAX_UPLOAD_BYTES // 2**20))
 if uploaded is not None and st.button(t("workflow.submit.send", lang), type="primary",
                                       key="wf.submit.send"):
     data = uploaded.getvalue()
