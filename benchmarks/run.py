@@ -8,7 +8,10 @@ Everything runs in a fresh temporary ``$OBSERVATORY_HOME`` (``OBSERVATORY_TODAY`
    (a new version of an existing unit each time: same data, a different comment);
 3. ``dagster dev`` is started in its own process group; three such files are dropped atomically
    into ``landing/`` and the time until ``serving/CURRENT`` names a new snapshot is measured;
-4. each run is broken down from the Dagster instance (sensor tick, run queue and launch, steps).
+4. each run is broken down from the Dagster instance (sensor tick, run queue and launch, steps);
+4b. ``benchmarks.upload``: the served upload page in headless Chromium, over the same home: a
+   full country-quarter template, upload → report on screen (``--repeat`` times), and the
+   streamlit server's peak memory while hostile files are refused.
 
 Before those, the intake throughput on a 10^6-row long file against DuckDB's raw read of the same
 file (``benchmarks.intake_throughput``; ``--skip-throughput``). After them, unless
@@ -661,6 +664,20 @@ def bench_drops(env: dict[str, str], results: dict) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# 4b. The upload page, served
+
+
+def bench_upload_page(results: dict, repeat: int) -> None:
+    from benchmarks import upload
+
+    print(f"[upload] the upload page, --repeat {repeat} ...", flush=True)
+    out = upload.run(Path(results["observatory_home"]), repeat)
+    results["upload_page"] = out
+    if "error" in out:
+        raise BenchError(out["error"].splitlines()[0])
+
+
+# --------------------------------------------------------------------------------------------
 # 5-7. The large synthetic history: built once, then exported and served
 
 
@@ -764,6 +781,10 @@ def table_rows(results: dict) -> list[tuple[str, str, str]]:
                      fmt_s(fresh["import_definitions_s"]), "-"))
         rows.append(("fresh process: Great Expectations set-up (1st file)",
                      fmt_s(fresh["gx_setup_s"]), "-"))
+    if results.get("upload_page"):
+        from benchmarks.upload import table_rows as upload_rows
+
+        rows.extend(upload_rows(results["upload_page"]))
     rows.extend(large_rows(results))
     for part in results.get("skipped", []):
         rows.append((part, "skipped", "-"))
@@ -884,7 +905,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quarters", type=int, default=DEFAULT_QUARTERS,
                         help=f"quarters of the large history (default {DEFAULT_QUARTERS})")
     parser.add_argument("--repeat", type=int, default=DEFAULT_REPEAT,
-                        help=f"dashboard samples per figure (default {DEFAULT_REPEAT})")
+                        help="dashboard samples per figure, and template uploads of the upload "
+                             f"page (default {DEFAULT_REPEAT})")
     args = parser.parse_args(argv)
     home = Path(tempfile.mkdtemp(prefix="observatory-bench-"))
     results: dict = {
@@ -917,6 +939,7 @@ def main(argv: list[str] | None = None) -> int:
             run_part(results, "observatory submit", lambda: bench_cli_submit(env, results))
             run_part(results, "fresh process", lambda: bench_import_costs(env, results))
             run_part(results, "drop → snapshot", lambda: bench_drops(env, results))
+            run_part(results, "upload page", lambda: bench_upload_page(results, args.repeat))
         if args.skip_large:
             results.setdefault("skipped", []).append(
                 "large history: dbt build, export, dashboard (--skip-large)")

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -27,6 +28,7 @@ CHROMIUM_ARGS = [
 ]
 START_TIMEOUT_S = 60
 RENDER_TIMEOUT_MS = 60_000
+SERVER_PIDS: dict[str, int] = {}  # URL -> process id of the server serving it (while it runs)
 
 
 def free_port() -> int:
@@ -72,10 +74,13 @@ def serving(home: Path, log: Path, env: dict[str, str] | None = None) -> Iterato
              "--server.fileWatcherType", "none"],
             cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
+    url = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(server, port, log)
-        yield f"http://127.0.0.1:{port}"
+        SERVER_PIDS[url] = server.pid
+        yield url
     finally:
+        SERVER_PIDS.pop(url, None)
         server.terminate()
         try:
             server.wait(timeout=10)
@@ -95,3 +100,55 @@ def serve_dashboard(home: Path, log: Path) -> Iterator[str]:
         except ServeError as error:
             pytest.fail(str(error))
         yield url
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """Resident memory of ``pid`` and every process below it, from ``/proc`` (0 once gone)."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    total, todo, seen = 0, [pid], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            with open(f"/proc/{current}/statm") as statm:
+                total += int(statm.read().split()[1]) * page
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    todo.extend(int(child) for child in children.read().split())
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue  # the process ended between two reads
+    return total
+
+
+class MemorySampler:
+    """Samples :func:`tree_rss_bytes` of ``pid`` every ``interval`` seconds in a thread, while
+    used as a context manager; :meth:`peak_mb` gives the highest sample of a time span
+    (``time.monotonic()`` marks)."""
+
+    def __init__(self, pid: int, interval: float = 0.05):
+        self.pid, self.interval = pid, interval
+        self.samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"rss-{pid}", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.monotonic(), tree_rss_bytes(self.pid)))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def peak_mb(self, since: float = 0.0, until: float = float("inf")) -> float:
+        values = [rss for at, rss in list(self.samples) if since <= at <= until]
+        return max(values, default=0) / 2**20
+
+    def latest_mb(self) -> float:
+        return self.samples[-1][1] / 2**20 if self.samples else 0.0

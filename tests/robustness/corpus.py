@@ -81,6 +81,29 @@ def zip_bomb() -> bytes:
     return out.getvalue()
 
 
+def workbook_zip_bomb(megabytes: int = 300) -> bytes:
+    """A real small workbook (it passes the upload's signature check) with one more sheet whose
+    XML unpacks to ``megabytes`` MB of blanks; a few hundred KB on the wire."""
+    data = xlsx_bytes(lambda wb: data_sheet(wb))
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item.filename))
+        with dst.open("xl/worksheets/sheet2.xml", "w", force_zip64=True) as member:
+            chunk = b"<row>" + b" " * (1024 * 1024 - 11) + b"</row>"
+            for _ in range(megabytes):
+                member.write(chunk)
+    return out.getvalue()
+
+
+def huge_csv(at_least: int) -> bytes:
+    """A well-formed CSV of at least ``at_least`` bytes: the same unit's rows over and over."""
+    one = csv_bytes()
+    header, body = one.split(b"\r\n", 1)
+    return header + b"\r\n" + body * (at_least // len(body) + 1)
+
+
 def giant_dimension() -> bytes:
     """A valid small workbook whose sheet claims the largest possible dimension."""
     data = xlsx_bytes(lambda wb: data_sheet(wb))

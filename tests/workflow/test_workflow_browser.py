@@ -1,6 +1,7 @@
 """The workflow journey in a real headless Chromium (Debian's, driven by Playwright): a submitter
 signs in, downloads the template, fills it (openpyxl), uploads it, sees the report, explains the
-warnings and signs out; a reviewer signs in and accepts; the quarter's figures become final."""
+warnings and signs out; a reviewer signs in and accepts; the quarter's figures become final.
+Hostile files sent from the upload page are refused with their message, the server answering on."""
 
 from __future__ import annotations
 
@@ -12,9 +13,19 @@ import pytest
 from conftest import PASSWORD, QUARTER
 from filling import fill_template
 
+from pipelines.lib.i18n import t
 from pipelines.lib.publish import current_snapshot
+from pipelines.lib.upload import MAX_UPLOAD_BYTES, check_upload
 from pipelines.settings import get_settings
-from tests.served import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, RENDER_TIMEOUT_MS
+from tests.robustness.corpus import giant_dimension, huge_csv, workbook_zip_bomb
+from tests.served import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    RENDER_TIMEOUT_MS,
+    SERVER_PIDS,
+    MemorySampler,
+)
 
 JOB_TIMEOUT_MS = 180_000  # a review runs dbt and publishes
 
@@ -110,3 +121,65 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
     logs = list((get_settings().dagster_home / "storage").glob("*/compute_logs/*.out"))
     builds = {log.parent.parent.name: log.read_text().count("Running with dbt") for log in logs}
     assert len(builds) >= 3 and max(builds.values()) == 1, builds
+
+
+@pytest.mark.browser
+def test_hostile_files_are_refused_and_the_server_answers_on(served_dashboard: str, tmp_path):
+    """A zip bomb, a sheet declaring a million rows and a CSV three times the size cap, each
+    uploaded on the page: each is refused with its message, and the server still serves pages.
+    The server's memory (its process and children, sampled every 50 ms) and the time from the
+    upload to the refusal on screen are printed, not asserted."""
+    from playwright.sync_api import expect, sync_playwright
+
+    hostile = [  # file name, bytes, the refusal expected
+        ("GTM_zip_bomb.xlsx", workbook_zip_bomb(), "workflow.upload.zip_bomb"),
+        ("GTM_million_rows.xlsx", giant_dimension(), "workflow.upload.too_many_rows"),
+        ("GTM_huge.csv", huge_csv(3 * MAX_UPLOAD_BYTES), "workflow.upload.too_big"),
+    ]
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright, \
+            MemorySampler(SERVER_PIDS[served_dashboard]) as memory:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            page.set_default_timeout(RENDER_TIMEOUT_MS)
+            page.goto(f"{served_dashboard}/?lang=en")
+            page.get_by_test_id("stSidebarNav").wait_for(timeout=RENDER_TIMEOUT_MS)
+            sign_in(page, "ana")
+            go(page, "Submit data")
+            page.get_by_role("heading", name=t("workflow.submit.title", "en")).wait_for()
+            print(f"streamlit server before the hostile files: {memory.latest_mb():.0f} MB RSS")
+            began = time.monotonic()
+            for name, data, key in hostile:
+                check = check_upload(name, data)
+                assert check.key == key, check
+                message = t(key, "en", **check.values)
+                path = tmp_path / name
+                path.write_bytes(data)
+                send = page.get_by_role("button", name=t("workflow.submit.send", "en"))
+                if page.get_by_test_id("stFileChipDeleteBtn").count():  # the previous file
+                    page.get_by_test_id("stFileChipDeleteBtn").click()
+                    expect(send).to_have_count(0)
+                started = time.monotonic()
+                page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
+                send.wait_for()  # shown once the server holds the file
+                uploaded = time.monotonic()
+                send.click()
+                refusal = page.get_by_test_id("stAlertContentError").filter(has_text=message)
+                expect(refusal).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+                ended = time.monotonic()
+                print(f"{name} ({len(data) / 2**20:.1f} MB, {key}): upload -> refusal on screen "
+                      f"{ended - started:.2f} s (of which the upload {uploaded - started:.2f} s); "
+                      f"server peak {memory.peak_mb(started, ended):.0f} MB RSS")
+            page.screenshot(path=str(ARTIFACTS / "workflow_hostile_refused_en.png"))
+
+            # The server still answers: another page, then back to the upload page.
+            go(page, "Template")
+            page.get_by_role("heading", name=t("workflow.template.title", "en")).wait_for()
+            go(page, "Submit data")
+            page.get_by_role("heading", name=t("workflow.submit.title", "en")).wait_for()
+            print(f"streamlit server peak while the hostile files were handled: "
+                  f"{memory.peak_mb(began):.0f} MB RSS (process and children)")
+        finally:
+            browser.close()
+    assert not list((get_settings().home / "uploads").glob("*"))  # nothing was stored

@@ -1,0 +1,288 @@
+"""Upload page benchmark (not a test): the served app in headless Chromium, a submitter's upload.
+
+    .venv/bin/python -m benchmarks.upload [--home DIR] [--repeat 3]
+
+1. The home: ``--home DIR`` (or, from ``benchmarks.run``, the benchmark's home after the demo
+   load) is used as it is when it holds a published snapshot; otherwise (a temporary home
+   without ``--home``) one filled GTM template is sent through the upload's own job first, so
+   that there is a warehouse and a snapshot. A submitter account for GTM is added if missing.
+   ``OBSERVATORY_TODAY`` defaults to 2026-11-28: the last complete quarter's window is open.
+2. ``streamlit run dashboards/app.py`` over that home (``tests.served.serving``) and Debian's
+   ``/usr/bin/chromium`` through Playwright.
+3. A full country-quarter template (``blank_template`` of GTM's last complete quarter, every
+   mandatory cell typed in as a ministry does: ``tests/workflow/filling.py``), ``--repeat``
+   times, each time other numbers (a new version) in a fresh browser session signed in as the
+   submitter: from handing the file to the page's uploader to the validation report on screen
+   (the report heading). The upload's job then goes on in the server (dbt, publication); the
+   next sample waits for its new snapshot, so that it does not queue behind it.
+4. The hostile files of the issue (``tests.robustness.corpus``): a zip bomb (300 MB unpacked),
+   a sheet declaring 1,048,576 rows, a CSV three times the size cap; each from handing it to the
+   uploader to its refusal on screen. The streamlit server's resident memory (its process and
+   children, ``/proc`` every 50 ms: ``tests.served.MemorySampler``) before and at its peak
+   while they are handled.
+
+Nothing is asserted. A table is printed and everything is written to
+``test-artifacts/upload_bench.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+ARTIFACT_PATH = ARTIFACTS / "upload_bench.json"
+SERVER_LOG = ARTIFACTS / "upload_bench_streamlit.log"
+DEFAULT_TODAY = "2026-11-28"
+COUNTRY = "GTM"
+USER = "bench-submitter"
+PASSWORD = "benchmark password 7"  # an account of the benchmark's own home only
+REPORT_TARGET_S = 5.0
+TIMEOUT_MS = 180_000  # the report, under load, the first time (the server imports the pipeline)
+PUBLISH_TIMEOUT_S = 300.0
+LANG = "en"
+
+
+def prepare(home: Path) -> None:
+    """Point this process at ``home``; make sure it has a snapshot and the submitter."""
+    os.environ["OBSERVATORY_HOME"] = str(home)
+    os.environ.setdefault("OBSERVATORY_TODAY", DEFAULT_TODAY)
+    os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    from pipelines.lib.auth import AuthError, AuthStore
+    from pipelines.lib.dagster_home import prepare_dagster_home
+    from pipelines.lib.publish import current_snapshot
+    from pipelines.lib.upload import store_upload, submit_upload
+    from pipelines.settings import get_settings
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    prepare_dagster_home(settings)
+    store = AuthStore(settings)
+    try:
+        store.add_user(USER, "submitter", PASSWORD, COUNTRY)
+    except AuthError:  # there already: its password is the benchmark's
+        store.set_password(USER, PASSWORD)
+    if current_snapshot(settings) is not None:
+        return
+    print(f"[upload] no snapshot in {home}: sending one {COUNTRY} template first ...", flush=True)
+    data = filled_template(home / "first.xlsx", 0).read_bytes()
+    result = submit_upload(settings, store_upload(settings, data, "xlsx"), actor=USER,
+                           country=COUNTRY)
+    if not result.ok:
+        raise RuntimeError(f"the first upload's run failed: {result.error}")
+
+
+def quarter() -> str:
+    from pipelines.lib.periods import Quarter
+    from pipelines.settings import get_settings
+
+    return str(Quarter.last_complete(get_settings().today))
+
+
+def filled_template(path: Path, unknown_victims: int) -> Path:
+    from pipelines.lib.template import blank_template, write_xlsx
+    from tests.workflow.filling import fill_template
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_xlsx(path, blank_template(COUNTRY, quarter()))
+    return fill_template(path, unknown_victims=unknown_victims)
+
+
+def read_pointer() -> str:
+    from pipelines.settings import get_settings
+
+    try:
+        return (get_settings().serving_dir / "CURRENT").read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return ""
+
+
+def signed_in_page(browser, url: str):
+    """A fresh session, signed in as the submitter, on the upload page."""
+    from pipelines.lib.i18n import t
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{url}/?lang={LANG}")
+    nav = page.get_by_test_id("stSidebarNav")
+    nav.get_by_text(t("workflow.nav.login", LANG), exact=True).click()
+    page.get_by_role("textbox", name=t("workflow.login.username", LANG)).fill(USER)
+    page.get_by_role("textbox", name=t("workflow.login.password", LANG)).fill(PASSWORD)
+    page.get_by_role("button", name=t("workflow.login.submit", LANG)).click()
+    page.get_by_test_id("stSidebar").get_by_text(f"{USER}").first.wait_for()
+    nav.get_by_text(t("workflow.nav.submit", LANG), exact=True).click()
+    page.get_by_role("heading", name=t("workflow.submit.title", LANG)).wait_for()
+    return page
+
+
+def upload(page, path: Path) -> tuple[float, float]:
+    """Hand ``path`` to the uploader (the previous file removed) and press send; returns the
+    monotonic times when the file was handed over and when the send button was pressed."""
+    from playwright.sync_api import expect
+
+    from pipelines.lib.i18n import t
+
+    send = page.get_by_role("button", name=t("workflow.submit.send", LANG))
+    remove = page.get_by_test_id("stFileChipDeleteBtn")
+    if remove.count():
+        remove.click()
+        expect(send).to_have_count(0)
+    started = time.monotonic()
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
+    send.wait_for()  # shown once the server holds the file
+    pressed = time.monotonic()
+    send.click()
+    return started, pressed
+
+
+def bench_template(browser, url: str, memory, work: Path, repeat: int) -> list[dict]:
+    from pipelines.lib.i18n import t
+
+    samples = []
+    for i in range(1, repeat + 1):
+        path = filled_template(work / f"{COUNTRY}_{quarter()}_bench{i}.xlsx", unknown_victims=i)
+        page = signed_in_page(browser, url)
+        try:
+            before = read_pointer()
+            started, pressed = upload(page, path)
+            page.get_by_role("heading", name=t("workflow.report.title", LANG)).wait_for()
+            shown = time.monotonic()
+            deadline = time.monotonic() + PUBLISH_TIMEOUT_S
+            while read_pointer() == before and time.monotonic() < deadline:
+                time.sleep(0.1)
+            published = time.monotonic() if read_pointer() != before else None
+        finally:
+            page.close()
+        sample = {"bytes": path.stat().st_size, "upload_to_report_s": round(shown - started, 3),
+                  "send_to_report_s": round(shown - pressed, 3),
+                  "upload_to_snapshot_s": round(published - started, 3) if published else None,
+                  "server_peak_mb": round(memory.peak_mb(started, published or shown))}
+        samples.append(sample)
+        print(f"[upload] template {i}: upload -> report on screen {sample['upload_to_report_s']:.2f}"
+              f" s (send -> report {sample['send_to_report_s']:.2f} s), -> new snapshot "
+              f"{sample['upload_to_snapshot_s']} s, server peak {sample['server_peak_mb']} MB",
+              flush=True)
+    return samples
+
+
+def bench_hostile(browser, url: str, memory, work: Path) -> dict:
+    from playwright.sync_api import expect
+
+    from pipelines.lib.i18n import t
+    from pipelines.lib.upload import MAX_UPLOAD_BYTES, check_upload
+    from tests.robustness.corpus import giant_dimension, huge_csv, workbook_zip_bomb
+
+    files = [("zip_bomb.xlsx", workbook_zip_bomb()), ("million_rows.xlsx", giant_dimension()),
+             ("huge.csv", huge_csv(3 * MAX_UPLOAD_BYTES))]
+    page = signed_in_page(browser, url)
+    out: dict = {"server_before_mb": round(memory.latest_mb()), "files": []}
+    began = time.monotonic()
+    try:
+        for name, data in files:
+            path = work / name
+            path.write_bytes(data)
+            check = check_upload(name, data)
+            started, pressed = upload(page, path)
+            refusal = page.get_by_test_id("stAlertContentError").filter(
+                has_text=t(check.key, LANG, **(check.values or {})))
+            expect(refusal).to_be_visible(timeout=TIMEOUT_MS)
+            shown = time.monotonic()
+            item = {"file": name, "mb": round(len(data) / 2**20, 2), "refusal": check.key,
+                    "upload_to_refusal_s": round(shown - started, 3),
+                    "send_to_refusal_s": round(shown - pressed, 3),
+                    "server_peak_mb": round(memory.peak_mb(started, shown))}
+            out["files"].append(item)
+            print(f"[upload] {name}: refused ({check.key}) {item['upload_to_refusal_s']:.2f} s "
+                  f"after the upload, server peak {item['server_peak_mb']} MB", flush=True)
+        out["server_peak_mb"] = round(memory.peak_mb(began))
+        page.get_by_test_id("stSidebarNav").get_by_text(
+            t("workflow.nav.template", LANG), exact=True).click()
+        page.get_by_role("heading", name=t("workflow.template.title", LANG)).wait_for()
+        out["server_answers_after"] = True
+    finally:
+        page.close()
+    return out
+
+
+def run(home: Path, repeat: int = 3) -> dict:
+    """Every measurement over ``home`` (prepared if needed); the results, with ``error`` on a
+    failure."""
+    import traceback
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.served import CHROMIUM, CHROMIUM_ARGS, SERVER_PIDS, MemorySampler, serving
+
+    results: dict = {"home": str(home), "repeat": repeat, "loadavg_start": os.getloadavg()}
+    started = time.perf_counter()
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        prepare(home)
+        results["quarter"] = quarter()
+        with tempfile.TemporaryDirectory(prefix="upload-bench-") as work, \
+                serving(home, SERVER_LOG) as url, sync_playwright() as playwright, \
+                MemorySampler(SERVER_PIDS[url]) as memory:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                                 args=CHROMIUM_ARGS)
+            try:
+                results["template"] = bench_template(browser, url, memory, Path(work), repeat)
+                results["hostile"] = bench_hostile(browser, url, memory, Path(work))
+            finally:
+                browser.close()
+    except Exception as error:  # noqa: BLE001 - reported in the results and the table
+        results["error"] = f"{error!r}\n{traceback.format_exc()}"
+        print(f"[upload] FAILED: {results['error']}", file=sys.stderr, flush=True)
+    results["total_s"] = round(time.perf_counter() - started, 1)
+    results["loadavg_end"] = os.getloadavg()
+    ARTIFACT_PATH.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
+    return results
+
+
+def table_rows(results: dict) -> list[tuple[str, str, str]]:
+    rows = []
+    samples = results.get("template") or []
+    if samples:
+        seconds = [s["upload_to_report_s"] for s in samples]
+        rows.append((f"upload page: full country-quarter template, upload → report on screen "
+                     f"(median of {len(seconds)})", f"{statistics.median(seconds):.1f} s "
+                     f"({' / '.join(f'{s:.1f}' for s in seconds)})", f"< {REPORT_TARGET_S:.0f} s"))
+        published = [s["upload_to_snapshot_s"] for s in samples if s["upload_to_snapshot_s"]]
+        if published:
+            rows.append(("upload page: upload → new snapshot (median)",
+                         f"{statistics.median(published):.1f} s", "-"))
+    hostile = results.get("hostile")
+    if hostile and hostile.get("files"):
+        rows.append(("upload page: hostile files, streamlit server peak memory (with children)",
+                     f"{hostile['server_peak_mb']} MB (before: {hostile['server_before_mb']} MB)",
+                     "-"))
+        rows.append(("upload page: upload → refusal on screen, "
+                     + " / ".join(f["file"] for f in hostile["files"]),
+                     " / ".join(f"{f['upload_to_refusal_s']:.1f} s" for f in hostile["files"]),
+                     "-"))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.upload",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--home", type=Path, help="an observatory home to use (kept)")
+    parser.add_argument("--repeat", type=int, default=3, help="template uploads (default 3)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="observatory-upload-bench-") as temporary:
+        results = run(args.home or Path(temporary) / "home", args.repeat)
+    from benchmarks.run import print_table
+
+    print_table(table_rows(results) or [("upload page", "FAILED", "-")])
+    print(f"written to {ARTIFACT_PATH}")
+    return 1 if "error" in results else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
