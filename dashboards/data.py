@@ -397,6 +397,16 @@ def unknown_shares(snapshot_path: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
+def quality_scores(snapshot_path: str) -> pd.DataFrame:
+    """``marts.dq_country_quarter``: the data-quality score (0-100) per member × expected quarter
+    and its parts; empty when the snapshot predates the mart."""
+    return _table_or_empty(
+        snapshot_path, "dq_country_quarter",
+        "select * from marts.dq_country_quarter order by period, country",
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
 def findings_summary(snapshot_path: str) -> pd.DataFrame:
     """Validation findings of the units in use (``marts.dq_submission_findings``), summed per
     country × quarter × severity (units without findings count 0)."""

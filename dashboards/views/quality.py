@@ -1,6 +1,7 @@
 """Data quality (issue 4, DOMAIN.md §5.14–15): reporting and on-time rates as a member × quarter
-heat map (``marts.dq_reporting_rates``), unknown shares (``marts.dq_unknown_shares``) and the
-validation findings per member and quarter (``marts.dq_submission_findings``).
+heat map (``marts.dq_reporting_rates``), unknown shares (``marts.dq_unknown_shares``), the
+validation findings per member and quarter (``marts.dq_submission_findings``) and the data-quality
+score per member and quarter with its parts (``marts.dq_country_quarter``).
 """
 
 from __future__ import annotations
@@ -23,17 +24,23 @@ lang = ui.language()
 
 
 def heatmap(frame: pd.DataFrame, members: list[str], value: str, period: str, title: str,
-            scale, zmax: float) -> go.Figure:
+            scale, zmax: float, *, unit: str = "PERCENT", colorbar: str = "%",
+            hover: str | None = None) -> go.Figure:
+    """Members × quarters; ``hover``: a column of text shown under the value on hover."""
     matrix = frame.pivot_table(index="area", columns=period, values=value, aggfunc="first")
     periods = sorted(matrix.columns)
     matrix = matrix.reindex(index=members, columns=periods)
-    text = [[ui.format_value(v, "PERCENT", lang) if pd.notna(v) else "" for v in line]
+    text = [[ui.format_value(v, unit, lang) if pd.notna(v) else "" for v in line]
             for line in matrix.to_numpy()]
+    extra = {"hovertemplate": "%{y}, %{x}: %{text}<extra></extra>"}
+    if hover:
+        details = frame.pivot(index="area", columns=period, values=hover)
+        extra = {"customdata": details.reindex(index=members, columns=periods).fillna("").to_numpy(),
+                 "hovertemplate": "%{y}, %{x}: %{text}<br>%{customdata}<extra></extra>"}
     fig = go.Figure(go.Heatmap(
         z=matrix.to_numpy(), x=periods, y=[ui.area_label(m, lang) for m in members], text=text,
         texttemplate="%{text}", zmin=0, zmax=zmax, colorscale=scale, hoverongaps=False,
-        xgap=2, ygap=2, hovertemplate="%{y}, %{x}: %{text}<extra></extra>",
-        colorbar={"title": {"text": "%"}},
+        xgap=2, ygap=2, colorbar={"title": {"text": colorbar}}, **extra,
     ))
     fig.update_layout(title={"text": title}, separators=ui.plotly_separators(lang),
                       height=max(320, 80 + 36 * len(members)), margin={"t": 60, "b": 40})
@@ -54,6 +61,7 @@ try:
     rates = data.reporting_rates(snapshot.path)
     unknown = data.unknown_shares(snapshot.path)
     findings = data.findings_summary(snapshot.path)
+    scores = data.quality_scores(snapshot.path)
 except data.SnapshotUnreadable as error:
     ui.stop_unreadable(snapshot.name, error)
 
@@ -159,3 +167,22 @@ else:
     with st.container(key="quality_findings"):
         st.dataframe(shown_table, hide_index=True, width="stretch")
     ui.chart_extras("quality_findings", table, lang, note=t("dash.quality.findings_note", lang))
+
+# --- data-quality score -----------------------------------------------------------------------
+st.subheader(t("dash.quality.score_heading", lang))
+if scores.empty:
+    st.info(t("dash.pages.no_quality", lang))
+else:
+    rows = scores[scores["country"].isin(members)]
+    parts = [t("dash.quality.score_parts", lang,
+               reported=r.datasets_reported, expected=r.datasets_expected, on_time=r.datasets_on_time,
+               errors=r.n_errors, warnings=r.n_warnings,
+               unknown=ui.format_value(r.max_unknown_share, "PERCENT", lang),
+               suppressed=ui.format_number(r.cells_suppressed, lang),
+               published=ui.format_number(r.cells_published, lang))
+             for r in rows.itertuples()]
+    ui.show_chart(heatmap(rows.rename(columns={"country": "area"}).assign(parts=parts), members,
+                          "quality_score", "period", t("dash.quality.score_title", lang),
+                          RATE_SCALE, 100, unit="SCORE", colorbar="0–100", hover="parts"),
+                  "quality_score")
+    ui.chart_extras("quality_score", rows, lang, note=t("dash.quality.score_definition", lang))

@@ -2,7 +2,8 @@
 ``dashboard_snapshot.py``: the indicator registry (the real seed), justice, smuggling and
 coordination rows, the referral mirror (and its disclosure-controlled copy,
 ``marts.coordination_mirror_published``: ``HIDDEN_PAIRS`` emptied), published flows, reporting
-rates, unknown shares, validation findings, and the disclosure-controlled mart the pages read
+rates, unknown shares, validation findings, the data-quality score per member and quarter
+(``marts.dq_country_quarter``), and the disclosure-controlled mart the pages read
 (``marts.indicator_values_published``: ``indicator_values`` with the hidden cells of
 ``HIDDEN_CELLS`` emptied). Hand-chosen values, checked by hand below.
 """
@@ -36,6 +37,15 @@ REGION_REPORTING_2025Q2 = 18.75
 REGION_ON_TIME_2025Q2 = 12.5
 # Unknown sex among victims: GTM 5 % every quarter; SLV 35 % in 2025-Q2 (42 of 120), else 0.
 SLV_UNKNOWN_SEX_2025Q2 = 35.0
+# marts.dq_country_quarter, a few rows matching the reporting above (score = 100 - 20 x (missing
+# + late) / expected - 4 x min(findings, 5) - unknown share / 5 - 20 x suppressed / published):
+# GTM 2025-Q1: 100 - 5 % unknown (1)                                                    = 99
+# SLV 2025-Q1: 100 - 1 of 2 missing (10) - 1 of 2 late (10)                             = 80
+# GTM 2025-Q2: 100 - 1 of 2 late (10) - 5 % unknown (1) - 1 of 10 cells suppressed (2)    = 87
+# SLV 2025-Q2: 100 - 10 - 10 - 2 warnings (8) - 35 % unknown (7) - 3 of 6 suppressed (10) = 55
+# HND 2025-Q2: nothing reported                                                           = 0
+QUALITY_SCORES = {("GTM", "2025-Q1"): 99.0, ("SLV", "2025-Q1"): 80.0,
+                  ("GTM", "2025-Q2"): 87.0, ("SLV", "2025-Q2"): 55.0, ("HND", "2025-Q2"): 0.0}
 
 
 # --- 2024 (A): criminal justice (TIP), smuggling (SOM), coordination (REF) -----------------
@@ -268,6 +278,32 @@ def write_analyst_marts(con) -> None:
             ("s3", "c" * 64, "gtm2.xlsx", "GTM", "TIP_JUSTICE", "2025-Q1", 2, "accepted", "_NONE",
              "NONE", 0),
         ],
+    )
+    con.execute(
+        """
+        create table marts.dq_country_quarter (
+            country varchar, period varchar, period_year integer, period_quarter integer,
+            datasets_expected integer, datasets_reported integer, datasets_on_time integer,
+            reporting_status varchar, n_errors integer, n_warnings integer,
+            max_unknown_share double, cells_published integer, cells_suppressed integer,
+            suppressed_share double, quality_score double)
+        """
+    )
+    parts = {  # reported, on time, status, errors, warnings, unknown %, published, suppressed
+        ("GTM", "2025-Q1"): (2, 2, "complete", 0, 0, 5.0, 10, 0),
+        ("SLV", "2025-Q1"): (1, 1, "partial", 0, 0, 0.0, 6, 0),
+        ("GTM", "2025-Q2"): (2, 1, "complete", 0, 0, 5.0, 10, 1),
+        ("SLV", "2025-Q2"): (1, 1, "partial", 0, 2, SLV_UNKNOWN_SEX_2025Q2, 6, 3),
+        ("HND", "2025-Q2"): (0, 0, "none", 0, 0, None, 0, 0),
+    }
+    con.executemany(
+        "insert into marts.dq_country_quarter values "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(country, period, int(period[:4]), int(period[-1]), 2, reported, on_time, status,
+          errors, warnings, unknown, published, suppressed,
+          100 * suppressed / published if published else None, QUALITY_SCORES[country, period])
+         for (country, period), (reported, on_time, status, errors, warnings, unknown, published,
+                                 suppressed) in parts.items()],
     )
 
 

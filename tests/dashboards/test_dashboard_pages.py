@@ -16,6 +16,7 @@ from dashboard_marts import (
     HISTORY_FILE,
     JUSTICE_2024,
     MEMBERS,
+    QUALITY_SCORES,
     REGION_PROSECUTED_2024,
     REGION_PROSECUTED_2025Q2,
     SLV_UNKNOWN_SEX_2025Q2,
@@ -49,6 +50,15 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 def charts(at: AppTest) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def matrix(field) -> list[list[float]]:
+    """A Plotly 2-D array (a heat map's z): nested lists, or a typed array with its shape."""
+    if isinstance(field, dict):
+        _, width = (int(n) for n in str(field["shape"]).split(","))
+        flat = numbers(field)
+        return [flat[i:i + width] for i in range(0, len(flat), width)]
+    return [list(line) for line in field]
 
 
 def expander_text(at: AppTest) -> str:
@@ -305,7 +315,7 @@ def test_quality_heat_maps_and_findings(snapshot_home):
     shown = metrics(at)
     assert shown["Tasa de presentación de informes, región, 2025-Q2"] == "18,8\u00a0%"
     assert shown["Tasa de puntualidad, región, 2025-Q2"] == "12,5\u00a0%"
-    reporting, unknown = charts(at)
+    reporting, unknown, score = charts(at)
     members = data.member_countries(str(snapshot_home / "serving" / "20261128T101500123456.duckdb"))
     assert len(reporting["data"][0]["y"]) == len(members) == 8
     gtm = members.index("GTM")
@@ -313,7 +323,7 @@ def test_quality_heat_maps_and_findings(snapshot_home):
 
     at.segmented_control(key="quality_measure").set_value("on_time_rate")
     at.run()
-    reporting, unknown = charts(at)
+    reporting, unknown, score = charts(at)
     assert reporting["data"][0]["text"][gtm][-1] == "50,0\u00a0%"  # TIP_JUSTICE came late
     slv = members.index("SLV")
     assert unknown["data"][0]["text"][slv][-1] == ui.format_value(SLV_UNKNOWN_SEX_2025Q2,
@@ -322,10 +332,53 @@ def test_quality_heat_maps_and_findings(snapshot_home):
     assert findings.iloc[0].tolist() == ["El Salvador", "2025-Q2", "0", "2"]
     assert findings.iloc[1].tolist() == ["Guatemala", "2025-Q1", "3", "0"]
 
+    # The data-quality score (marts.dq_country_quarter): member × quarter, parts on hover.
+    heat = score["data"][0]
+    assert score["layout"]["title"]["text"] == (
+        "Puntuación de calidad de los datos (0–100) por país miembro y trimestre")
+    assert heat["x"] == ["2025-Q1", "2025-Q2"]
+    z = matrix(heat["z"])
+    assert [z[gtm], z[slv]] == [[99.0, 87.0], [80.0, 55.0]]
+    assert z[members.index("HND")][1] == QUALITY_SCORES["HND", "2025-Q2"] == 0.0
+    assert math.isnan(z[members.index("BLZ")][1])  # no row: no cell
+    assert heat["text"][slv] == ["80,0", "55,0"]
+    assert heat["customdata"][slv][1] == (
+        "Conjuntos de datos entregados: 1 de 2, a tiempo: 1<br>Errores: 0, advertencias: 2<br>"
+        "Mayor proporción de desconocidos: 35,0\u00a0%<br>Celdas publicadas suprimidas: 3 de 6")
+    assert "%{customdata}" in heat["hovertemplate"]
+    assert t("dash.quality.score_definition", "es") in expander_text(at)
+
 
 def test_quality_in_english(snapshot_home):
     at = open_page("quality", "en")
     assert metrics(at)["Reporting rate, region, 2025-Q2"] == "18.8%"
+    score = charts(at)[-1]
+    heat = score["data"][0]
+    assert score["layout"]["title"]["text"] == (
+        "Data quality score (0–100) by member country and quarter")
+    gtm, slv = MEMBERS.index("GTM"), MEMBERS.index("SLV")
+    assert heat["y"][gtm] == "Guatemala"
+    z = matrix(heat["z"])
+    assert [z[gtm][1], z[slv][1]] == [QUALITY_SCORES["GTM", "2025-Q2"],
+                                      QUALITY_SCORES["SLV", "2025-Q2"]] == [87.0, 55.0]
+    assert heat["text"][gtm] == ["99.0", "87.0"]
+    assert heat["customdata"][gtm][1] == (
+        "Data sets reported: 2 of 2, on time: 1<br>Errors: 0, warnings: 0<br>"
+        "Largest unknown share: 5.0%<br>Published cells suppressed: 1 of 10")
+    assert "100 minus up to 20 points for each of five shortfalls" in expander_text(at)
+
+
+def test_quality_without_the_score_mart(observatory_home):
+    """A snapshot that predates marts.dq_country_quarter: the other charts, a note for the score."""
+    import duckdb
+
+    path = str(observatory_home / "serving" / "20261128T101500123456.duckdb")
+    with duckdb.connect(path) as con:
+        con.execute("drop table marts.dq_country_quarter")
+    at = open_page("quality", "en")
+    assert len(charts(at)) == 2
+    assert at.subheader[-1].value == t("dash.quality.score_heading", "en")
+    assert at.info[-1].value == t("dash.pages.no_quality", "en")
 
 
 def test_pages_read_the_disclosure_controlled_mart_and_show_a_hidden_count_as_lt5(
