@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import streamlit as st
-from dashboard_marts import write_history_marts
+from dashboard_marts import PROFILE_GTM_2025Q2, write_history_marts
 from dashboard_snapshot import write_snapshot
 
 
@@ -58,12 +58,6 @@ def history_home(_shared_history_home: Path, monkeypatch: pytest.MonkeyPatch) ->
     ``marts.history_values`` (see ``dashboard_marts.HISTORY``)."""
     monkeypatch.setenv("OBSERVATORY_HOME", str(_shared_history_home))
     return _shared_history_home
-
-
-# The four-way profile of GTM in 2025-Q2 (VIC_PROFILE_SHARE, sex and age both set): girls,
-# women, boys and men, in percent of the victims of known sex and age.
-PROFILE_GTM_2025Q2 = {("F", "Y0T17"): 20.0, ("F", "Y_GE18"): 45.0, ("M", "Y0T17"): 10.0,
-                      ("M", "Y_GE18"): 25.0}
 
 
 @pytest.fixture

@@ -385,3 +385,9 @@ def write_history_marts(con) -> None:
         [("UNODC", 1, False, "old.csv", dt.datetime(2026, 1, 5, 9)),
          ("UNODC", 2, True, HISTORY_FILE, dt.datetime(2026, 11, 20, 9))],
     )
+
+
+# The four-way profile of GTM in 2025-Q2 (VIC_PROFILE_SHARE, sex and age both set): girls,
+# women, boys and men, in percent of the victims of known sex and age (conftest.profile_home).
+PROFILE_GTM_2025Q2 = {("F", "Y0T17"): 20.0, ("F", "Y_GE18"): 45.0, ("M", "Y0T17"): 10.0,
+                      ("M", "Y_GE18"): 25.0}

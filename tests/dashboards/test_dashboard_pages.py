@@ -16,6 +16,7 @@ from dashboard_marts import (
     HISTORY_FILE,
     JUSTICE_2024,
     MEMBERS,
+    PROFILE_GTM_2025Q2,
     QUALITY_SCORES,
     REGION_PROSECUTED_2024,
     REGION_PROSECUTED_2025Q2,
@@ -138,8 +139,6 @@ def test_trends_region_by_default_then_a_member_its_rate_and_a_breakdown(snapsho
 def test_trends_four_way_profile_by_sex_and_age(profile_home):
     """VIC_PROFILE_SHARE has rows only with sex AND age set: the page offers that breakdown
     (and not sex or age alone, which would be empty) and names each series by both labels."""
-    from conftest import PROFILE_GTM_2025Q2
-
     at = open_page("trends", "en")
     at.selectbox(key="trends_indicator.en").set_value("VIC_PROFILE_SHARE")
     at.multiselect(key="trends_areas.en").set_value(["GTM"])

@@ -85,7 +85,8 @@ def test_trends_figure_equals_the_mart_and_every_page_renders(served_dashboard: 
                     page.get_by_test_id("stSidebarNav").get_by_role(
                         "link", name=t(f"dash.nav.{path}", "es")).click()
                 page.locator(f".st-key-{chart} .js-plotly-plot").first.wait_for(timeout=RENDER_TIMEOUT_MS)
-                expect(page.get_by_role("heading", name=t(f"dash.{path}.title", "es"))).to_be_visible()
+                expect(page.get_by_role("heading", name=t(f"dash.{path}.title", "es"),
+                                        exact=True)).to_be_visible()
                 if path == "flows":  # the map: one shape per member, drawn offline
                     expect(page.locator(f".st-key-{chart} .choroplethlocation")).to_have_count(
                         len(MEMBERS), timeout=RENDER_TIMEOUT_MS)

@@ -59,8 +59,11 @@ def test_serve_runs_both_servers_and_ctrl_c_stops_both(observatory_home: Path, t
     dashboard, dagster = free_port(), free_port()
     env = {**os.environ, "STREAMLIT_PORT": str(dashboard), "DAGSTER_PORT": str(dagster)}
     log = (tmp_path / "serve.log").open("w")
+    # As from a terminal: SIGINT at its default. pytest-xdist's workers ignore it, and a shell
+    # that starts with SIGINT ignored cannot trap it (Ctrl-C would do nothing).
     serve = subprocess.Popen(["bash", "scripts/serve.sh"], cwd=REPO_ROOT, env=env, stdout=log,
-                             stderr=subprocess.STDOUT, start_new_session=True)
+                             stderr=subprocess.STDOUT, start_new_session=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     urls = [f"http://127.0.0.1:{dashboard}/_stcore/health",
             f"http://127.0.0.1:{dagster}/server_info"]
     try:
@@ -74,8 +77,8 @@ def test_serve_runs_both_servers_and_ctrl_c_stops_both(observatory_home: Path, t
         assert not any(answers(u) for u in urls)
         assert "stopped / detenido" in (tmp_path / "serve.log").read_text()
     finally:
-        if serve.poll() is None:  # a failed check: the script's own stop() ends both servers
-            serve.send_signal(signal.SIGINT)
+        if serve.poll() is None:  # a failed check: the script's own stop() (its TERM trap)
+            serve.terminate()        # ends both servers, each in its own process group
             try:
                 serve.wait(timeout=60)
             except subprocess.TimeoutExpired:
