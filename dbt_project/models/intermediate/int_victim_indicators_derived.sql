@@ -20,8 +20,9 @@ observations as (
 
 ),
 
--- the mandatory cells of VIC_DETECTED: at most one of sex, age, form broken down, the rest _T
-victim_cells as (
+-- the mandatory cells of VIC_DETECTED: at most one of sex, age, form broken down (the rest _T),
+-- or the sex x age cross (main age groups, form _T), flagged as crossed
+cells as (
 
     select
         country as ref_area,
@@ -32,7 +33,8 @@ victim_cells as (
         sex,
         age,
         exploitation_form,
-        cast(value as double) as victims
+        cast(value as double) as victims,
+        sex <> '_T' and age <> '_T' as crossed
     from observations
     where dataset = 'TIP_VICTIMS'
         and indicator = 'VIC_DETECTED'
@@ -41,34 +43,25 @@ victim_cells as (
         and value is not null
         and age in ('Y0T17', 'Y_GE18', '_U', '_T')
         and (
-            case when sex <> '_T' then 1 else 0 end
-            + case when age <> '_T' then 1 else 0 end
-            + case when exploitation_form <> '_T' then 1 else 0 end
-        ) <= 1
+            (
+                case when sex <> '_T' then 1 else 0 end
+                + case when age <> '_T' then 1 else 0 end
+                + case when exploitation_form <> '_T' then 1 else 0 end
+            ) <= 1
+            or (sex <> '_T' and age <> '_T' and exploitation_form = '_T')
+        )
 
 ),
 
--- the sex x age cross (main age groups, every other dimension _T)
+victim_cells as (
+
+    select * from cells where not crossed
+
+),
+
 cross_cells as (
 
-    select
-        country as ref_area,
-        period_year,
-        period_quarter,
-        period_index,
-        obs_status,
-        sex,
-        age,
-        cast(value as double) as victims
-    from observations
-    where dataset = 'TIP_VICTIMS'
-        and indicator = 'VIC_DETECTED'
-        and citizenship = '_T'
-        and identification_channel = '_T'
-        and exploitation_form = '_T'
-        and value is not null
-        and sex in ('F', 'M', 'X', '_U')
-        and age in ('Y0T17', 'Y_GE18', '_U')
+    select * from cells where crossed
 
 ),
 
@@ -132,25 +125,7 @@ counts as (
         cast(null as double) as denominator,
         cast(1 as double) as multiplier,
         obs_status
-    from victim_cells
-
-    union all
-
-    select
-        'VIC_DETECTED' as indicator_code,
-        'PERSONS' as unit,
-        ref_area,
-        period_year,
-        period_quarter,
-        period_index,
-        sex,
-        age,
-        '_T' as exploitation_form,
-        victims as numerator,
-        cast(null as double) as denominator,
-        cast(1 as double) as multiplier,
-        obs_status
-    from cross_cells
+    from cells
 
 ),
 
