@@ -121,7 +121,11 @@ def _read_csv(data: bytes) -> ReadResult:
 
 def _read_csv_slowly(text: str, delimiter: str, result: ReadResult) -> pl.DataFrame | None:
     """Python's csv module: slower, but it says which row is malformed."""
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    try:  # newline="": the csv module handles CR, LF and CRLF itself
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as error:
+        result.findings.append(Finding.make("V01", "finding.csv_malformed", value=str(error)))
+        return None
     if not rows:
         result.findings.append(Finding.make("V01", "finding.empty_file"))
         return None
