@@ -1,0 +1,333 @@
+"""The disclosure audit: what an attacker who does arithmetic can derive about each hidden cell.
+
+The attacker (DOMAIN.md §6) holds every published figure and knows every relation between them:
+parts add up to their totals, the region is the sum of its members, a year is its four quarters,
+a share is part / total, a `<5` is 1..4, a count is never negative. Some attackers are insiders
+who also know one member's own unsuppressed figures.
+
+A :class:`System` states that knowledge as linear relations over cells. Published cells are
+constants; hidden cells are variables with the bounds the attacker knows (a primary ``A`` cell in
+1..min_count-1, anything else >= 0). Linear programming (HiGHS) then gives, for a hidden cell, the
+smallest and the largest value consistent with everything published: its feasibility interval.
+
+Protection standard: no hidden cell is pinned to one whole number, and no primary cell's interval
+is narrower than 1..min_count-1 (an attacker cannot tell 1 from 4).
+
+Two LPs per hidden cell would take hours on a coalition's history, so cells are *certified* in
+batches: every feasible point found shows the values a cell can take (the true figures are one
+such point), and an LP that pushes many cells at once towards the bounds they still have to reach
+certifies all of them that get there. Only the cells no batch certifies get LPs of their own, on
+their own connected part of the system, and those give exact intervals: the leaks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+from scipy import sparse
+from scipy.sparse import csgraph
+
+PUBLISHED = "F"
+PRIMARY = "A"
+SECONDARY = "D"
+UNPUBLISHED = "X"  # a quantity no table shows, that a published figure rests on
+
+# A hidden count the attacker can only bound by "it is a count": large enough never to bind.
+UNBOUNDED = 1e9
+TOLERANCE = 1e-6
+
+
+@dataclass
+class System:
+    """Cells and the linear relations between them that every reader knows.
+
+    ``relations``: sparse matrix, one row per relation ``row · cells (= or <=) rhs``; ``equality``
+    says which rows are equalities (the others are ``<=``).
+    """
+
+    ids: list[str]
+    truth: np.ndarray  # true values
+    status: np.ndarray  # F, A, D or X per cell
+    owner: np.ndarray  # the member whose own figure the cell is (ISO3), else ''
+    relations: sparse.csr_matrix
+    rhs: np.ndarray
+    equality: np.ndarray
+    relation_kinds: list[str] = field(default_factory=list)
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.ids)
+
+
+@dataclass
+class CellLeak:
+    cell_id: str
+    status: str
+    truth: float
+    low: float
+    high: float
+    insider: str  # '' for an outsider
+
+
+@dataclass
+class AuditResult:
+    cells: int
+    hidden: int
+    relations: int
+    leaks: list[CellLeak]
+    narrowest: tuple[str, float, float] | None  # (cell, low, high) of the narrowest interval
+    narrowest_width: float | None
+    lp_solves: int
+    seconds: float
+    attackers: list[str]
+
+    @property
+    def passed(self) -> bool:
+        return not self.leaks
+
+
+def _bounds(status: np.ndarray, min_count: int) -> tuple[np.ndarray, np.ndarray]:
+    low = np.zeros(len(status))
+    high = np.full(len(status), UNBOUNDED)
+    primary = status == PRIMARY
+    low[primary] = 1.0
+    high[primary] = float(min_count - 1)
+    return low, high
+
+
+def _satisfied(low_seen, high_seen, status, low, high) -> np.ndarray:
+    """Which cells the feasible points seen so far show to be protected."""
+    primary = status == PRIMARY
+    reaches = (low_seen <= low + TOLERANCE) & (high_seen >= high - TOLERANCE)
+    # Two feasible values at least 1 apart: the interval holds two whole numbers (the true value
+    # is a whole number and one of the points).
+    spread = (high_seen - low_seen) >= 1 - TOLERANCE
+    return np.where(primary, reaches, spread)
+
+
+class _Lp:
+    """One HiGHS model over a subset of the variables; the objective changes between solves."""
+
+    def __init__(self, matrix: sparse.csr_matrix, rhs, equality, low, high):
+        csc = matrix.tocsc()
+        lp = highspy.HighsLp()
+        lp.num_col_ = csc.shape[1]
+        lp.num_row_ = csc.shape[0]
+        lp.col_cost_ = np.zeros(csc.shape[1])
+        lp.col_lower_ = low
+        lp.col_upper_ = high
+        lp.row_lower_ = np.where(equality, rhs, -highspy.kHighsInf)
+        lp.row_upper_ = rhs
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = csc.indptr
+        lp.a_matrix_.index_ = csc.indices
+        lp.a_matrix_.value_ = csc.data
+        lp.sense_ = highspy.ObjSense.kMaximize
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.setOptionValue("random_seed", 0)
+        self.highs.passModel(lp)
+        self.n = csc.shape[1]
+
+    def maximise(self, cost: np.ndarray) -> np.ndarray | None:
+        self.highs.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), cost)
+        self.highs.run()
+        if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return np.asarray(self.highs.getSolution().col_value)
+
+
+def audit(
+    system: System,
+    min_count: int,
+    insiders: list[str] | tuple[str, ...] = (),
+    max_batch_rounds: int = 12,
+) -> AuditResult:
+    """Audit ``system`` for an outsider and for each insider member in ``insiders``."""
+    started = time.perf_counter()
+    hidden = system.status != PUBLISHED
+    leaks: list[CellLeak] = []
+    solves = 0
+    narrowest: tuple[str, float, float] | None = None
+    attackers = ["", *insiders]
+    for insider in attackers:
+        known = ~hidden | ((system.owner == insider) if insider else np.zeros_like(hidden))
+        targets = hidden & (system.status != UNPUBLISHED) & ~known
+        if insider:
+            # An insider learns nothing new about its own cells nor about the region (a sum over
+            # several members); its targets are the other members' hidden cells.
+            targets &= (system.owner != "") & (system.owner != insider)
+        found, lows, highs, n = _audit_one(system, known, targets, min_count, max_batch_rounds)
+        solves += n
+        for index, (low, high) in found.items():
+            leaks.append(CellLeak(system.ids[index], str(system.status[index]),
+                                  float(system.truth[index]), low, high, insider))
+        if not insider:
+            narrowest, width_solves = _narrowest(system, known, targets, min_count, lows, highs)
+            solves += width_solves
+    return AuditResult(
+        cells=system.n_cells,
+        hidden=int((hidden & (system.status != UNPUBLISHED)).sum()),
+        relations=system.relations.shape[0],
+        leaks=leaks,
+        narrowest=narrowest,
+        narrowest_width=None if narrowest is None else narrowest[2] - narrowest[1],
+        lp_solves=solves,
+        seconds=time.perf_counter() - started,
+        attackers=["outsider" if not a else a for a in attackers],
+    )
+
+
+@dataclass
+class _Sub:
+    """The system restricted to the unknown cells, with its connected parts."""
+
+    variables: np.ndarray  # cell index of each variable
+    matrix: sparse.csr_matrix
+    rhs: np.ndarray
+    equality: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    part: np.ndarray  # connected part of each variable
+    row_part: np.ndarray
+
+
+def _restrict(system: System, known: np.ndarray, min_count: int) -> _Sub:
+    variables = np.flatnonzero(~known)
+    matrix = system.relations
+    rhs = system.rhs - matrix[:, np.flatnonzero(known)] @ system.truth[known]
+    sub = matrix[:, variables].tocsr()
+    keep = np.diff(sub.indptr) > 0
+    sub, rhs, equality = sub[keep], rhs[keep], system.equality[keep]
+    low, high = _bounds(system.status[variables], min_count)
+    n_var, n_row = len(variables), sub.shape[0]
+    # Variables and relations as one bipartite graph: its connected parts are independent LPs.
+    graph = sparse.bmat([[None, sub.T], [sub, None]], format="csr")
+    if graph.shape[0]:
+        _, labels = csgraph.connected_components(graph, directed=False)
+    else:
+        labels = np.zeros(0, dtype=np.int64)
+    return _Sub(variables, sub, rhs, equality, low, high, labels[:n_var], labels[n_var:n_var + n_row])
+
+
+def _lp_over(sub: _Sub, parts: np.ndarray) -> tuple[_Lp, np.ndarray]:
+    """An LP over the variables of the connected ``parts`` (and their positions in ``sub``)."""
+    in_parts = np.isin(sub.part, parts)
+    columns = np.flatnonzero(in_parts)
+    rows = np.flatnonzero(np.isin(sub.row_part, parts))
+    matrix = sub.matrix[rows][:, columns]
+    return _Lp(matrix, sub.rhs[rows], sub.equality[rows], sub.low[columns], sub.high[columns]), columns
+
+
+def _interval(lp: _Lp, column: int) -> tuple[float, float]:
+    """The exact feasibility interval of one variable of ``lp`` (two solves)."""
+    cost = np.zeros(lp.n)
+    bounds = []
+    for sign in (-1.0, 1.0):
+        cost[column] = sign
+        solution = lp.maximise(cost)
+        bounds.append(float(solution[column]) if solution is not None else float("nan"))
+    return bounds[0], bounds[1]
+
+
+def _audit_one(system, known, targets, min_count, max_rounds):
+    """Leaks (cell index -> exact interval) for one attacker, the intervals seen and LP count."""
+    sub = _restrict(system, known, min_count)
+    position = np.full(system.n_cells, -1)
+    position[sub.variables] = np.arange(len(sub.variables))
+    target_pos = position[np.flatnonzero(targets)]
+    status = system.status[sub.variables]
+    # The true figures are a feasible point: the first values seen.
+    low_seen = system.truth[sub.variables].astype(float).copy()
+    high_seen = low_seen.copy()
+    solves = 0
+    pending = target_pos[~_satisfied(low_seen[target_pos], high_seen[target_pos],
+                                     status[target_pos], sub.low[target_pos], sub.high[target_pos])]
+    for _ in range(max_rounds):
+        if not len(pending):
+            break
+        lp, columns = _lp_over(sub, np.unique(sub.part[pending]))
+        local = np.full(len(sub.variables), -1)
+        local[columns] = np.arange(len(columns))
+        before = len(pending)
+        primary = status[pending] == PRIMARY
+        # Push each pending cell towards the bound it has not been seen at; the second solve
+        # pushes the other cells (not yet spread) the other way.
+        need_up = np.where(primary, high_seen[pending] < sub.high[pending] - TOLERANCE,
+                           True)
+        for flip in (False, True):
+            direction = np.where(need_up, 1.0, -1.0)
+            if flip:
+                direction = np.where(primary, direction, -direction)
+            cost = np.zeros(len(columns))
+            cost[local[pending]] = direction
+            solution = lp.maximise(cost)
+            solves += 1
+            if solution is None:
+                continue
+            values = np.empty(len(sub.variables))
+            values[:] = np.nan
+            values[columns] = solution
+            seen = ~np.isnan(values)
+            low_seen[seen] = np.minimum(low_seen[seen], values[seen])
+            high_seen[seen] = np.maximum(high_seen[seen], values[seen])
+        ok = _satisfied(low_seen[pending], high_seen[pending], status[pending],
+                        sub.low[pending], sub.high[pending])
+        pending = pending[~ok]
+        if len(pending) == before:
+            break
+    leaks: dict[int, tuple[float, float]] = {}
+    # What no batch certified gets exact intervals, one LP model per connected part (only the
+    # objective changes between its cells, so HiGHS starts from the last basis).
+    by_part: dict[int, list[int]] = defaultdict(list)
+    for pos in pending:
+        by_part[int(sub.part[pos])].append(int(pos))
+    for part, positions in by_part.items():
+        lp, columns = _lp_over(sub, np.array([part]))
+        local = {int(c): i for i, c in enumerate(columns)}
+        for pos in positions:
+            low, high = _interval(lp, local[pos])
+            solves += 2
+            low_seen[pos], high_seen[pos] = min(low_seen[pos], low), max(high_seen[pos], high)
+            if not _satisfied(np.array([low]), np.array([high]), status[[pos]],
+                              sub.low[[pos]], sub.high[[pos]])[0]:
+                leaks[int(sub.variables[pos])] = (low, high)
+    lows = np.full(system.n_cells, np.nan)
+    highs = np.full(system.n_cells, np.nan)
+    lows[sub.variables] = low_seen
+    highs[sub.variables] = high_seen
+    return leaks, lows, highs, solves
+
+
+def _narrowest(system, known, targets, min_count, lows, highs, limit: int = 40):
+    """The narrowest feasibility interval among the outsider's targets, exactly.
+
+    A width seen from feasible points is a lower bound of the true width, so exact intervals are
+    computed in order of the width seen until the next width seen is no smaller than the best
+    exact one (at most ``limit`` cells; beyond that the result is the best found).
+    """
+    indices = np.flatnonzero(targets)
+    if not len(indices):
+        return None, 0
+    seen = np.minimum(highs[indices], UNBOUNDED) - lows[indices]
+    order = indices[np.argsort(seen, kind="stable")]
+    sub = _restrict(system, known, min_count)
+    position = np.full(system.n_cells, -1)
+    position[sub.variables] = np.arange(len(sub.variables))
+    best: tuple[str, float, float] | None = None
+    solves = 0
+    for index in order[:limit]:
+        width_seen = min(highs[index], UNBOUNDED) - lows[index]
+        if best is not None and width_seen >= best[2] - best[1]:
+            break
+        pos = position[index]
+        lp, columns = _lp_over(sub, np.array([sub.part[pos]]))
+        low, high = _interval(lp, int(np.flatnonzero(columns == pos)[0]))
+        solves += 2
+        if best is None or high - low < best[2] - best[1]:
+            best = (system.ids[index], low, high)
+    return best, solves
