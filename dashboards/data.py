@@ -397,6 +397,12 @@ def unknown_shares(snapshot_path: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
+def disclosure_audit(snapshot_path: str) -> pd.DataFrame:
+    """``marts.disclosure_audit``: the audit of the build this snapshot comes from (one row)."""
+    return _table_or_empty(snapshot_path, "disclosure_audit", "select * from marts.disclosure_audit")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
 def quality_scores(snapshot_path: str) -> pd.DataFrame:
     """``marts.dq_country_quarter``: the data-quality score (0-100) per member × expected quarter
     and its parts; empty when the snapshot predates the mart."""

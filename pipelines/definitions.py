@@ -5,13 +5,13 @@ import dagster as dg
 from pipelines.defs.ingest.assets import intake
 from pipelines.defs.ingest.sensors import landing_sensor
 from pipelines.defs.jobs import reference_job, review_job, submission_job
-from pipelines.defs.publish.assets import serving_snapshot
+from pipelines.defs.publish.assets import disclosure_audit, serving_snapshot
 from pipelines.defs.reference.assets import glotip_import
 from pipelines.defs.transform.assets import dbt_models, dbt_resource
 from pipelines.defs.workflow.assets import review
 
 defs = dg.Definitions(
-    assets=[intake, dbt_models, serving_snapshot, review, glotip_import],
+    assets=[intake, dbt_models, disclosure_audit, serving_snapshot, review, glotip_import],
     jobs=[submission_job, review_job, reference_job],
     sensors=[landing_sensor],
     resources={"dbt": dbt_resource},

@@ -67,6 +67,16 @@ class Settings:
         pinned = os.environ.get("OBSERVATORY_TODAY")
         return dt.date.fromisoformat(pinned) if pinned else dt.date.today()
 
+    @property
+    def disclosure_gate(self) -> str:
+        """``record``: every build is audited and the audit published with the snapshot.
+        ``block``: cells are also hidden until the audit passes, and a build that still fails is
+        not published (OBSERVATORY_DISCLOSURE_GATE; README, "Disclosure control")."""
+        mode = os.environ.get("OBSERVATORY_DISCLOSURE_GATE", "record")
+        if mode not in ("record", "block"):
+            raise ValueError(f"OBSERVATORY_DISCLOSURE_GATE must be record or block, not {mode!r}")
+        return mode
+
     def ensure_dirs(self) -> None:
         for path in (
             self.landing_dir,

@@ -62,6 +62,7 @@ try:
     unknown = data.unknown_shares(snapshot.path)
     findings = data.findings_summary(snapshot.path)
     scores = data.quality_scores(snapshot.path)
+    disclosure = data.disclosure_audit(snapshot.path)
 except data.SnapshotUnreadable as error:
     ui.stop_unreadable(snapshot.name, error)
 
@@ -142,7 +143,7 @@ else:
                   "quality_unknown")
     st.caption(t("dash.quality.unknown_note", lang))
     code = UNKNOWN_CODES.get(dimension)
-    # The share only: the counts behind it (``unknown``, ``total``) are not disclosure-controlled.
+    # The share and its conf_status: the counts behind it are in the victims pages already.
     ui.chart_extras("quality_unknown",
                     rows.rename(columns={"area": "country"}).drop(columns=["unknown", "total"],
                                                                   errors="ignore"),
@@ -186,3 +187,25 @@ else:
                           RATE_SCALE, 100, unit="SCORE", colorbar="0–100", hover="parts"),
                   "quality_score")
     ui.chart_extras("quality_score", rows, lang, note=t("dash.quality.score_definition", lang))
+
+# --- disclosure audit -------------------------------------------------------------------------
+st.subheader(t("dash.quality.audit_heading", lang))
+if disclosure.empty:
+    st.info(t("dash.quality.audit_none", lang))
+else:
+    run = disclosure.iloc[0]
+    with st.container(key="quality_disclosure_audit"):
+        if run["passed"]:
+            st.success(t("dash.quality.audit_passed", lang))
+        else:
+            st.warning(t("dash.quality.audit_failed", lang,
+                         failing=ui.format_number(run["failing"], lang)))
+        narrowest = ("–" if pd.isna(run["narrowest_cell"]) else
+                     f"{run['narrowest_cell']} ∈ [{run['narrowest_low']:g}, {run['narrowest_high']:g}]")
+        st.caption(t("dash.quality.audit_summary", lang,
+                     cells=ui.format_number(run["cells"], lang),
+                     hidden=ui.format_number(run["hidden"], lang),
+                     relations=ui.format_number(run["relations"], lang),
+                     attackers=run["attackers"], narrowest=narrowest,
+                     repairs=ui.format_number(run["repairs_total"], lang),
+                     seconds=ui.format_number(round(float(run["seconds"]), 1), lang)))

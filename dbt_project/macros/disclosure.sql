@@ -267,7 +267,8 @@
     given `counts` (cell_id, value: every count cell) and `constraint_parts` (one row per part of
     an additive group: constraint_id, margin_id, part_id, part_value, part_pickable,
     part_preferred, margin_pickable), defines `secondary_status` (cell_id, conf_status: A primary,
-    a count from 1 to min_count - 1; D secondary).
+    a count from 1 to min_count - 1; D secondary). `repairs`: a relation of cell ids hidden from
+    the start as D (the disclosure audit's complementary cells).
 
     A group holding exactly one hidden cell, its margin included, gives it away (a published
     margin less its published parts; a hidden margin as the sum of its parts), so a published
@@ -279,8 +280,8 @@
     in pass i - 1 belongs to, as a part or as the margin: only a newly hidden cell can change a
     group that an earlier pass left with 0 or at least 2 hidden cells.
 #}
-{% macro disclosure_secondary_passes(passes, min_count) %}
-new_0 as materialized (
+{% macro disclosure_secondary_passes(passes, min_count, repairs=none) %}
+primary_0 as materialized (
 
     select distinct cell_id
     from counts
@@ -294,7 +295,23 @@ hidden_0 as (
     select
         cell_id,
         'A' as conf_status
-    from new_0
+    from primary_0
+    {%- if repairs %}
+    union all
+    select distinct
+        counts.cell_id,
+        'D' as conf_status
+    from counts
+    inner join {{ repairs }} as repairs
+        on repairs.cell_id = counts.cell_id
+    where counts.cell_id not in (select cell_id from primary_0)
+    {%- endif %}
+
+),
+
+new_0 as materialized (
+
+    select cell_id from hidden_0
 
 ),
 {% for i in range(passes) %}
@@ -396,7 +413,7 @@ new_{{ i + 1 }} as materialized (
 
 hidden_{{ i + 1 }} as (
 
-    select cell_id, 'A' as conf_status from new_0
+    select cell_id, conf_status from hidden_0
     {%- for k in range(1, i + 2) %}
     union all
     select cell_id, 'D' as conf_status from new_{{ k }}

@@ -3,7 +3,7 @@ review → dbt build → publish (the secretariat's decisions and the submitters
 
 import dagster as dg
 
-from pipelines.defs.publish.assets import serving_snapshot
+from pipelines.defs.publish.assets import disclosure_audit, serving_snapshot
 from pipelines.defs.transform.assets import dbt_models
 
 submission_job = dg.define_asset_job(
@@ -16,7 +16,7 @@ submission_job = dg.define_asset_job(
 review_job = dg.define_asset_job(
     "review_job",
     selection=dg.AssetSelection.groups("workflow")
-    | dg.AssetSelection.assets(dbt_models, serving_snapshot),
+    | dg.AssetSelection.assets(dbt_models, disclosure_audit, serving_snapshot),
     executor_def=dg.in_process_executor,
     description="Record a review decision or an explanation, rebuild the marts, publish a snapshot.",
 )
@@ -25,7 +25,7 @@ review_job = dg.define_asset_job(
 reference_job = dg.define_asset_job(
     "reference_job",
     selection=dg.AssetSelection.groups("reference")
-    | dg.AssetSelection.assets(dbt_models, serving_snapshot),
+    | dg.AssetSelection.assets(dbt_models, disclosure_audit, serving_snapshot),
     executor_def=dg.in_process_executor,
     description="Import UNODC's GLOTIP figures as a new vintage, rebuild the marts, publish a snapshot.",
 )

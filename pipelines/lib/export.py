@@ -662,6 +662,7 @@ def run_export(settings: Settings, formats: list[str], out_dir: Path, *,
             if database is None:
                 raise FileNotFoundError("no published snapshot yet")
         data = read_export_data(database, indicators)
+        audit_summary = None if as_of is not None else _audit_summary(database)
     timings["read"] = time.perf_counter() - started
     if as_of is not None:
         data.source = {"snapshot": None, "vintage_as_of": as_of.isoformat()}
@@ -702,6 +703,7 @@ def run_export(settings: Settings, formats: list[str], out_dir: Path, *,
         "table": PUBLISHED,
         "rows": len(data.rows),
         "disclosure": rules,
+        "disclosure_audit": audit_summary,
         "submission_versions": [
             {**s, "version": int(s["version"])} for s in data.submissions],
         "files": files,
@@ -709,6 +711,18 @@ def run_export(settings: Settings, formats: list[str], out_dir: Path, *,
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                            encoding="utf-8")
     return manifest
+
+
+def _audit_summary(database: Path) -> dict | None:
+    """The disclosure audit of the build the data come from (None for snapshots published before
+    the audit existed; an as-of vintage, rebuilt from history, is not audited yet)."""
+    from pipelines.lib.disclosure.gate import latest_audit
+
+    audit = latest_audit(database)
+    if audit is None:
+        return None
+    return {key: value.isoformat() if hasattr(value, "isoformat") else value
+            for key, value in audit.items()}
 
 
 def indicator_codes(database: Path) -> list[str]:

@@ -66,6 +66,10 @@ def _write_snapshot(con, path: Path, tables, built_at, name: str, rows: dict) ->
             con.execute(f'create table snapshot.{schema}."{table}" as select * from {schema}."{table}"')
             rows[f"{schema}.{table}"] = con.execute(
                 f'select count(*) from snapshot.{schema}."{table}"').fetchone()[0]
+        # The audit that let this build through (pipelines/lib/disclosure/gate.py), for the
+        # quality page and every export's manifest.
+        con.execute("create table snapshot.marts.disclosure_audit as "
+                    "select * from disclosure.audits order by audited_at desc limit 1")
         fault_point("during_snapshot")
         con.execute("create table snapshot.main.snapshot_info (built_at timestamptz, snapshot varchar)")
         con.execute("insert into snapshot.main.snapshot_info values (?, ?)", [built_at, name])

@@ -128,6 +128,36 @@ create table if not exists raw.explanations (
     written_at      timestamptz not null
 );
 
+-- Disclosure control beyond dbt's local rules (pipelines/lib/disclosure/repair.py): the cells the
+-- audit hid so that no hidden count can be worked out by arithmetic. dbt hides them like any
+-- secondary cell; kept from build to build, so the pattern of hidden cells stays stable.
+create schema if not exists disclosure;
+create table if not exists disclosure.repairs (
+    cell_id   varchar primary key,    -- dbt's disclosure_cell_id, or FLOW|origin|destination|period|_T|_T|_T
+    added_at  timestamptz not null
+);
+
+-- One row per audit of a build (pipelines/lib/disclosure/gate.py); the latest is published with
+-- the snapshot it let through (marts.disclosure_audit).
+create table if not exists disclosure.audits (
+    audited_at      timestamptz not null,
+    passed          boolean not null,
+    cells           integer not null,
+    hidden          integer not null,
+    relations       integer not null,
+    attackers       varchar not null,   -- 'outsider' and the members audited as insiders
+    failing         integer not null,   -- hidden cells narrowed below the standard
+    failing_cells   varchar,            -- the first of them, with their intervals
+    narrowest_cell  varchar,
+    narrowest_low   double,
+    narrowest_high  double,
+    repairs_added   integer not null,
+    repairs_total   integer not null,
+    rounds          integer not null,
+    lp_solves       integer not null,
+    seconds         double not null
+);
+
 -- Reference data (not member submissions): UNODC's published GLOTIP figures (issue 6), written
 -- only by the reference job (pipelines/lib/glotip.py). One row per imported file = one vintage.
 create table if not exists raw.glotip_releases (

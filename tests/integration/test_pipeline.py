@@ -186,3 +186,56 @@ def test_usage_errors_exit_2(observatory_home, capsys):
     assert main(["submit", str(observatory_home / "no_such_file.csv")]) == 2
     assert "No existe el archivo" in capsys.readouterr().err
     assert main(["no-such-command"]) == 2
+
+
+def test_the_disclosure_gate_records_refuses_and_repairs(pipeline_home, tmp_path, monkeypatch, capsys):
+    """Record mode (the default) publishes the audit with the snapshot and in every export's
+    manifest; block mode refuses a build that fails (the last snapshot stays served) and, with
+    the repair, hides cells until the audit passes for an outsider and every member."""
+    from pipelines.lib.disclosure import gate
+    from pipelines.lib.disclosure.audit import audit
+    from pipelines.lib.disclosure.relations import build_system
+    from pipelines.lib.disclosure.repair import Repair
+    from pipelines.lib.export import run_export
+    from tests.conftest import FIXTURES
+
+    home, _ = pipeline_home
+    recorded = gate.latest_audit(current_snapshot(get_settings()))
+    # The scenario's small cells (few victims of unknown sex or age, one form) leak today.
+    assert recorded is not None and not recorded["passed"] and recorded["failing"] > 0
+    assert recorded["attackers"].startswith("outsider, ") and "GTM" in recorded["attackers"]
+    assert recorded["relations"] > 0 and recorded["hidden"] > 0
+    manifest = run_export(get_settings(), ["csv"], tmp_path / "export")
+    assert manifest["disclosure_audit"]["failing"] == recorded["failing"]
+
+    copy = tmp_path / "home"
+    shutil.copytree(home, copy)
+    monkeypatch.setenv("OBSERVATORY_HOME", str(copy))
+    monkeypatch.setenv("OBSERVATORY_DISCLOSURE_GATE", "block")
+    settings = get_settings()
+    served = current_snapshot(settings)
+    capsys.readouterr()
+
+    repair = gate.protect
+    monkeypatch.setattr(gate, "protect", lambda system, *a, **k: Repair(system=system))
+    assert main(["--lang", "en", "submit", str(FIXTURES / "valid_gtm_2024q1_cp1252_semicolon.csv")]) == 1
+    error = capsys.readouterr().err
+    assert "hidden cells can be worked out" in error and "VIC_DETECTED|" in error
+    assert current_snapshot(settings) == served
+
+    monkeypatch.setattr(gate, "protect", repair)
+    assert main(["--lang", "en", "submit", str(FIXTURES / "valid_gtm_2024q1_utf8_bom.csv")]) == 0
+    published = current_snapshot(settings)
+    assert published != served and gate.latest_audit(published)["passed"]
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        system, _ = build_system(con, gate.min_count())
+        members = [r[0] for r in con.execute("select iso3 from marts.dim_country where member").fetchall()]
+        repairs = [r[0] for r in con.execute("select cell_id from disclosure.repairs").fetchall()]
+    finally:
+        con.close()
+    # Audited again from scratch, what was published passes for every attacker.
+    assert audit(system, gate.min_count(), insiders=members).passed
+    assert repairs
+    statuses = dict(zip(system.ids, system.status, strict=True))
+    assert all(statuses[cid] != "F" for cid in repairs if cid in statuses)

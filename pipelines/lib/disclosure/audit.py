@@ -84,10 +84,18 @@ class AuditResult:
     lp_solves: int
     seconds: float
     attackers: list[str]
+    # Cells no batch certified and left without an exact interval (``exact_limit``): they count
+    # as failing, since the audit cannot show them protected.
+    unexamined: set[str] = field(default_factory=set)
+
+    @property
+    def failing(self) -> int:
+        """Distinct cells that fail the standard for some attacker (or could not be shown not to)."""
+        return len({leak.cell_id for leak in self.leaks} | self.unexamined)
 
     @property
     def passed(self) -> bool:
-        return not self.leaks
+        return not self.failing
 
 
 def _bounds(status: np.ndarray, min_count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -146,23 +154,26 @@ def audit(
     min_count: int,
     insiders: list[str] | tuple[str, ...] = (),
     max_batch_rounds: int = 12,
+    exact_limit: int | None = None,
 ) -> AuditResult:
-    """Audit ``system`` for an outsider and for each insider member in ``insiders``."""
+    """Audit ``system`` for an outsider and for each insider member in ``insiders``.
+
+    ``exact_limit``: per attacker, at most this many uncertified cells get exact intervals (two
+    LPs each); the rest are counted in ``unexamined``. The pass / fail verdict is the same.
+    """
     started = time.perf_counter()
     hidden = system.status != PUBLISHED
     leaks: list[CellLeak] = []
     solves = 0
+    unexamined: set[str] = set()
     narrowest: tuple[str, float, float] | None = None
     attackers = ["", *insiders]
     for insider in attackers:
-        known = ~hidden | ((system.owner == insider) if insider else np.zeros_like(hidden))
-        targets = hidden & (system.status != UNPUBLISHED) & ~known
-        if insider:
-            # An insider learns nothing new about its own cells nor about the region (a sum over
-            # several members); its targets are the other members' hidden cells.
-            targets &= (system.owner != "") & (system.owner != insider)
-        found, lows, highs, n = _audit_one(system, known, targets, min_count, max_batch_rounds)
+        known, targets = attacker_view(system, insider)
+        found, lows, highs, n, skipped = _audit_one(system, known, targets, min_count,
+                                                     max_batch_rounds, exact_limit)
         solves += n
+        unexamined |= {system.ids[i] for i in skipped}
         for index, (low, high) in found.items():
             leaks.append(CellLeak(system.ids[index], str(system.status[index]),
                                   float(system.truth[index]), low, high, insider))
@@ -179,7 +190,20 @@ def audit(
         lp_solves=solves,
         seconds=time.perf_counter() - started,
         attackers=["outsider" if not a else a for a in attackers],
+        unexamined=unexamined,
     )
+
+
+def attacker_view(system: System, insider: str) -> tuple[np.ndarray, np.ndarray]:
+    """What an attacker knows (published cells, and an insider's own) and which cells it targets."""
+    hidden = system.status != PUBLISHED
+    known = ~hidden | ((system.owner == insider) if insider else np.zeros_like(hidden))
+    targets = hidden & (system.status != UNPUBLISHED) & ~known
+    if insider:
+        # An insider learns nothing new about its own cells nor about the region (a sum over
+        # several members); its targets are the other members' hidden cells.
+        targets &= (system.owner != "") & (system.owner != insider)
+    return known, targets
 
 
 @dataclass
@@ -196,7 +220,7 @@ class _Sub:
     row_part: np.ndarray
 
 
-def _restrict(system: System, known: np.ndarray, min_count: int) -> _Sub:
+def restrict(system: System, known: np.ndarray, min_count: int) -> _Sub:
     variables = np.flatnonzero(~known)
     matrix = system.relations
     rhs = system.rhs - matrix[:, np.flatnonzero(known)] @ system.truth[known]
@@ -234,9 +258,26 @@ def _interval(lp: _Lp, column: int) -> tuple[float, float]:
     return bounds[0], bounds[1]
 
 
-def _audit_one(system, known, targets, min_count, max_rounds):
-    """Leaks (cell index -> exact interval) for one attacker, the intervals seen and LP count."""
-    sub = _restrict(system, known, min_count)
+def _audit_one(system, known, targets, min_count, max_rounds, exact_limit=None):
+    """Leaks (cell index -> exact interval) for one attacker, the intervals seen, the LP count and
+    the uncertified cells left without an exact interval."""
+    sub = restrict(system, known, min_count)
+    pending, low_seen, high_seen, solves = certify(system, sub, targets, max_rounds)
+    skipped = np.zeros(0, dtype=int)
+    if exact_limit is not None and len(pending) > exact_limit:
+        skipped = sub.variables[pending[exact_limit:]]
+        pending = pending[:exact_limit]
+    leaks, exact_solves = exact_leaks(sub, pending, system.status[sub.variables], low_seen, high_seen)
+    lows = np.full(system.n_cells, np.nan)
+    highs = np.full(system.n_cells, np.nan)
+    lows[sub.variables] = low_seen
+    highs[sub.variables] = high_seen
+    return leaks, lows, highs, solves + exact_solves, skipped
+
+
+def certify(system: System, sub: _Sub, targets: np.ndarray, max_rounds: int):
+    """Batch certification: the target cells (positions in ``sub``) that no feasible point found
+    shows to be protected, the values seen per variable and the LP count."""
     position = np.full(system.n_cells, -1)
     position[sub.variables] = np.arange(len(sub.variables))
     target_pos = position[np.flatnonzero(targets)]
@@ -280,9 +321,15 @@ def _audit_one(system, known, targets, min_count, max_rounds):
         pending = pending[~ok]
         if len(pending) == before:
             break
+    return pending, low_seen, high_seen, solves
+
+
+def exact_leaks(sub: _Sub, pending: np.ndarray, status: np.ndarray, low_seen, high_seen):
+    """Exact intervals of the ``pending`` positions, one LP model per connected part (only the
+    objective changes between its cells, so HiGHS starts from the last basis): the positions that
+    fail the standard, with their intervals, and the LP count."""
     leaks: dict[int, tuple[float, float]] = {}
-    # What no batch certified gets exact intervals, one LP model per connected part (only the
-    # objective changes between its cells, so HiGHS starts from the last basis).
+    solves = 0
     by_part: dict[int, list[int]] = defaultdict(list)
     for pos in pending:
         by_part[int(sub.part[pos])].append(int(pos))
@@ -296,11 +343,7 @@ def _audit_one(system, known, targets, min_count, max_rounds):
             if not _satisfied(np.array([low]), np.array([high]), status[[pos]],
                               sub.low[[pos]], sub.high[[pos]])[0]:
                 leaks[int(sub.variables[pos])] = (low, high)
-    lows = np.full(system.n_cells, np.nan)
-    highs = np.full(system.n_cells, np.nan)
-    lows[sub.variables] = low_seen
-    highs[sub.variables] = high_seen
-    return leaks, lows, highs, solves
+    return leaks, solves
 
 
 def _narrowest(system, known, targets, min_count, lows, highs, limit: int = 40):
@@ -315,7 +358,7 @@ def _narrowest(system, known, targets, min_count, lows, highs, limit: int = 40):
         return None, 0
     seen = np.minimum(highs[indices], UNBOUNDED) - lows[indices]
     order = indices[np.argsort(seen, kind="stable")]
-    sub = _restrict(system, known, min_count)
+    sub = restrict(system, known, min_count)
     position = np.full(system.n_cells, -1)
     position[sub.variables] = np.arange(len(sub.variables))
     best: tuple[str, float, float] | None = None

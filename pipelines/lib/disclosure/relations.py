@@ -93,7 +93,8 @@ def cell_id(code: str, area: str, period: str, sex: str, age: str, form: str) ->
 
 
 def flow_id(origin: str, destination: str, period: str) -> str:
-    return "FLOW|" + cell_id(origin, destination, period, "_T", "_T", "_T").split("|", 1)[1]
+    """FLOW|origin|destination|period|_T|_T|_T (flows_victims reads repairs by this id)."""
+    return "FLOW|" + cell_id(origin, destination, period, "_T", "_T", "_T")
 
 
 def _shift_year(period: str, years: int) -> str:

@@ -1,6 +1,7 @@
 -- The published origin -> destination flows of victims (DOMAIN.md §5 item 6, §6): the flows of
 -- internal.flows_victims_full with at least var('flow_min_victims') (5) victims, the UNODC
--- convention; smaller flows and unknown citizenship are not shown.
+-- convention; smaller flows and unknown citizenship are not shown, nor the flows the disclosure
+-- audit hid (disclosure.repairs: a flow that, with the totals, would give a hidden one away).
 
 with
 
@@ -25,6 +26,9 @@ final as (
     from full_matrix
     where origin_area <> '_U'
         and victims >= {{ var('flow_min_victims') }}
+        and 'FLOW|' || origin_area || '|' || destination_area || '|'
+            || case when freq = 'A' then time_period || '-Q4-R4Q' else time_period end || '|_T|_T|_T'
+            not in (select cell_id from {{ source('disclosure', 'repairs') }})
 
 )
 

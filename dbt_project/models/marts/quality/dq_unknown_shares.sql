@@ -1,6 +1,10 @@
 -- Unknown shares per country x quarter x data set x indicator x dimension (DOMAIN.md §5 items 3
 -- and 15; rule V09 warns above 30 %): the _U cell over the total cell of the same breakdown
 -- (the indicator's other dimensions at total), for sex, age and citizenship.
+-- Disclosure control (DOMAIN.md §6): a share, its unknown count and its total are shown only where
+-- indicator_values_published shows both counts (citizenship: the unknown count is no flow there,
+-- so where it is not small and the audit did not hide it); otherwise all three are null and
+-- conf_status says why (A: the unknown count is small; D: a count it rests on is hidden).
 -- Known gap: TIP_PERSONS and SOM_PERSONS are always broken down by stage (SUSP / PROS / CONV,
 -- no '_T' code), so their cells are never at total in every other dimension and get no row.
 
@@ -71,6 +75,48 @@ per_dimension as (
 
 ),
 
+published as (
+
+    select indicator_code, ref_area, time_period, sex, age, exploitation_form, conf_status
+    from {{ ref('indicator_values_published') }}
+    where freq = 'Q'
+
+),
+
+repairs as (
+
+    select cell_id from {{ source('disclosure', 'repairs') }}
+
+),
+
+statuses as (
+
+    select
+        per_dimension.*,
+        case
+            when per_dimension.unknown >= 1 and per_dimension.unknown < {{ disclosure_min_count() }} then 'A'
+            when coalesce(total_cell.conf_status, 'D') <> 'F' then 'D'
+            when per_dimension.dimension = 'citizenship' then
+                case when 'FLOW|_U|' || per_dimension.country || '|' || per_dimension.period || '|_T|_T|_T'
+                    in (select cell_id from repairs) then 'D' else 'F' end
+            else coalesce(unknown_cell.conf_status, 'D')
+        end as conf_status
+    from per_dimension
+    left join published as total_cell
+        on total_cell.indicator_code = per_dimension.indicator
+        and total_cell.ref_area = per_dimension.country
+        and total_cell.time_period = per_dimension.period
+        and total_cell.sex = '_T' and total_cell.age = '_T' and total_cell.exploitation_form = '_T'
+    left join published as unknown_cell
+        on unknown_cell.indicator_code = per_dimension.indicator
+        and unknown_cell.ref_area = per_dimension.country
+        and unknown_cell.time_period = per_dimension.period
+        and unknown_cell.sex = case when per_dimension.dimension = 'sex' then '_U' else '_T' end
+        and unknown_cell.age = case when per_dimension.dimension = 'age' then '_U' else '_T' end
+        and unknown_cell.exploitation_form = '_T'
+
+),
+
 final as (
 
     select
@@ -79,11 +125,13 @@ final as (
         cast(period as varchar) as period,
         cast(indicator as varchar) as indicator,
         cast(dimension as varchar) as dimension,
-        cast(unknown as double) as unknown,
-        cast(total as double) as total,
-        cast(case when total > 0 then unknown * 100.0 / total end as double) as unknown_share,
-        cast(obs_status as varchar) as obs_status
-    from per_dimension
+        cast(case when conf_status = 'F' then unknown end as double) as unknown,
+        cast(case when conf_status = 'F' then total end as double) as total,
+        cast(case when conf_status = 'F' and total > 0 then unknown * 100.0 / total end as double)
+            as unknown_share,
+        cast(obs_status as varchar) as obs_status,
+        cast(conf_status as varchar) as conf_status
+    from statuses
     where unknown is not null
         and total is not null
 

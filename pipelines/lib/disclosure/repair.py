@@ -1,0 +1,281 @@
+"""Complementary suppression driven by the audit: hide published cells until no attacker can narrow
+a hidden one below the standard (see :mod:`.audit`).
+
+dbt's rules (primary, then one more cell in any additive group left with a single hidden cell) are
+local: they cannot see that overlapping windows, years, regions and crosses combine. So the audit
+runs on what they leave, and for each cell that fails it, this module picks a published cell to
+hide in a relation that pins it, until the audit passes. The picks are written to
+``disclosure.repairs``; dbt hides them like any secondary cell and withdraws the ratios resting on
+them, and the next build starts from them (the pattern of hidden cells stays stable).
+
+Which published cell: one that can absorb the movement the failing cell needs (a part that can go
+down by as much as a primary cell must be able to go up, or a margin, which can always follow),
+and among those the cheapest by :func:`cell_cost`: the loss is spent on detail first (rolling
+windows, quarters, fine breakdowns, flows) and last on each member's annual totals and the region.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from scipy import sparse
+
+from pipelines.lib.disclosure.audit import (
+    PRIMARY,
+    PUBLISHED,
+    SECONDARY,
+    TOLERANCE,
+    System,
+    attacker_view,
+    certify,
+    exact_leaks,
+    restrict,
+)
+
+# Exact intervals are worth their LPs only when few cells are left uncertified; above this many,
+# every uncertified cell is repaired as if it failed (certification only misses cells that are
+# hard to move, which is where a complementary cell helps anyway).
+EXACT_LIMIT = 3000
+
+
+def cell_cost(cell_id: str) -> float:
+    """What hiding a published cell costs the readers: detail cheap, annual totals and the region dear."""
+    parts = cell_id.split("|")
+    if parts[0] == "FLOW":
+        return 3.0
+    if len(parts) != 6:
+        return 1.0  # not an indicator cell (hand-built tables): all alike
+    _, area, period, sex, age, form = parts
+    if period.endswith("-Q4-R4Q"):
+        cost = 6.0  # a calendar year (and its R4Q twin)
+    elif period.endswith("R4Q"):
+        cost = 1.0  # a rolling window: its quarters tell the same story
+    else:
+        cost = 2.0
+    detail = sum(code != "_T" for code in (sex, age, form))
+    cost += 3.0 if detail == 0 else 1.0 / detail
+    if area == "REG":
+        cost += 8.0
+    return cost
+
+
+@dataclass
+class Repair:
+    """What :func:`protect` hid and whether the audit passes after it."""
+
+    system: System  # the system with the repairs hidden and the ratios on them withdrawn
+    hidden: list[str] = field(default_factory=list)  # cell ids hidden by the repair, in order
+    remaining: list[str] = field(default_factory=list)  # cells still failing (empty: passes)
+    rounds: int = 0
+    lp_solves: int = 0
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return not self.remaining
+
+
+def withdrawn_with(system: System) -> sparse.csr_matrix:
+    """Relation x cell: the published ratio a relation stands for is withdrawn (dbt's rule 3) when
+    that cell is hidden. Rates, shares, ratios and changes rest on their counts; the quality
+    page's unknown shares also on the unknown citizenship flow."""
+    matrix = system.relations.tocsr(copy=True)
+    kinds = system.relation_kinds or [""] * matrix.shape[0]
+    is_flow = np.array([cid.startswith("FLOW|") for cid in system.ids])
+    keep_row = np.array([k.startswith(("ratio:", "share:")) for k in kinds], dtype=bool)
+    share_row = np.array([k.startswith("share:") for k in kinds], dtype=bool)
+    coo = matrix.tocoo()
+    mask = keep_row[coo.row] & (~is_flow[coo.col] | share_row[coo.row])
+    return sparse.csr_matrix((np.ones(mask.sum()), (coo.row[mask], coo.col[mask])), shape=matrix.shape)
+
+
+def protect(
+    system: System,
+    min_count: int,
+    insiders: list[str] | tuple[str, ...] = (),
+    max_rounds: int = 80,
+    max_batch_rounds: int = 12,
+    cost=cell_cost,
+    log=None,
+) -> Repair:
+    """Hide published cells of ``system`` until the audit passes for an outsider and each insider."""
+    started = time.perf_counter()
+    status = system.status.copy()
+    active = np.ones(system.relations.shape[0], dtype=bool)
+    withdraw = withdrawn_with(system).tocsc()
+    by_cell = system.relations.tocsc()
+    costs = np.array([cost(cid) for cid in system.ids])
+    series = np.array([_series(cid) for cid in system.ids])
+    hidden: list[str] = []
+    solves = 0
+    remaining: list[int] = []
+    rounds = 0
+    for rounds in range(1, max_rounds + 1):
+        current = _current(system, status, active)
+        # Cheaper, and the same, to hide near what is already hidden: a series with a hidden
+        # cell in some period keeps its pattern.
+        hidden_series = set(series[status != PUBLISHED])
+        stable = np.array([s in hidden_series for s in series])
+        picks: set[int] = set()
+        remaining = []
+        for insider in ("", *insiders):
+            known, targets = attacker_view(current, insider)
+            sub = restrict(current, known, min_count)
+            pending, low_seen, high_seen, n = certify(current, sub, targets, max_batch_rounds)
+            solves += n
+            if len(pending) <= EXACT_LIMIT:
+                found, n = exact_leaks(sub, pending, current.status[sub.variables], low_seen, high_seen)
+                solves += n
+                failing = [(cell, low, high) for cell, (low, high) in found.items()]
+            else:
+                failing = [(int(sub.variables[p]), np.nan, np.nan) for p in pending]
+            remaining += [cell for cell, _, _ in failing]
+            picks |= _choose(current, active, by_cell, known, failing, min_count,
+                             costs - 0.5 * stable, insider)
+        picks -= {i for i in picks if status[i] != PUBLISHED}
+        if log:
+            log(f"round {rounds}: {len(set(remaining))} cells fail, hiding {len(picks)} more "
+                f"({time.perf_counter() - started:.1f} s)")
+        if not remaining:
+            break
+        if not picks:
+            break
+        for cell in sorted(picks):
+            status[cell] = SECONDARY
+            hidden.append(system.ids[cell])
+            active[_column(withdraw, cell)] = False
+    return Repair(
+        system=_current(system, status, active),
+        hidden=hidden,
+        remaining=sorted({system.ids[c] for c in remaining}),
+        rounds=rounds,
+        lp_solves=solves,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _column(csc: sparse.csc_matrix, cell: int) -> np.ndarray:
+    return csc.indices[csc.indptr[cell]:csc.indptr[cell + 1]]
+
+
+def _series(cell_id: str) -> str:
+    parts = cell_id.split("|")
+    return "|".join(parts[:2] + parts[4:]) if parts[0] != "FLOW" else "|".join(parts[:3])
+
+
+def _current(system: System, status: np.ndarray, active: np.ndarray) -> System:
+    kinds = [k for k, a in zip(system.relation_kinds, active, strict=False) if a] \
+        if system.relation_kinds else []
+    return replace(system, status=status.copy(), relations=system.relations[active],
+                   rhs=system.rhs[active], equality=system.equality[active], relation_kinds=kinds)
+
+
+def _choose(current: System, active, by_cell, known, failing, min_count, costs, insider) -> set[int]:
+    """One published cell to hide in each relation that pins a failing cell (a relation serves
+    the first failing cell that needs it, in this round)."""
+    rows_of = np.flatnonzero(active)
+    row_position = np.full(len(active), -1)
+    row_position[rows_of] = np.arange(len(rows_of))
+    matrix = current.relations.tocsr()
+    hideable = (current.status == PUBLISHED) & ((current.owner != insider) if insider else True)
+    upper = float(min_count - 1)
+    used_rows: set[int] = set()
+    picks: set[int] = set()
+
+    def bounds(cells):
+        status = current.status[cells]
+        low = np.where(status == PRIMARY, 1.0, 0.0)
+        high = np.where(status == PRIMARY, upper, np.inf)
+        return low, high
+
+    def row_terms(r):
+        start, end = matrix.indptr[r], matrix.indptr[r + 1]
+        return matrix.indices[start:end], matrix.data[start:end]
+
+    def best(cells, coefs, need_sign, deficit):
+        """The cheapest hideable cell of a row that moves the row's sum by ``deficit`` in the
+        direction ``need_sign`` (None: any non-zero cell, a margin first)."""
+        choice, key = None, None
+        for cell, coef in zip(cells, coefs, strict=True):
+            if not hideable[cell] or cell in picks:
+                continue
+            value = current.truth[cell]
+            if need_sign is None:
+                fits = coef < 0 or value >= 1
+            else:
+                # Hidden, the cell ranges over coef x [0, inf): a part can give up its value, a
+                # margin (coefficient of the other sign) can grow without end.
+                reach = np.inf if np.sign(coef) == need_sign else abs(coef) * value
+                fits = reach >= deficit - TOLERANCE
+            if not fits:
+                continue
+            candidate_key = (costs[cell], value < min_count, value)
+            if key is None or candidate_key < key:
+                choice, key = cell, candidate_key
+        return choice
+
+    for cell, low, high in failing:
+        status = current.status[cell]
+        rows = [int(r) for r in row_position[_column(by_cell, cell)] if r >= 0]
+        if not rows:
+            continue
+        # The moves the failing cell must be able to make: a primary cell to 1 and to
+        # min_count - 1; any other hidden cell one unit either way.
+        truth = current.truth[cell]
+        if status == PRIMARY:
+            moves = []
+            if np.isnan(high) or high < upper - TOLERANCE:
+                moves.append(upper - truth)
+            if np.isnan(low) or low > 1 + TOLERANCE:
+                moves.append(1.0 - truth)
+        else:
+            moves = [1.0]
+        fixed = False
+        for r in rows:
+            if r in used_rows:
+                fixed = True
+                continue
+            cells, coefs = row_terms(r)
+            own = coefs[cells == cell][0]
+            others = (cells != cell) & ~known[cells]
+            low_b, high_b = bounds(cells[others])
+            delta_low = coefs[others] * (low_b - current.truth[cells[others]])
+            delta_high = coefs[others] * np.where(np.isinf(high_b), np.inf,
+                                                  high_b - current.truth[cells[others]])
+            reach_low = np.minimum(delta_low, delta_high).sum() if others.any() else 0.0
+            reach_high = np.maximum(delta_low, delta_high).sum() if others.any() else 0.0
+            for move in moves:
+                if move == 0:
+                    continue
+                needed = -own * move  # what the rest of the row must make up
+                if needed > reach_high + TOLERANCE:
+                    pick = best(cells, coefs, 1.0, needed - reach_high)
+                elif needed < reach_low - TOLERANCE:
+                    pick = best(cells, coefs, -1.0, reach_low - needed)
+                else:
+                    continue
+                if pick is not None:
+                    picks.add(pick)
+                    used_rows.add(r)
+                    fixed = True
+                    break
+        if fixed:
+            continue
+        # Each relation alone would let the cell move: together they pin it. Open the relation
+        # with the fewest hidden cells, or failing that one of its hidden neighbours' relations.
+        candidates = sorted(rows, key=lambda r: int((~known[row_terms(r)[0]]).sum()))
+        neighbours = {int(c) for r in rows for c in row_terms(r)[0] if not known[c] and c != cell}
+        for c in sorted(neighbours):
+            candidates += [int(r) for r in row_position[_column(by_cell, c)] if r >= 0 and r not in rows]
+        for r in candidates:
+            if r in used_rows:
+                break
+            cells, coefs = row_terms(r)
+            pick = best(cells, coefs, None, 0.0)
+            if pick is not None:
+                picks.add(pick)
+                used_rows.add(r)
+                break
+    return picks

@@ -1,0 +1,111 @@
+"""Complementary suppression driven by the audit (pipelines/lib/disclosure/repair.py).
+
+Every table with a known leak from test_disclosure_audit fails the audit as published and passes
+it once :func:`protect` has hidden more; it hides only published cells, and a property test puts
+random small tables through primary suppression, the repair and the audit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipelines.lib.disclosure.audit import audit
+from pipelines.lib.disclosure.repair import cell_cost, protect
+from tests.lib.test_disclosure_audit import (
+    MIN_COUNT,
+    cross,
+    make_system,
+    region,
+    rolling_chain,
+    share_system,
+)
+
+
+def repaired_passes(system, insiders=()):
+    before = audit(system, MIN_COUNT, insiders=insiders)
+    assert not before.passed
+    repair = protect(system, MIN_COUNT, insiders=insiders)
+    assert repair.passed, repair.remaining
+    after = audit(repair.system, MIN_COUNT, insiders=insiders)
+    assert after.passed, after.leaks
+    published = {cid for cid, status in zip(system.ids, system.status, strict=True) if status == "F"}
+    assert repair.hidden and set(repair.hidden) <= published
+    return repair
+
+
+def test_the_rolling_chain_is_repaired():
+    repair = repaired_passes(rolling_chain(hide_windows=False))
+    # The first cells given up are the rolling windows beside the hidden quarters.
+    assert any(cid.startswith("R4Q-") for cid in repair.hidden)
+
+
+def test_a_cross_with_one_companion_per_margin_is_repaired_with_its_fourth_corner():
+    repair = repaired_passes(cross({"F.C": "A", "F.A": "D", "M.C": "D"}))
+    assert "M.A" in repair.hidden
+
+
+def test_two_small_members_under_a_published_region_are_repaired():
+    repaired_passes(region({"BLZ": "A", "CRI": "A"}))
+
+
+def test_an_insider_subtracting_its_own_figures_is_stopped():
+    system = region({"BLZ": "A", "CRI": "A", "GTM": "D"})
+    assert audit(system, MIN_COUNT).passed  # an outsider learns nothing
+    repair = repaired_passes(system, insiders=("GTM", "BLZ", "CRI"))
+    assert repair.hidden == ["REG"]
+
+
+def test_a_share_over_a_published_total_is_withdrawn_with_a_count_it_rests_on():
+    system = share_system("A", share_published=True)
+    system = replace(system, relation_kinds=["sum:sex", "ratio:VIC_FEMALE_SHARE"])
+    repair = repaired_passes(system)
+    # Hiding the total withdraws the share (dbt's rule 3): only the sum is left.
+    assert repair.hidden == ["T"]
+    assert repair.system.relation_kinds == ["sum:sex"]
+
+
+def test_detail_gives_way_before_annual_totals_and_the_region():
+    year = "VIC_DETECTED|GTM|2024-Q4-R4Q|_T|_T|_T"
+    window = "VIC_DETECTED|GTM|2024-Q2-R4Q|F|_T|_T"
+    quarter_by_sex = "VIC_DETECTED|GTM|2024-Q2|F|_T|_T"
+    region_year = "VIC_DETECTED|REG|2024-Q4-R4Q|_T|_T|_T"
+    costs = [cell_cost(c) for c in (window, quarter_by_sex, year, region_year)]
+    assert costs == sorted(costs) and len(set(costs)) == 4
+
+
+def table_system(values: list[int]):
+    """A 2 x 3 table, its row and column margins and its total, through primary suppression as
+    dbt does it: a count of 1..4 is A, except a total over two or more A parts, which is D."""
+    rows, cols = ("r0", "r1"), ("c0", "c1", "c2")
+    leaves = {f"{r}.{c}": values[i * 3 + j] for i, r in enumerate(rows) for j, c in enumerate(cols)}
+    groups = [(r, [f"{r}.{c}" for c in cols]) for r in rows]
+    groups += [(c, [f"{r}.{c}" for r in rows]) for c in cols]
+    groups += [("T", list(rows)), ("T", list(cols))]
+    truth = dict(leaves)
+    for margin, parts in groups:
+        truth[margin] = sum(truth[p] for p in parts)
+
+    def small(v):
+        return 1 <= v < MIN_COUNT
+
+    status = {cid: "A" if small(v) else "F" for cid, v in truth.items()}
+    for margin, parts in groups:
+        if small(truth[margin]) and sum(small(truth[p]) for p in parts) >= 2:
+            status[margin] = "D"
+    cells = {cid: (v, status[cid], "") for cid, v in truth.items()}
+    return make_system(cells, groups)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=st.lists(st.integers(min_value=0, max_value=9), min_size=6, max_size=6))
+def test_random_small_tables_pass_the_audit_after_the_repair(values):
+    system = table_system(values)
+    repair = protect(system, MIN_COUNT)
+    result = audit(repair.system, MIN_COUNT)
+    assert repair.passed and result.passed, (values, result.leaks)
+    hidden_before = system.status != "F"
+    assert np.all(repair.system.status[hidden_before] == system.status[hidden_before])
