@@ -68,8 +68,11 @@ def _write_snapshot(con, path: Path, tables, built_at, name: str, rows: dict) ->
                 f'select count(*) from snapshot.{schema}."{table}"').fetchone()[0]
         # The audit that let this build through (pipelines/lib/disclosure/gate.py), for the
         # quality page and every export's manifest.
-        con.execute("create table snapshot.marts.disclosure_audit as "
-                    "select * from disclosure.audits order by audited_at desc limit 1")
+        if con.execute("select count(*) from information_schema.tables where table_catalog = "
+                       "current_database() and table_schema = 'disclosure' "
+                       "and table_name = 'audits'").fetchone()[0]:
+            con.execute("create table snapshot.marts.disclosure_audit as "
+                        "select * from disclosure.audits order by audited_at desc limit 1")
         fault_point("during_snapshot")
         con.execute("create table snapshot.main.snapshot_info (built_at timestamptz, snapshot varchar)")
         con.execute("insert into snapshot.main.snapshot_info values (?, ?)", [built_at, name])
