@@ -388,6 +388,26 @@ def bench_demo_load(results: dict) -> None:
     print(f"[demo] demo load: {len(files)} files in {elapsed:.1f} s (exit code {code})", flush=True)
 
 
+def bench_disclosure(results: dict) -> None:
+    """The disclosure audit of the demo as the gate runs it (every member as an insider too), and
+    three rounds of block mode's repair in memory against an outsider: hidden shares before and
+    after."""
+    from benchmarks.disclosure_audit import measure
+    from pipelines.settings import get_settings
+
+    measured = measure(get_settings(), insiders=True, repair_rounds=3,
+                       log=lambda line: print(f"[disclosure] {line}", flush=True))
+    results["disclosure"] = measured
+    print(f"[disclosure] {measured['cells']} cells, {measured['hidden']} hidden, "
+          f"{measured['failing']} failing; audit {measured['audit_s']} s", flush=True)
+    for axis in ("family", "member"):
+        before = measured["hidden_share_before"][axis]
+        after = measured.get("hidden_share_after", {}).get(axis, {})
+        print(f"[disclosure] hidden % by {axis}: " + ", ".join(
+            f"{key} {share}" + (f" → {after[key]}" if key in after else "")
+            for key, share in before.items()), flush=True)
+
+
 # --------------------------------------------------------------------------------------------
 # 2. observatory submit FILE
 
@@ -770,6 +790,16 @@ def table_rows(results: dict) -> list[tuple[str, str, str]]:
     demo = results.get("demo_load")
     if demo:
         rows.append((f"demo load ({demo['files']} files, one run)", fmt_s(demo["load_s"]), "-"))
+    audit = results.get("disclosure")
+    if audit:
+        rows.append((f"disclosure audit of the demo ({audit['cells']:,} cells, "
+                     f"{len(audit['attackers'])} attackers)", fmt_s(audit["audit_s"]), "-"))
+        rows.append(("  hidden cells failing the standard", f"{audit['failing']:,}", "0"))
+        if "repair" in audit:
+            repair = audit["repair"]
+            rows.append((f"  repair (outsider), {repair['rounds']} rounds in memory: hidden / failing",
+                         f"{repair['hidden_added']:,} / {repair['still_failing']:,} "
+                         f"({fmt_s(repair['seconds'])})", "≤ 60 s, 0 failing"))
     dev = results.get("dagster_dev", {})
     if dev.get("server_answers_s") is not None:
         rows.append(("dagster dev start → server answers", fmt_s(dev["server_answers_s"]), "-"))
@@ -936,6 +966,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 run_part(results, "intake throughput", throughput)
             run_part(results, "demo load", lambda: bench_demo_load(results))
+            run_part(results, "disclosure audit", lambda: bench_disclosure(results))
             run_part(results, "observatory submit", lambda: bench_cli_submit(env, results))
             run_part(results, "fresh process", lambda: bench_import_costs(env, results))
             run_part(results, "drop → snapshot", lambda: bench_drops(env, results))

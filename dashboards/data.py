@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from pipelines.lib.publish import own_store
 from pipelines.settings import get_settings
 
 POINTER_FILE = "CURRENT"
@@ -53,9 +54,14 @@ def current_snapshot() -> Snapshot | None:
     return Snapshot(str(path)) if path.is_file() else None
 
 
-def _query(snapshot_path: str, sql: str, params: list | None = None) -> pd.DataFrame:
+def _query(snapshot_path: str, sql: str, params: list | None = None,
+           own: Path | None = None) -> pd.DataFrame:
+    """``sql`` on the snapshot; with ``own``, a member's own store attached as ``own``."""
     try:
         with duckdb.connect(snapshot_path, read_only=True) as con:
+            if own is not None:
+                quoted = str(own).replace("'", "''")
+                con.execute(f"attach '{quoted}' as own (read_only)")
             return con.execute(sql, params or []).df()
     except duckdb.Error as error:
         raise SnapshotUnreadable(f"{Path(snapshot_path).name}: {error}") from error
@@ -176,8 +182,18 @@ def history_release(snapshot_path: str) -> dict | None:
 # conf_status (F free, A primary, D secondary); value is empty unless conf_status is F.
 INDICATOR_MART = "marts.indicator_values_published"
 # The same figures before disclosure control: read ONLY for the signed-in submitter's own country
-# (DOMAIN.md §6: "a submitter sees its own country unsuppressed"), never for anyone else.
-UNCONTROLLED_MART = "marts.indicator_values"
+# (DOMAIN.md §6: "a submitter sees its own country unsuppressed"), never for anyone else, from
+# that member's own store beside the snapshot (pipelines/lib/publish.py: the public snapshot does
+# not hold them).
+UNCONTROLLED_MART = "own.marts.indicator_values"
+
+
+def _own_store(snapshot_path: str, area: str | None) -> Path | None:
+    """The signed-in member's own store for this snapshot, if it has one."""
+    if area in (None, "", REGION):
+        return None
+    path = own_store(Path(snapshot_path), area)
+    return path if path.exists() else None
 
 INDICATOR_COLUMNS = ["indicator_code", "ref_area", "time_period", "freq", "period_end", "sex",
                      "age", "exploitation_form", "value", "unit", "obs_status", "n_countries",
@@ -192,7 +208,8 @@ def _published_query(snapshot_path: str, columns: list[str], where: list[str], p
     """``columns`` of ``INDICATOR_MART`` (alias ``p``) under ``where``. With ``own_area`` (the
     signed-in submitter's country), that area's values come from ``UNCONTROLLED_MART`` instead;
     its ``conf_status`` stays what everyone else sees."""
-    own = None if own_area in (None, "", REGION) else own_area
+    store = _own_store(snapshot_path, own_area)
+    own = own_area if store is not None else None
     join, join_params = "", []
     selected = [f"p.{c}" for c in columns]
     if own is not None:
@@ -204,7 +221,7 @@ def _published_query(snapshot_path: str, columns: list[str], where: list[str], p
     sql = (f"select {', '.join(selected)} from {INDICATOR_MART} p{join} "
            f"where {' and '.join(where)} order by {order}")
     value_params = [own] if own is not None and "value" in columns else []
-    return _query(snapshot_path, sql, [*value_params, *join_params, *params])
+    return _query(snapshot_path, sql, [*value_params, *join_params, *params], own=store)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -303,7 +320,7 @@ def flows_frame(snapshot_path: str, freq: str) -> pd.DataFrame:
 # (marts.coordination_mirror) are read ONLY for what the signed-in submitter's country reported
 # itself: the sent side of its pairs as sender, the received side of its pairs as receiver.
 PAIR_MART = "marts.coordination_mirror_published"
-UNCONTROLLED_PAIR_MART = "marts.coordination_mirror"
+UNCONTROLLED_PAIR_MART = "own.marts.coordination_mirror"
 PAIR_COLUMNS = ["sender", "receiver", "time_period", "freq", "period_end", "sent_by_sender",
                 "sent_conf", "received_by_receiver", "received_conf", "sender_reported",
                 "receiver_reported", "gap_persons", "mirror_gap_percent", "gap_conf",
@@ -320,7 +337,9 @@ def coordination_frame(snapshot_path: str, freq: str, own_area: str | None = Non
     when the other side is published."""
     if not _has_table(snapshot_path, "marts", "coordination_mirror_published"):
         return pd.DataFrame(columns=PAIR_COLUMNS)
-    own = None if own_area in (None, "", REGION) else own_area
+    store = _own_store(snapshot_path, own_area)
+    own = own_area if store is not None and _has_table(str(store), "marts", "coordination_mirror") \
+        else None
     if own is None:
         return _query(
             snapshot_path,
@@ -374,7 +393,7 @@ def coordination_frame(snapshot_path: str, freq: str, own_area: str | None = Non
         from seen
         order by period_end, sender, receiver
         """,
-        [own, own, own, own, freq],
+        [own, own, own, own, freq], own=store,
     )
 
 

@@ -86,6 +86,9 @@ class Settings:
             self.exports_dir,
         ):
             path.mkdir(parents=True, exist_ok=True)
+        # What ministries sent, before disclosure control, is for the platform's account only.
+        for private in (self.landing_dir, self.archive_dir, self.dagster_home):
+            private.chmod(0o700)
 
 
 def get_settings() -> Settings:

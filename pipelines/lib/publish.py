@@ -3,12 +3,17 @@
 Readers (dashboard, exports, CLI read commands) open ``serving/CURRENT``'s file read-only and never
 touch the warehouse, so a build in progress never blocks them and a failed build leaves the last
 good snapshot in place.
+
+The snapshot holds disclosure-controlled tables only. The figures before disclosure control that
+a signed-in submitter sees for its own country go into one store per member beside it
+(``<snapshot>.own/<ISO3>.duckdb``, that member's rows only), readable by the serving account alone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -19,6 +24,13 @@ from pipelines.settings import Settings
 POINTER = "CURRENT"
 KEEP_SNAPSHOTS = 3
 PUBLISHED_SCHEMAS = ("marts",)
+# Figures before disclosure control: never in the public snapshot, only in the members' own stores.
+UNCONTROLLED = ("indicator_values", "coordination_mirror")
+
+
+def own_store(snapshot: Path, area: str) -> Path:
+    """Where a member's own unsuppressed figures for ``snapshot`` are (the file may not exist)."""
+    return snapshot.with_suffix(".own") / f"{area}.duckdb"
 
 
 def current_snapshot(settings: Settings) -> Path | None:
@@ -35,18 +47,20 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict
     built_at = dt.datetime.now(dt.UTC)
     name = built_at.strftime("%Y%m%dT%H%M%S%f") + ".duckdb"
     path = settings.serving_dir / name
-    tables = con.execute(
+    tables = [(schema, table) for schema, table in con.execute(
         "select table_schema, table_name from information_schema.tables "
         "where table_catalog = current_database() and table_type = 'BASE TABLE' "
         f"and table_schema in ({', '.join('?' for _ in PUBLISHED_SCHEMAS)}) order by 1, 2",
         list(PUBLISHED_SCHEMAS),
-    ).fetchall()
+    ).fetchall() if not (schema == "marts" and table in UNCONTROLLED)]
     rows: dict[str, int] = {}
     try:
         _write_snapshot(con, path, tables, built_at, name, rows)
-    except BaseException:  # e.g. disk full: drop the partial file, the pointer stays as it was
+        write_own_stores(con, path)
+    except BaseException:  # e.g. disk full: drop the partial files, the pointer stays as it was
         path.unlink(missing_ok=True)
         Path(f"{path}.wal").unlink(missing_ok=True)
+        shutil.rmtree(path.with_suffix(".own"), ignore_errors=True)
         raise
     fault_point("before_pointer")
     pointer_tmp = settings.serving_dir / f".{POINTER}.tmp"
@@ -80,9 +94,60 @@ def _write_snapshot(con, path: Path, tables, built_at, name: str, rows: dict) ->
         con.execute("detach snapshot")
 
 
+def write_own_stores(con: duckdb.DuckDBPyConnection, snapshot: Path, schema: str = "marts") -> None:
+    """One store per member with its own rows of the unsuppressed tables of ``schema`` (on
+    ``con``), beside ``snapshot``: its values, and of each referral pair the side it reported
+    (the other side's figure is left out; the gap and the pair's status only where the other
+    side is published). Directory 0700, files 0600."""
+    directory = snapshot.with_suffix(".own")
+    directory.mkdir(mode=0o700)
+    os.chmod(directory, 0o700)  # whatever the umask
+    tables = {r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_catalog = current_database() "
+        "and table_schema = ?", [schema]).fetchall()}
+    if not {"dim_country", "indicator_values"} <= tables:
+        return  # nothing before disclosure control to keep (a warehouse not built yet)
+    members = [r[0] for r in con.execute(
+        f"select iso3 from {schema}.dim_country where member order by 1").fetchall()]
+    has_pairs = {"coordination_mirror", "coordination_mirror_published"} <= tables
+    for area in members:
+        path = own_store(snapshot, area)
+        con.execute(f"attach '{path}' as own")  # inside the 0700 directory from its first byte
+        try:
+            con.execute("create schema own.marts")
+            con.execute(f"create table own.marts.indicator_values as "
+                        f"select * from {schema}.indicator_values where ref_area = ?", [area])
+            if has_pairs:
+                con.execute(
+                    f"""
+                    create table own.marts.coordination_mirror as
+                    select m.* replace (
+                        case when m.sender = $1 then m.sent_by_sender end as sent_by_sender,
+                        case when m.receiver = $1 then m.received_by_receiver end as received_by_receiver,
+                        case when seen then m.gap_persons end as gap_persons,
+                        case when seen then m.mirror_gap_percent end as mirror_gap_percent,
+                        case when seen then m.pair_status end as pair_status)
+                    from (
+                        select m.*,
+                            (m.sender = $1 or p.sent_conf_status = 'F')
+                            and (m.receiver = $1 or p.received_conf_status = 'F') as seen
+                        from {schema}.coordination_mirror as m
+                        left join {schema}.coordination_mirror_published as p
+                            on p.sender = m.sender and p.receiver = m.receiver
+                            and p.time_period = m.time_period
+                        where m.sender = $1 or m.receiver = $1
+                    ) as m
+                    """, [area])
+                con.execute("alter table own.marts.coordination_mirror drop column seen")
+        finally:
+            con.execute("detach own")
+        os.chmod(path, 0o600)
+
+
 def _prune(settings: Settings, keep: str) -> None:
     """Keep the newest few snapshots (a reader may still hold an older one open: Unix keeps it)."""
     snapshots = sorted(p for p in settings.serving_dir.glob("*.duckdb") if p.name != keep)
     for old in snapshots[: max(0, len(snapshots) - (KEEP_SNAPSHOTS - 1))]:
         old.unlink(missing_ok=True)
         Path(f"{old}.wal").unlink(missing_ok=True)
+        shutil.rmtree(old.with_suffix(".own"), ignore_errors=True)

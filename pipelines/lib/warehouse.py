@@ -234,5 +234,7 @@ def connect_writer(path: Path) -> duckdb.DuckDBPyConnection:
     """Open the warehouse for writing (caller holds :func:`writer_lock`) and make sure of ``raw``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
+    # The warehouse holds every figure before disclosure control: the platform's account only.
+    path.chmod(0o600)
     con.execute(RAW_SCHEMA_SQL)
     return con

@@ -18,6 +18,7 @@ from dashboard_marts import (  # beside this file (issue 4)
 )
 
 from pipelines.lib.contracts import load_contracts
+from pipelines.lib.publish import write_own_stores
 
 SNAPSHOT_NAME = "20261128T101500123456.duckdb"
 QUARTERS = ["2024-Q1", "2024-Q2", "2024-Q3", "2024-Q4", "2025-Q1", "2025-Q2"]
@@ -222,5 +223,9 @@ def write_snapshot(serving_dir: Path, name: str = SNAPSHOT_NAME) -> Path:
             "insert into main.snapshot_info values (?, ?)",
             [dt.datetime(2026, 11, 28, 10, 15, tzinfo=dt.UTC), name.removesuffix(".duckdb")],
         )
+        # The members' own stores, as publishing writes them (the pages read a submitter's own
+        # figures there). This file keeps marts.indicator_values under its published view, so
+        # the tests can change a figure in one place; the pipeline's snapshot does not hold it.
+        write_own_stores(con, path)
     (serving_dir / "CURRENT").write_text(name + "\n", encoding="utf-8")
     return path

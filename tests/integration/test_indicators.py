@@ -144,7 +144,8 @@ ABSENT = [
 
 @pytest.fixture(scope="module")
 def snapshot(tmp_path_factory):
-    """Submit the scenario through the real pipeline once; yield the exit code and the snapshot."""
+    """Submit the scenario through the real pipeline once; yield the exit code and the warehouse
+    (the figures before disclosure control are not in the public snapshot)."""
     root = tmp_path_factory.mktemp("indicators")
     mp = pytest.MonkeyPatch()
     mp.setenv("OBSERVATORY_HOME", str(root / "home"))
@@ -153,7 +154,7 @@ def snapshot(tmp_path_factory):
     files = write_submissions(root / "submissions")
     code = main(["--lang", "en", "submit", *[str(path) for path in files]])
     path = current_snapshot(get_settings())
-    con = duckdb.connect(str(path), read_only=True) if path else None
+    con = duckdb.connect(str(get_settings().warehouse_path), read_only=True) if path else None
     yield code, con, root / "home"
     if con is not None:
         con.close()

@@ -41,7 +41,7 @@ def test_demo_twice_loads_once(observatory_home: Path, monkeypatch):
     assert counts(observatory_home) == first
     with duckdb.connect(str(sorted((observatory_home / "serving").glob("*.duckdb"))[-1]),
                         read_only=True) as con:
-        assert con.execute("select count(*) from marts.indicator_values "
+        assert con.execute("select count(*) from marts.indicator_values_published "
                            "where indicator_code = 'VIC_DETECTED' and ref_area = 'REG' "
                            "and time_period = '2019-Q1' and sex = '_T' and age = '_T' "
                            "and exploitation_form = '_T'").fetchone()[0] == 1

@@ -56,10 +56,9 @@ def test_submit_exit_code_says_a_file_was_rejected(pipeline_home):
     assert code == 1
 
 
-def test_serving_snapshot_holds_hand_computed_indicators(pipeline_home):
-    snapshot = current_snapshot(get_settings())
-    assert snapshot is not None
-    con = duckdb.connect(str(snapshot), read_only=True)
+def test_the_marts_hold_hand_computed_indicators(pipeline_home):
+    assert current_snapshot(get_settings()) is not None
+    con = duckdb.connect(str(get_settings().warehouse_path), read_only=True)
     # Indicator 1: victims detected, quarterly, latest validated version per unit.
     assert indicator(con, "VIC_DETECTED", "GTM", "2024-Q1") == (44.0, "P", 1)
     assert indicator(con, "VIC_DETECTED", "GTM", "2024-Q2")[0] == 44.0  # v2 replaced v1 (88)
@@ -188,7 +187,7 @@ def test_usage_errors_exit_2(observatory_home, capsys):
     assert main(["no-such-command"]) == 2
 
 
-def test_the_disclosure_gate_records_refuses_and_repairs(pipeline_home, tmp_path, monkeypatch, capsys):
+def test_the_disclosure_gate_records_refuses_and_repairs(pipeline_home, tmp_path, monkeypatch):
     """Record mode (the default) publishes the audit with the snapshot and in every export's
     manifest; block mode refuses a build that fails (the last snapshot stays served) and, with
     the repair, hides cells until the audit passes for an outsider and every member."""
@@ -197,6 +196,7 @@ def test_the_disclosure_gate_records_refuses_and_repairs(pipeline_home, tmp_path
     from pipelines.lib.disclosure.relations import build_system
     from pipelines.lib.disclosure.repair import Repair
     from pipelines.lib.export import run_export
+    from pipelines.lib.warehouse import writer_lock
     from tests.conftest import FIXTURES
 
     home, _ = pipeline_home
@@ -214,16 +214,15 @@ def test_the_disclosure_gate_records_refuses_and_repairs(pipeline_home, tmp_path
     monkeypatch.setenv("OBSERVATORY_DISCLOSURE_GATE", "block")
     settings = get_settings()
     served = current_snapshot(settings)
-    capsys.readouterr()
 
+    # Without the repair, the gate refuses (the asset fails, so serving_snapshot, which depends
+    # on it, does not run: test_definitions), and says which cells.
     repair = gate.protect
     monkeypatch.setattr(gate, "protect", lambda system, *a, **k: Repair(system=system))
-    assert main(["--lang", "en", "submit", str(FIXTURES / "valid_gtm_2024q1_cp1252_semicolon.csv")]) == 1
-    error = capsys.readouterr().err
-    assert "hidden cells can be worked out" in error and "VIC_DETECTED|" in error
-    assert current_snapshot(settings) == served
-
+    with writer_lock(settings), pytest.raises(gate.DisclosureAuditFailed, match=r"VIC_DETECTED\|"):
+        gate.run_gate(settings, log=lambda _: None)
     monkeypatch.setattr(gate, "protect", repair)
+
     assert main(["--lang", "en", "submit", str(FIXTURES / "valid_gtm_2024q1_utf8_bom.csv")]) == 0
     published = current_snapshot(settings)
     assert published != served and gate.latest_audit(published)["passed"]
@@ -239,3 +238,29 @@ def test_the_disclosure_gate_records_refuses_and_repairs(pipeline_home, tmp_path
     assert repairs
     statuses = dict(zip(system.ids, system.status, strict=True))
     assert all(statuses[cid] != "F" for cid in repairs if cid in statuses)
+
+
+def test_only_disclosure_controlled_tables_are_served_and_own_figures_are_private(pipeline_home):
+    """The public snapshot holds no figure before disclosure control; each member's own figures
+    are in its own store beside it, that member's rows only, readable by the platform alone."""
+    import stat
+
+    from pipelines.lib.publish import UNCONTROLLED, own_store
+
+    settings = get_settings()
+    snapshot = current_snapshot(settings)
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        tables = {r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()}
+    assert not tables & set(UNCONTROLLED)
+    assert "indicator_values_published" in tables
+    store = own_store(snapshot, "GTM")
+    with duckdb.connect(str(store), read_only=True) as con:
+        areas = con.execute("select distinct ref_area from marts.indicator_values").fetchall()
+        small = con.execute("select count(*) from marts.indicator_values "
+                            "where value between 1 and 4").fetchone()[0]
+    assert areas == [("GTM",)] and small > 0  # its own small counts, as submitted
+    mode = lambda path: stat.S_IMODE(path.stat().st_mode)  # noqa: E731
+    assert mode(store) == 0o600 and mode(store.parent) == 0o700
+    assert mode(settings.warehouse_path) == 0o600
+    assert mode(settings.archive_dir) == 0o700 and mode(settings.landing_dir) == 0o700

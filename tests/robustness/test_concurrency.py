@@ -78,7 +78,7 @@ def read_once(home: Path) -> tuple[str, int]:
         snapshot.path,
         "select table_name from information_schema.tables where table_schema = 'marts'",
     )["table_name"])
-    rows = data._query(snapshot.path, "select count(*) as n from marts.indicator_values")
+    rows = data._query(snapshot.path, "select count(*) as n from marts.indicator_values_published")
     if list(info["snapshot"]) != [snapshot.name]:
         raise AssertionError(f"{snapshot.name}: snapshot_info says {list(info['snapshot'])}")
     if not EXPECTED_MARTS <= marts:

@@ -81,7 +81,7 @@ def test_explain_then_accept_makes_the_quarter_final_and_locked(workflow_home, t
     assert accepted.ok and accepted.published, accepted
     assert gtm_victims()[2] == "accepted"
     statuses = snapshot_rows(
-        "select distinct obs_status from marts.indicator_values where ref_area = 'GTM' "
+        "select distinct obs_status from marts.indicator_values_published where ref_area = 'GTM' "
         "and time_period = ? and indicator_code = 'VIC_DETECTED'", [QUARTER])
     assert statuses == [("A",)]
     events = snapshot_rows("select action, actor, to_status from marts.audit_trail "

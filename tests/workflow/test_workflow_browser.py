@@ -114,7 +114,7 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
 
     with duckdb.connect(str(current_snapshot(get_settings())), read_only=True) as con:
         final = con.execute(
-            "select distinct obs_status from marts.indicator_values where ref_area = 'GTM' "
+            "select distinct obs_status from marts.indicator_values_published where ref_area = 'GTM' "
             "and time_period = ? and indicator_code = 'VIC_DETECTED'", [QUARTER]).fetchall()
     assert final == [("A",)]
     # The server ran the upload's job in a thread and the explanation's and the acceptance's

@@ -55,7 +55,7 @@ def min_count() -> int:
 
 # In record mode, exact intervals for at most this many uncertified cells per attacker: enough
 # to show the narrowest, and the audit stays within seconds however much fails.
-RECORD_EXACT_LIMIT = 200
+RECORD_EXACT_LIMIT = 20
 
 
 def run_gate(settings: Settings, log=print, insiders: bool = True) -> GateResult:

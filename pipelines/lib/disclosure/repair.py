@@ -37,7 +37,7 @@ from pipelines.lib.disclosure.audit import (
 # Exact intervals are worth their LPs only when few cells are left uncertified; above this many,
 # every uncertified cell is repaired as if it failed (certification only misses cells that are
 # hard to move, which is where a complementary cell helps anyway).
-EXACT_LIMIT = 3000
+EXACT_LIMIT = 300
 
 
 def cell_cost(cell_id: str) -> float:
@@ -112,7 +112,21 @@ def protect(
     solves = 0
     remaining: list[int] = []
     rounds = 0
+    windows = _window_quarters(system)
+    # Hiding a cell or withdrawing a relation only widens what the others can be (every feasible
+    # point stays feasible), so a cell shown protected stays protected: each round looks again
+    # only at the cells that failed and at the ones it has just hidden.
+    open_cells = {insider: np.ones(system.n_cells, dtype=bool) for insider in ("", *insiders)}
     for rounds in range(1, max_rounds + 1):
+        before = status.copy()
+        # A rolling window (not a calendar year) is shown only where its four quarters are: next
+        # to its neighbours, a window over a hidden quarter gives that quarter away by
+        # differences, and the quarters tell what the window would.
+        for window, quarters in windows.items():
+            if status[window] == PUBLISHED and (status[quarters] != PUBLISHED).any():
+                status[window] = SECONDARY
+                hidden.append(system.ids[window])
+                active[_column(withdraw, window)] = False
         current = _current(system, status, active)
         # Cheaper, and the same, to hide near what is already hidden: a series with a hidden
         # cell in some period keeps its pattern.
@@ -120,8 +134,11 @@ def protect(
         stable = np.array([s in hidden_series for s in series])
         picks: set[int] = set()
         remaining = []
+        newly_hidden = (status != PUBLISHED) & (before == PUBLISHED)
         for insider in ("", *insiders):
+            open_cells[insider] |= newly_hidden
             known, targets = attacker_view(current, insider)
+            targets &= open_cells[insider]
             sub = restrict(current, known, min_count)
             pending, low_seen, high_seen, n = certify(current, sub, targets, max_batch_rounds)
             solves += n
@@ -132,6 +149,8 @@ def protect(
             else:
                 failing = [(int(sub.variables[p]), np.nan, np.nan) for p in pending]
             remaining += [cell for cell, _, _ in failing]
+            open_cells[insider][:] = False
+            open_cells[insider][[cell for cell, _, _ in failing]] = True
             picks |= _choose(current, active, by_cell, known, failing, min_count,
                              costs - 0.5 * stable, insider)
         picks -= {i for i in picks if status[i] != PUBLISHED}
@@ -142,10 +161,13 @@ def protect(
             break
         if not picks:
             break
+        before = status.copy()
         for cell in sorted(picks):
             status[cell] = SECONDARY
             hidden.append(system.ids[cell])
             active[_column(withdraw, cell)] = False
+        for insider in ("", *insiders):
+            open_cells[insider] |= (status != PUBLISHED) & (before == PUBLISHED)
     return Repair(
         system=_current(system, status, active),
         hidden=hidden,
@@ -154,6 +176,24 @@ def protect(
         lp_solves=solves,
         seconds=time.perf_counter() - started,
     )
+
+
+def _window_quarters(system: System) -> dict[int, np.ndarray]:
+    """Each rolling-window cell that is not a calendar year, with its quarters' cells (by id)."""
+    index = {cid: i for i, cid in enumerate(system.ids)}
+    out = {}
+    for i, cid in enumerate(system.ids):
+        parts = cid.split("|")
+        if len(parts) != 6 or not parts[2].endswith("-R4Q") or parts[2].endswith("-Q4-R4Q"):
+            continue
+        year, quarter = int(parts[2][:4]), int(parts[2][6])
+        quarters = []
+        for back in range(4):
+            y, q = divmod((year * 4 + quarter - 1) - back, 4)
+            quarters.append(index.get("|".join([parts[0], parts[1], f"{y}-Q{q + 1}", *parts[3:]])))
+        if None not in quarters:
+            out[i] = np.array(quarters)
+    return out
 
 
 def _column(csc: sparse.csc_matrix, cell: int) -> np.ndarray:
