@@ -100,6 +100,7 @@ def write_own_stores(con: duckdb.DuckDBPyConnection, snapshot: Path, schema: str
     (the other side's figure is left out; the gap and the pair's status only where the other
     side is published). Directory 0700, files 0600."""
     directory = snapshot.with_suffix(".own")
+    shutil.rmtree(directory, ignore_errors=True)  # a snapshot written again (never by publishing)
     directory.mkdir(mode=0o700)
     os.chmod(directory, 0o700)  # whatever the umask
     tables = {r[0] for r in con.execute(

@@ -129,7 +129,8 @@ def check_served(home: Path) -> dict:
         submissions = {s for (s,) in con.execute(
             "select submission_id from marts.submissions_status").fetchall()}
     assert info == [(name,)]
-    assert {"indicator_values", "submissions_status", "audit_trail"} <= tables
+    assert {"indicator_values_published", "submissions_status", "audit_trail"} <= tables
+    assert "indicator_values" not in tables  # before disclosure control: never served
     return {"name": name, "submissions": submissions}
 
 
