@@ -46,7 +46,7 @@ BROWSER_SESSIONS = int(os.environ.get("OBSERVATORY_SOAK_BROWSERS", "1"))
 READER_THREADS = 3
 READER_PROCESSES = 2
 READ_PAUSE = 0.2  # seconds between two reads of one reader (a busy browser session)
-EXPECTED_MARTS = {"indicator_values", "submissions_status", "audit_trail", "dim_country",
+EXPECTED_MARTS = {"indicator_values_published", "submissions_status", "audit_trail", "dim_country",
                   "dim_indicator", "dq_reporting_rates"}
 
 # Runs the submission job once per file, one after another, in ONE process (as the Dagster daemon

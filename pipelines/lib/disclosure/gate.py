@@ -78,12 +78,8 @@ def run_gate(settings: Settings, log=print, insiders: bool = True) -> GateResult
             log(f"disclosure audit {rounds}: {result.cells} cells, {result.hidden} hidden, "
                 f"{result.relations} relations, {result.failing} failing "
                 f"({result.seconds:.1f} s)")
-            if result.passed or not block or rounds > MAX_GATE_ROUNDS:
-                total = con.execute("select count(*) from disclosure.repairs").fetchone()[0]
-                _record(con, started, result, added, total, rounds)
-                break
-            repair = protect(system, threshold, insiders=members, log=log)
-            new = repair.hidden
+            done = result.passed or not block or rounds > MAX_GATE_ROUNDS
+            new = [] if done else protect(system, threshold, insiders=members, log=log).hidden
             if not new:
                 total = con.execute("select count(*) from disclosure.repairs").fetchone()[0]
                 _record(con, started, result, added, total, rounds)
