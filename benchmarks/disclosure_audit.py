@@ -41,19 +41,24 @@ def hidden_shares(system, status) -> dict[str, dict[str, float]]:
     return out
 
 
-def measure(settings, insiders: bool = True, repair_rounds: int = 0, log=print) -> dict:
-    """The audit of the warehouse as the gate's record mode runs it, and optionally the repair."""
-    threshold = min_count()
+def load(settings):
+    """The attacker's system of the warehouse, the relations left out, the members and the time."""
     started = time.perf_counter()
     with writer_lock(settings):
         con = duckdb.connect(str(settings.warehouse_path), read_only=True)
         try:
-            system, skipped = build_system(con, threshold)
+            system, skipped = build_system(con, min_count())
             members = [r[0] for r in con.execute(
                 "select iso3 from marts.dim_country where member order by 1").fetchall()]
         finally:
             con.close()
-    built = time.perf_counter() - started
+    return system, skipped, members, time.perf_counter() - started
+
+
+def measure(settings, insiders: bool = True, repair_rounds: int = 0, log=print) -> dict:
+    """The audit of the warehouse as the gate's record mode runs it, and optionally the repair."""
+    threshold = min_count()
+    system, skipped, members, built = load(settings)
     result = audit(system, threshold, insiders=members if insiders else (),
                    exact_limit=RECORD_EXACT_LIMIT)
     out = {"cells": result.cells, "hidden": result.hidden, "relations": result.relations,
@@ -76,17 +81,7 @@ def main() -> None:
     parser.add_argument("--repair-rounds", type=int, default=0, metavar="N",
                         help="run the in-memory repair for at most N rounds (nothing is written)")
     args = parser.parse_args()
-    settings = get_settings()
-    started = time.perf_counter()
-    with writer_lock(settings):
-        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-        try:
-            system, skipped = build_system(con, min_count())
-            members = [r[0] for r in con.execute(
-                "select iso3 from marts.dim_country where member order by 1").fetchall()]
-        finally:
-            con.close()
-    built = time.perf_counter() - started
+    system, skipped, members, built = load(get_settings())
     result = audit(system, min_count(), insiders=members if args.insiders else ())
     print(f"cells {result.cells}, hidden {result.hidden}, relations {result.relations} "
           f"(built in {built:.1f} s; relations left out as not holding: {skipped or 'none'})")

@@ -33,6 +33,7 @@ from pipelines.lib.disclosure.audit import (
     exact_leaks,
     restrict,
 )
+from pipelines.lib.periods import Quarter
 
 # Exact intervals are worth their LPs only when few cells are left uncertified; above this many,
 # every uncertified cell is repaired as if it failed (certification only misses cells that are
@@ -117,8 +118,8 @@ def protect(
     # point stays feasible), so a cell shown protected stays protected: each round looks again
     # only at the cells that failed and at the ones it has just hidden.
     open_cells = {insider: np.ones(system.n_cells, dtype=bool) for insider in ("", *insiders)}
+    previous = status.copy()
     for rounds in range(1, max_rounds + 1):
-        before = status.copy()
         # A rolling window (not a calendar year) is shown only where its four quarters are: next
         # to its neighbours, a window over a hidden quarter gives that quarter away by
         # differences, and the quarters tell what the window would.
@@ -134,7 +135,8 @@ def protect(
         stable = np.array([s in hidden_series for s in series])
         picks: set[int] = set()
         remaining = []
-        newly_hidden = (status != PUBLISHED) & (before == PUBLISHED)
+        newly_hidden = (status != PUBLISHED) & (previous == PUBLISHED)
+        previous = status.copy()
         for insider in ("", *insiders):
             open_cells[insider] |= newly_hidden
             known, targets = attacker_view(current, insider)
@@ -161,13 +163,10 @@ def protect(
             break
         if not picks:
             break
-        before = status.copy()
         for cell in sorted(picks):
             status[cell] = SECONDARY
             hidden.append(system.ids[cell])
             active[_column(withdraw, cell)] = False
-        for insider in ("", *insiders):
-            open_cells[insider] |= (status != PUBLISHED) & (before == PUBLISHED)
     return Repair(
         system=_current(system, status, active),
         hidden=hidden,
@@ -186,11 +185,11 @@ def _window_quarters(system: System) -> dict[int, np.ndarray]:
         parts = cid.split("|")
         if len(parts) != 6 or not parts[2].endswith("-R4Q") or parts[2].endswith("-Q4-R4Q"):
             continue
-        year, quarter = int(parts[2][:4]), int(parts[2][6])
+        quarter = Quarter.parse(parts[2].removesuffix("-R4Q"))
         quarters = []
-        for back in range(4):
-            y, q = divmod((year * 4 + quarter - 1) - back, 4)
-            quarters.append(index.get("|".join([parts[0], parts[1], f"{y}-Q{q + 1}", *parts[3:]])))
+        for _ in range(4):
+            quarters.append(index.get("|".join([parts[0], parts[1], str(quarter), *parts[3:]])))
+            quarter = quarter.previous()
         if None not in quarters:
             out[i] = np.array(quarters)
     return out
