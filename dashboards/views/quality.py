@@ -200,8 +200,8 @@ else:
         else:
             st.warning(t("dash.quality.audit_failed", lang,
                          failing=ui.format_number(run["failing"], lang)))
-        narrowest = ("–" if pd.isna(run["narrowest_cell"]) else
-                     f"{run['narrowest_cell']} ∈ [{run['narrowest_low']:g}, {run['narrowest_high']:g}]")
+        narrowest = ("–" if pd.isna(run["narrowest_width"]) else
+                     ui.format_number(float(run["narrowest_width"]), lang, decimals=1))
         st.caption(t("dash.quality.audit_summary", lang,
                      cells=ui.format_number(run["cells"], lang),
                      hidden=ui.format_number(run["hidden"], lang),

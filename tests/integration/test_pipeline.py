@@ -205,6 +205,8 @@ def test_the_disclosure_gate_records_refuses_and_repairs(pipeline_home, tmp_path
     assert recorded is not None and not recorded["passed"] and recorded["failing"] > 0
     assert recorded["attackers"].startswith("outsider, ") and "GTM" in recorded["attackers"]
     assert recorded["relations"] > 0 and recorded["hidden"] > 0
+    # Counts only: which cells fail, and their intervals, would give hidden values away.
+    assert not {"failing_cells", "narrowest_cell", "narrowest_low"} & set(recorded)
     manifest = run_export(get_settings(), ["csv"], tmp_path / "export")
     assert manifest["disclosure_audit"]["failing"] == recorded["failing"]
 

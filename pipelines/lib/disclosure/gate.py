@@ -93,7 +93,8 @@ def run_gate(settings: Settings, log=print, insiders: bool = True) -> GateResult
         _rebuild(settings)
     seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
     if block and not result.passed:
-        shown = ", ".join(_describe(leak) for leak in result.leaks[:SHOWN_FAILURES])
+        # Which cells, not their intervals: this message reaches whoever started the run.
+        shown = ", ".join(leak.cell_id for leak in result.leaks[:SHOWN_FAILURES])
         raise DisclosureAuditFailed(
             f"{result.failing} hidden cells can be worked out from what would be published "
             f"(not published; the last good snapshot stays): {shown}")
