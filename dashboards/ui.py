@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import threading
 import time
 
@@ -52,6 +53,18 @@ def language() -> str:
 def tr(key: str, **values: object) -> str:
     """``t`` in the reader's language."""
     return t(key, language(), **values)
+
+
+# Every ASCII punctuation character may be backslash-escaped in Markdown, and escaped it is
+# only itself: no link, image, emphasis, HTML, autolink ("http\:\/\/..." is no URL) or Streamlit
+# directive (":red[...]", ":material/...:", "$...$") can be formed from what a user wrote.
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def plain(text: object) -> str:
+    """Text a user wrote (an explanation, a reason, a file name) made inert for the markdown that
+    st.write, st.caption, st.info and the like render; on one line, so no heading or list."""
+    return _PUNCTUATION.sub(r"\\\1", " ".join(str(text).split()))
 
 
 def area_label(code: str, lang: str) -> str:

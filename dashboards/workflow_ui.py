@@ -47,7 +47,9 @@ def current_user() -> User | None:
 
 
 def sign_in(username: str, password: str) -> User | None:
-    token = store().sign_in(username, password)
+    """The user signed in, or None; raises auth.SignInThrottled while guessing is slowed."""
+    client = st.context.ip_address  # None on localhost (and not a string in AppTest)
+    token = store().sign_in(username, password, client=client if isinstance(client, str) else None)
     if token is None:
         return None
     st.session_state[TOKEN_KEY] = token
@@ -200,7 +202,8 @@ def _unit_line(unit, lang: str) -> str:
 def show_report(outcome, units, lang: str, key: str) -> None:
     """The report on screen: one line per unit, then every finding, and the XLSX download."""
     st.subheader(t("workflow.report.title", lang))
-    st.caption(t("workflow.report.file", lang, name=outcome.file_name, sha=outcome.sha256[:16]))
+    st.caption(t("workflow.report.file", lang, name=ui.plain(outcome.file_name),
+                 sha=outcome.sha256[:16]))
     if outcome.duplicate:
         st.info(t("workflow.report.duplicate", lang))
     for unit in units:
@@ -237,8 +240,8 @@ def explain_forms(user: User, submission_ids: list[str], lang: str) -> None:
             rows = known[known["submission_id"] == submission_id]
             if not rows.empty and isinstance(rows.iloc[0]["explanation"], str):
                 row = rows.iloc[0]
-                st.info(t("workflow.explain.current", lang, who=row["explained_by"],
-                          when=str(row["explained_at"])[:16], text=row["explanation"]))
+                st.info(t("workflow.explain.current", lang, who=ui.plain(row["explained_by"]),
+                          when=str(row["explained_at"])[:16], text=ui.plain(row["explanation"])))
         with st.form(f"wf.explain.{submission_id}"):
             text = st.text_area(t("workflow.explain.text", lang, submission=submission_id),
                                 key=f"wf.explain.text.{submission_id}", max_chars=4000)

@@ -42,21 +42,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2 if exit_.code else 0
     settings = get_settings()
     if args.command == "submit":
-        missing = [p for p in args.files if not p.is_file()]
-        if missing:
-            for path in missing:
-                print(t("cli.missing_file", args.lang, path=path), file=sys.stderr)
-            return 2
-        files = [p.resolve() for p in args.files]
-        return run_submission(settings, files, lang=args.lang, channel="cli", actor="operator",
+        return run_submission(settings, args.files, lang=args.lang, channel="cli", actor="operator",
                               submitter_country=args.country)
     if args.command == "demo":
         return run_demo(settings, lang=args.lang, load=not args.no_load)
     if args.command == "import-glotip":
-        if not args.file.is_file():
-            print(t("cli.missing_file", args.lang, path=args.file), file=sys.stderr)
-            return 2
-        return run_glotip_import(settings, args.file.resolve(), lang=args.lang)
+        return run_glotip_import(settings, args.file, lang=args.lang)
     if args.command == "users":
         return run_users(settings, args)
     if args.command == "review":
@@ -147,7 +138,8 @@ def run_users(settings: Settings, args) -> int:
         try:
             user = store.add_user(args.name, args.role, password, args.country)
         except AuthError as error:
-            print(t("workflow.cli.user_refused", args.lang, error=error), file=sys.stderr)
+            print(t("workflow.cli.user_refused", args.lang, error=error.text(args.lang)),
+                  file=sys.stderr)
             return 2
         print(t("workflow.cli.user_added", args.lang, name=user.username, role=user.role,
                 country=user.country or "-"))
@@ -192,18 +184,27 @@ def run_submission(settings: Settings, files: list[Path], *, lang: str, channel:
                    received_on: list[dt.date] | None = None,
                    submitter_country: str | None = None, quiet: bool = False,
                    role: str = "operator") -> int:
-    """Run the submission job on ``files`` and print a report for each; return the exit code."""
+    """Run the submission job on copies of ``files`` (the job reads only the platform's folders)
+    and print a report for each; return the exit code (2: a path that is not a readable file)."""
     from pipelines.lib.dagster_home import first_error, run_job_in_process
+    from pipelines.lib.inputs import clear_staged
     from pipelines.lib.intake import load_report, report_path, sha256_of
     from pipelines.lib.publish import current_snapshot
 
-    hashes = [sha256_of(p.read_bytes()) for p in files]
+    staged = _stage_all(settings, files, lang)
+    if staged is None:
+        return 2
+    hashes = [sha256_of(p.read_bytes()) for p in staged]
     seen_before = {sha for sha in hashes if report_path(settings, sha).exists()}
-    config = {"files": [str(p) for p in files], "channel": channel, "actor": actor,
+    config = {"files": [str(p) for p in staged], "channel": channel, "actor": actor,
               "received_on": [d.isoformat() for d in received_on or []],
-              "submitter_country": submitter_country, "role": role}
-    result = run_job_in_process(settings, "submission_job", "intake", config,
-                                tags={"observatory/channel": channel})
+              "submitter_country": submitter_country, "role": role, "remove_after": True,
+              "original_names": [p.name for p in files]}
+    try:
+        result = run_job_in_process(settings, "submission_job", "intake", config,
+                                    tags={"observatory/channel": channel})
+    finally:
+        clear_staged(staged)
     outcomes = []
     for sha in hashes:
         try:
@@ -223,6 +224,21 @@ def run_submission(settings: Settings, files: list[Path], *, lang: str, channel:
     print(t("cli.summary", lang, accepted=accepted, total=len(files),
             snapshot=snapshot.name if snapshot else "-"))
     return 0 if accepted == len(files) else 1
+
+
+def _stage_all(settings: Settings, files: list[Path], lang: str) -> list[Path] | None:
+    """Copies of ``files`` in the inbox, or None after saying which path cannot be read and why."""
+    from pipelines.lib.inputs import InputRefused, clear_staged, stage
+
+    staged: list[Path] = []
+    for path in files:
+        try:
+            staged.append(stage(settings, Path(path)))
+        except InputRefused as refused:
+            clear_staged(staged)
+            print(t(refused.key, lang, path=refused.path), file=sys.stderr)
+            return None
+    return staged
 
 
 def print_report(outcome, settings: Settings, lang: str, name: str | None = None) -> None:
@@ -255,12 +271,19 @@ def run_glotip_import(settings: Settings, path: Path, *, lang: str, actor: str =
     """Run the reference job on one UNODC GLOTIP file and print its import report (issue 6)."""
     from pipelines.lib.dagster_home import first_error, run_job_in_process
     from pipelines.lib.glotip import ImportReport, render_report, report_path
+    from pipelines.lib.inputs import clear_staged
     from pipelines.lib.publish import current_snapshot
 
     started = time.perf_counter()
-    result = run_job_in_process(settings, "reference_job", "glotip_import",
-                                {"file": str(path), "actor": actor},
-                                tags={"observatory/channel": "cli"}, log_level="ERROR")
+    staged = _stage_all(settings, [path], lang)
+    if staged is None:
+        return 2
+    try:
+        result = run_job_in_process(settings, "reference_job", "glotip_import",
+                                    {"file": str(staged[0]), "actor": actor},
+                                    tags={"observatory/channel": "cli"}, log_level="ERROR")
+    finally:
+        clear_staged(staged)
     report_file = report_path(settings, result.run_id)
     if report_file.exists():
         report = ImportReport.from_json(report_file.read_text(encoding="utf-8"))

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Serve the dashboard (http://localhost:8501) and the Dagster UI with its landing sensor
-# (http://localhost:3000). Ctrl-C stops both.
+# Serve the dashboard (http://localhost:8501), the Dagster daemon with the landing sensor and the
+# operator UI (http://localhost:3000). Ctrl-C stops all three.
 set -euo pipefail
 set -m  # job control: each server runs in its own process group, which stop() signals as a whole
 cd "$(dirname "$0")/.."
@@ -9,21 +9,28 @@ export DAGSTER_HOME="$OBSERVATORY_HOME/dagster"
 bin="$PWD/.venv/bin"
 "$bin/python" -c "from pipelines.lib.dagster_home import prepare_dagster_home; from pipelines.settings import get_settings; s = get_settings(); s.ensure_dirs(); prepare_dagster_home(s)"
 
-"$bin/dagster" dev -m pipelines.definitions -h 127.0.0.1 -p "${DAGSTER_PORT:-3000}" &
+# The daemon runs the sensor and the queued runs; the operator UI is Dagster's webserver behind
+# a guard that refuses requests from other sites (pipelines/operator_ui.py). Both on localhost only.
+"$bin/dagster-daemon" run -m pipelines.definitions --log-level warning &
+daemon_pid=$!
+"$bin/python" -m pipelines.operator_ui --host 127.0.0.1 --port "${DAGSTER_PORT:-3000}" &
 dagster_pid=$!
 "$bin/streamlit" run dashboards/app.py --server.port "${STREAMLIT_PORT:-8501}" \
   --server.address 127.0.0.1 --server.headless true --browser.gatherUsageStats false &
 streamlit_pid=$!
 
-alive() { kill -0 -- "-$dagster_pid" 2>/dev/null || kill -0 -- "-$streamlit_pid" 2>/dev/null; }
+alive() {
+  kill -0 -- "-$dagster_pid" 2>/dev/null || kill -0 -- "-$daemon_pid" 2>/dev/null \
+    || kill -0 -- "-$streamlit_pid" 2>/dev/null
+}
 stop() {
   trap - INT TERM EXIT
   # SIGINT is what Ctrl-C would send them: both shut down their own children cleanly on it.
-  kill -INT -- "-$dagster_pid" "-$streamlit_pid" 2>/dev/null || true
+  kill -INT -- "-$dagster_pid" "-$daemon_pid" "-$streamlit_pid" 2>/dev/null || true
   for _ in $(seq 1 30); do alive || break; sleep 1; done
-  kill -KILL -- "-$dagster_pid" "-$streamlit_pid" 2>/dev/null || true
+  kill -KILL -- "-$dagster_pid" "-$daemon_pid" "-$streamlit_pid" 2>/dev/null || true
   echo "stopped / detenido"
 }
 trap stop INT TERM EXIT
-echo "Dashboard: http://localhost:${STREAMLIT_PORT:-8501}   Dagster: http://localhost:${DAGSTER_PORT:-3000}   (Ctrl-C stops both)"
+echo "Dashboard: http://localhost:${STREAMLIT_PORT:-8501}   Dagster: http://localhost:${DAGSTER_PORT:-3000}   (Ctrl-C stops all)"
 wait -n || true

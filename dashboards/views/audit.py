@@ -36,3 +36,13 @@ st.download_button(t("workflow.audit.download", lang),
                    data=workflow_ui.audit_csv(shown[[*columns, "event_id", "details"]]),
                    file_name="audit_trail.csv", mime="text/csv", icon=":material/download:",
                    key="wf.audit.download")
+
+# Failed sign-ins live beside the accounts (auth.sqlite), not in the warehouse: the sign-in page
+# records them without writing the warehouse.
+st.header(t("workflow.audit.failures_title", lang))
+failures = workflow_ui.store().failures()
+if not failures:
+    st.caption(t("workflow.audit.failures_none", lang))
+else:
+    st.dataframe([{t(f"workflow.audit.failures_col.{k}", lang): v for k, v in row.items()}
+                  for row in failures], hide_index=True, width="stretch")

@@ -3,9 +3,12 @@ in this browser session only. Logout is in the sidebar (dashboards/app.py)."""
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from dashboards import ui, workflow_ui
+from pipelines.lib.auth import SignInThrottled
 from pipelines.lib.i18n import t
 
 lang = ui.language()
@@ -20,7 +23,14 @@ with st.form("wf.login_form"):
                              key="wf.login.password")
     sent = st.form_submit_button(t("workflow.login.submit", lang))
 if sent:
-    if workflow_ui.sign_in(username, password) is None:
-        st.error(t("workflow.login.failed", lang), icon=":material/lock:")
+    try:
+        user = workflow_ui.sign_in(username, password)
+    except SignInThrottled as throttled:
+        wait = math.ceil(throttled.seconds)
+        st.error(t("workflow.login.throttled_minutes" if wait > 90 else "workflow.login.throttled",
+                   lang, seconds=wait, minutes=math.ceil(wait / 60)), icon=":material/timer:")
     else:
-        st.rerun()
+        if user is None:
+            st.error(t("workflow.login.failed", lang), icon=":material/lock:")
+        else:
+            st.rerun()

@@ -71,8 +71,8 @@ else:
     except FileNotFoundError:
         pass
     if isinstance(row["explanation"], str):
-        st.info(t("workflow.explain.current", lang, who=row["explained_by"],
-                  when=str(row["explained_at"])[:16], text=row["explanation"]))
+        st.info(t("workflow.explain.current", lang, who=ui.plain(row["explained_by"]),
+                  when=str(row["explained_at"])[:16], text=ui.plain(row["explanation"])))
     elif row["n_warnings"]:
         st.warning(t("workflow.review.not_ready", lang, warnings=int(row["n_warnings"])))
     reason = st.text_area(t("workflow.review.reason", lang), key="wf.review.reason",

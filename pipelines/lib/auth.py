@@ -66,6 +66,13 @@ create table if not exists users (
     created_at    text not null,
     disabled_at   text
 );
+create table if not exists sign_in_failures (
+    username      text not null,    -- as typed (lowercased): unknown names count too
+    client        text not null,    -- the browser's address as the server sees it
+    failed_at     text not null
+);
+create index if not exists sign_in_failures_by_user on sign_in_failures (username, failed_at);
+create index if not exists sign_in_failures_by_client on sign_in_failures (client, failed_at);
 create table if not exists sessions (
     token_sha256  text primary key,
     username      text not null references users(username),
@@ -77,7 +84,90 @@ create table if not exists sessions (
 
 
 class AuthError(ValueError):
-    """A request the account store refuses (unknown role, weak password, ...)."""
+    """A request the account store refuses (unknown role, weak password, ...). ``key``, when
+    set, is the translation key of the reason (``text`` gives it in a language)."""
+
+    def __init__(self, message: str, key: str | None = None, **values: object):
+        super().__init__(message)
+        self.key = key
+        self.values = values
+
+    def text(self, lang: str) -> str:
+        from pipelines.lib.i18n import t
+
+        return t(self.key, lang, **self.values) if self.key else str(self)
+
+
+# zxcvbn's estimate (0..4) a password must reach. Its lists are the common passwords, names and
+# words that guessing tools try first; the account's own words are added, with the coalition's
+# country names and this platform's, which its lists (English) lack.
+MIN_PASSWORD_SCORE = 3
+PLATFORM_WORDS = ("observatorio", "observatory", "coalicion", "coalition", "trata", "trafficking",
+                  "migrantes", "migrants", "contraseña", "password", "secretaria", "ministerio")
+
+
+def password_problem(password: str, username: str = "", country: str | None = None) -> str | None:
+    """Why a password is refused (a ``workflow.password.*`` key), or None."""
+    from zxcvbn import zxcvbn
+
+    from pipelines.lib.contracts import load_contracts
+
+    if not password.strip():
+        return "workflow.password.blank"
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return "workflow.password.short"
+    contracts = load_contracts()
+    words = [username, *username.replace(".", " ").replace("@", " ").split(), *PLATFORM_WORDS]
+    for code in contracts.members:
+        entry = contracts.country(code) or {}
+        words += [code, *(str(v) for k, v in entry.items() if k.startswith("name"))]
+    if country:
+        words.append(country)
+    # zxcvbn's matching is quadratic in the length; what it cannot guess in 100 characters it
+    # cannot guess in more.
+    if zxcvbn(password[:100], user_inputs=[w.lower() for w in words if w])["score"] \
+            < MIN_PASSWORD_SCORE:
+        return "workflow.password.guessable"
+    return None
+
+
+def _check_password(password: str, username: str, country: str | None) -> None:
+    problem = password_problem(password, username, country)
+    if problem:
+        from pipelines.lib.i18n import t
+
+        raise AuthError(t(problem, "en", length=MIN_PASSWORD_LENGTH), problem,
+                        length=MIN_PASSWORD_LENGTH)
+
+
+class SignInThrottled(Exception):
+    """Too many failed sign-ins for this account or from this client: try again after
+    ``seconds`` (the password was not checked)."""
+
+    def __init__(self, seconds: float):
+        super().__init__(f"retry in {seconds:.0f} s")
+        self.seconds = seconds
+
+
+# Guessing is slowed per account and per client (failures in the last WINDOW): the first FREE
+# failures cost nothing, each later one doubles the wait before the next attempt (1 s, 2 s, 4 s,
+# ... at most MAX_DELAY), and LOCK failures lock for the rest of the window. A client covers
+# many accounts (or, behind a proxy, every user), so its thresholds are CLIENT_FACTOR times higher.
+THROTTLE_WINDOW = dt.timedelta(minutes=15)
+THROTTLE_FREE, THROTTLE_LOCK, THROTTLE_MAX_DELAY, CLIENT_FACTOR = 3, 10, 60.0, 3
+
+
+def throttle_wait(failures: list[dt.datetime], now: dt.datetime, factor: int = 1) -> float:
+    """Seconds to wait before the next attempt, given the failures in the window (sorted)."""
+    count = len(failures)
+    if count < THROTTLE_FREE * factor:
+        return 0.0
+    if count >= THROTTLE_LOCK * factor:
+        until = failures[-THROTTLE_LOCK * factor] + THROTTLE_WINDOW
+    else:
+        delay = min(2.0 ** ((count - THROTTLE_FREE * factor) // factor), THROTTLE_MAX_DELAY)
+        until = failures[-1] + dt.timedelta(seconds=delay)
+    return max(0.0, (until - now).total_seconds())
 
 
 class PermissionDenied(PermissionError):
@@ -111,6 +201,31 @@ def require(user: User | None, action: str, country: str | None = None) -> User:
         who = f"{user.username} ({user.role})" if user else "anonymous"
         raise PermissionDenied(f"{who} may not {action}" + (f" for {country}" if country else ""))
     return user
+
+
+# The platform's own channels: files they bring in are taken in under these names, without an
+# account (the landing folder and the command line belong to whoever runs the service).
+SYSTEM_ACTORS = {"landing": "landing-folder", "cli": "operator", "demo": "demo-generator"}
+
+
+def intake_actor_refusal(store: AuthStore, *, channel: str, actor: str, role: str,
+                         submitter_country: str | None) -> str | None:
+    """Why a submission run may not run as it says (a ``workflow.refused.*`` key), else None.
+
+    A browser upload runs as the active submitter account of the country it names; the
+    platform's own channels run under their own names in the operator's role. Nothing in a
+    run's configuration is taken on trust: it can come from anyone who reaches the orchestrator.
+    """
+    if channel == "upload":
+        user = store.active_user(actor)
+        if user is None:
+            return "workflow.refused.unknown_actor"
+        if user.role != "submitter" or role != "submitter" or user.country != submitter_country:
+            return "workflow.refused.forbidden"
+        return None
+    if SYSTEM_ACTORS.get(channel) != actor or role != "operator":
+        return "workflow.refused.forbidden"
+    return None
 
 
 # --- passwords -------------------------------------------------------------------------------
@@ -198,8 +313,7 @@ class AuthStore:
                 raise AuthError(f"{country} is not a member country")
         elif country:
             raise AuthError("only submitters are bound to a country")
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise AuthError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+        _check_password(password, username, country)
         with closing(self._connect()) as con, con:
             try:
                 con.execute("insert into users (username, role, country, password_hash, created_at)"
@@ -228,12 +342,18 @@ class AuthStore:
         return bool(changed)
 
     def set_password(self, username: str, password: str) -> None:
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise AuthError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+        user = self.active_user(username)
+        _check_password(password, username, user.country if user else None)
         with closing(self._connect()) as con, con:
             if not con.execute("update users set password_hash = ? where username = ?",
                                [hash_password(password), username]).rowcount:
                 raise AuthError(f"no user {username}")
+
+    def active_user(self, username: str | None) -> User | None:
+        """The active account of that name as the store knows it (role and country), else None."""
+        with closing(self._connect()) as con:
+            row = self._user(con, (username or "").strip().lower())
+        return User(row[0], row[1], row[2]) if row else None
 
     def _user(self, con: sqlite3.Connection, username: str) -> tuple | None:
         return con.execute("select username, role, country, password_hash from users "
@@ -241,23 +361,52 @@ class AuthStore:
 
     # sessions
 
-    def sign_in(self, username: str, password: str) -> str | None:
-        """A new session token for a correct active account's password, else None."""
-        username = (username or "").strip().lower()
+    def sign_in(self, username: str, password: str, client: str | None = None) -> str | None:
+        """A new session token for a correct active account's password, else None. Raises
+        :class:`SignInThrottled`, without checking the password, while the account or the client
+        must wait; every failure is recorded (``failures``)."""
+        username = (username or "").strip().lower()[:64]
+        client = (client or "local")[:64]
+        now = _now()
         with closing(self._connect()) as con:
+            wait = self._throttle_wait(con, username, client, now)
             row = self._user(con, username)
-        if row is None:
-            verify_password(password or "", _dummy_hash())
-            return None
-        if not verify_password(password or "", row[3]):
+        if wait > 0:
+            raise SignInThrottled(wait)
+        stored = row[3] if row is not None else _dummy_hash()  # same time whether it exists
+        if not verify_password(password or "", stored) or row is None:
+            with closing(self._connect()) as con, con:
+                con.execute("insert into sign_in_failures values (?, ?, ?)",
+                            [username, client, now.isoformat()])
             return None
         token = secrets.token_urlsafe(32)
-        now = _now()
         with closing(self._connect()) as con, con:
+            # The account's own count starts again; the client's stays (it may be guessing others).
+            con.execute("delete from sign_in_failures where username = ?", [username])
             con.execute("insert into sessions values (?, ?, ?, ?, null)",
                         [_token_hash(token), username, now.isoformat(),
                          (now + dt.timedelta(hours=SESSION_HOURS)).isoformat()])
         return token
+
+    def _throttle_wait(self, con, username: str, client: str, now: dt.datetime) -> float:
+        since = (now - THROTTLE_WINDOW).isoformat()
+        waits = []
+        for column, value, factor in (("username", username, 1), ("client", client, CLIENT_FACTOR)):
+            rows = con.execute(f"select failed_at from sign_in_failures where {column} = ? "
+                               "and failed_at > ? order by failed_at", [value, since]).fetchall()
+            waits.append(throttle_wait([dt.datetime.fromisoformat(r[0]) for r in rows], now, factor))
+        return max(waits)
+
+    def failures(self, days: int = 30) -> list[dict]:
+        """Failed sign-ins of the last ``days``, per account and client (the audit page)."""
+        since = (_now() - dt.timedelta(days=days)).isoformat()
+        with closing(self._connect()) as con:
+            con.row_factory = sqlite3.Row
+            rows = con.execute(
+                "select username, client, count(*) as failures, min(failed_at) as first_at, "
+                "max(failed_at) as last_at from sign_in_failures where failed_at > ? "
+                "group by username, client order by last_at desc", [since]).fetchall()
+        return [dict(row) for row in rows]
 
     def session_user(self, token: str | None) -> User | None:
         """The user of a live session (not ended, not expired, account active), else None."""

@@ -58,7 +58,12 @@ def run_job_in_process(settings: Settings, job_name: str, op_name: str, config: 
 
 
 def first_error(result) -> str:
-    """The message of a failed run's first error ("" if none)."""
-    return next((e.event_specific_data.error.message.strip()
-                 for e in result.all_events if e.is_failure and e.event_specific_data
-                 and getattr(e.event_specific_data, "error", None)), "")
+    """The message of a failed run's first error ("" if none): the innermost cause, which says
+    what went wrong, rather than Dagster's "Error occurred while executing op"."""
+    for event in result.all_events:
+        error = getattr(event.event_specific_data, "error", None) if event.is_failure else None
+        if error is not None:
+            while error.cause is not None:
+                error = error.cause
+            return error.message.strip()
+    return ""

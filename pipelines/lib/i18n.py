@@ -43,3 +43,9 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, **values: object) -> str:
 def t_both(key: str, **values: object) -> tuple[str, str]:
     """Spanish and English text of ``key`` (what findings and exports store)."""
     return t(key, "es", **values), t(key, "en", **values)
+
+
+def refusal_text(key: str, **values: object) -> str:
+    """A refusal as a run records it: the key (what the command line and the pages translate
+    from), then the text in Spanish and English (what an operator reads in Dagster's UI)."""
+    return f"{key}: " + " / ".join(t_both(key, **values))

@@ -26,6 +26,7 @@ import polars as pl
 
 from pipelines.lib.contracts import load_contracts
 from pipelines.lib.findings import Finding
+from pipelines.lib.inputs import read_regular
 from pipelines.lib.periods import Quarter
 from pipelines.lib.reader import ReadResult
 from pipelines.lib.sandbox import CappedReader
@@ -170,7 +171,7 @@ class _Received:
 
 def _receive(con: duckdb.DuckDBPyConnection, delivery: Delivery, reader: CappedReader
              ) -> _Received:
-    data = delivery.path.read_bytes()
+    data = read_regular(delivery.path)
     sha = sha256_of(data)
     known = con.execute("select 1 from raw.files where file_sha256 = ?", [sha]).fetchone()
     read = None if known else reader.read(data, delivery.path.name)

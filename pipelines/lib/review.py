@@ -22,9 +22,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
-from pipelines.lib.auth import PermissionDenied, User, require
+from pipelines.lib.auth import AuthStore, PermissionDenied, User, require
 from pipelines.lib.contracts import load_contracts
 from pipelines.lib.periods import Quarter
 from pipelines.lib.warehouse import connect_writer, writer_lock
@@ -34,6 +34,7 @@ ACTIONS = ("accept", "return", "explain", "grant_exception")
 ACTION_PERMISSION = {"accept": "review", "return": "review", "explain": "explain",
                      "grant_exception": "grant_exception"}
 MAX_TEXT = 4000
+MAX_ACTOR = 64  # an account name is at most 64 characters; a forged one is cut there
 TEXT_REQUIRED = ("return", "explain", "grant_exception")  # a reason or explanation is required
 
 
@@ -131,12 +132,39 @@ def _audit(con, now, actor, action, *, sha=None, submission_id=None, from_status
 
 
 def apply_decision(settings: Settings, decision: Decision) -> dict:
-    """Check and write one decision under the writer lock; returns what was written."""
+    """Check and write one decision under the writer lock; returns what was written.
+
+    The author's role and country are the accounts store's, not the request's: a decision in the
+    name of an unknown or disabled account, or claiming another role, is refused and the refusal
+    goes into the audit trail.
+    """
     settings.ensure_dirs()
+    account = AuthStore(settings).active_user(decision.actor)
+    claimed = (decision.actor_role, (decision.actor_country or "").upper() or None)
+    if account is None or claimed != (account.role, account.country):
+        key = "workflow.refused.unknown_actor" if account is None else "workflow.refused.forbidden"
+        record_refusal(settings, actor=decision.actor, reason=key, submission_id=decision.submission_id,
+                       details={"action": decision.action, "claimed_role": decision.actor_role,
+                                "claimed_country": decision.actor_country})
+        raise ReviewRefused(key, actor=decision.actor[:MAX_ACTOR])
+    decision = replace(decision, actor=account.username)
     with writer_lock(settings):
         con = connect_writer(settings.warehouse_path)
         try:
             return _apply(con, settings, decision)
+        finally:
+            con.close()
+
+
+def record_refusal(settings: Settings, *, actor: str, reason: str, submission_id: str | None = None,
+                   details: dict | None = None) -> None:
+    """An audit event (action ``refused``) for a run that asked for what its author may not do."""
+    with writer_lock(settings):
+        con = connect_writer(settings.warehouse_path)
+        try:
+            _audit(con, dt.datetime.now(dt.UTC), (actor or "")[:MAX_ACTOR], "refused",
+                   submission_id=(submission_id or None) and submission_id[:MAX_ACTOR],
+                   reason=reason, details=details)
         finally:
             con.close()
 

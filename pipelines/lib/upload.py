@@ -31,6 +31,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.lib.inputs import uploads_dir
 from pipelines.settings import Settings
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # a full country-quarter template is ~30 KB
@@ -121,10 +122,6 @@ def _check_xlsx(data: bytes) -> UploadCheck:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError):
         return UploadCheck(False, "workflow.upload.bad_signature", {"extension": "xlsx"})
     return UploadCheck(True, extension="xlsx")
-
-
-def uploads_dir(settings: Settings) -> Path:
-    return settings.home / "uploads"
 
 
 def store_upload(settings: Settings, data: bytes, extension: str) -> Path:

@@ -1,15 +1,18 @@
 """What `make run` does, piece by piece: `observatory demo` writes and loads the demo (a second
-run reuses what is there and duplicates nothing), and `scripts/serve.sh` serves the dashboard and
-the Dagster UI until Ctrl-C stops both. The demo is pinned to its first quarter (a short 'today') so
+run reuses what is there and duplicates nothing), and `scripts/serve.sh` serves the dashboard, the
+Dagster daemon (its landing sensor takes a dropped file in) and the guarded operator UI until
+Ctrl-C stops them all. The demo is pinned to its first quarter (a short 'today') so
 the test loads 8 files, not the whole history."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from tests.served import REPO_ROOT, free_port
 
 pytestmark = pytest.mark.integration
 
+FIXTURES = REPO_ROOT / "tests" / "fixtures" / "submissions"
 SHORT_TODAY = "2019-04-15"  # last complete quarter 2019-Q1: the demo's first quarter, 8 files
 
 
@@ -72,6 +76,8 @@ def test_serve_runs_both_servers_and_ctrl_c_stops_both(observatory_home: Path, t
             assert serve.poll() is None, (tmp_path / "serve.log").read_text()
             assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
             time.sleep(0.5)
+        guard_refuses_other_sites(f"127.0.0.1:{dagster}")
+        landing_drop_is_taken_in_by_the_daemon(observatory_home)
         serve.send_signal(signal.SIGINT)  # what Ctrl-C sends to the script in a terminal
         assert serve.wait(timeout=60) in (0, 130), (tmp_path / "serve.log").read_text()
         assert not any(answers(u) for u in urls)
@@ -89,6 +95,46 @@ def test_serve_runs_both_servers_and_ctrl_c_stops_both(observatory_home: Path, t
     leftovers = [p for p in Path("/proc").iterdir() if p.name.isdigit()
                  and str(observatory_home) in _environ(p)]
     assert leftovers == []
+
+
+def status_of(url: str, data: bytes | None = None, **headers: str) -> int:
+    request = urllib.request.Request(url, data=data, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def guard_refuses_other_sites(host: str) -> None:
+    """The operator UI runs GraphQL for itself only (pipelines/operator_ui.py)."""
+    graphql = f"http://{host}/graphql"
+    query = json.dumps({"query": "{ version }"}).encode()
+    own = {"Content-Type": "application/json", "Origin": f"http://{host}"}
+    assert status_of(graphql, query, **own) == 200
+    mutation = urllib.parse.quote('mutation { launchPipelineExecution(executionParams: {}) '
+                                  '{ __typename } }')
+    assert status_of(f"{graphql}?query={mutation}") == 405  # an image tag could send this
+    assert status_of(graphql, query, **{**own, "Origin": "http://evil.example"}) == 403
+    assert status_of(graphql, b"query=%7Bversion%7D",
+                     **{"Content-Type": "application/x-www-form-urlencoded"}) == 415
+    assert status_of(graphql, query, **{**own, "Host": "evil.example"}) == 403  # DNS rebinding
+    assert status_of(f"http://{host}/server_info", **{"Sec-Fetch-Site": "cross-site"}) == 403
+
+
+def landing_drop_is_taken_in_by_the_daemon(home: Path) -> None:
+    """The daemon runs the landing sensor: a dropped file gets its report and leaves the folder."""
+    from pipelines.lib.intake import report_path, sha256_of
+    from pipelines.settings import get_settings
+
+    data = (FIXTURES / "valid_gtm_2024q1_utf8.csv").read_bytes()
+    (home / "landing").mkdir(parents=True, exist_ok=True)
+    (home / "landing" / "GTM_2024-Q1.csv").write_bytes(data)
+    report = report_path(get_settings(), sha256_of(data))
+    deadline = time.monotonic() + 240
+    while not report.exists() or any((home / "landing").iterdir()):
+        assert time.monotonic() < deadline, "the landing sensor did not take the file in"
+        time.sleep(1)
 
 
 def _environ(proc: Path) -> str:

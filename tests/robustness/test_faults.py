@@ -252,6 +252,7 @@ def test_an_unreadable_landing_file_fails_the_batch_whole_and_is_retried(observa
 
     from pipelines.defs.ingest.sensors import BATCH_TAG, MAX_ATTEMPTS, landing_sensor
     from pipelines.lib import intake
+    from pipelines.lib.inputs import InputRefused
     from pipelines.settings import get_settings
 
     settings = get_settings()
@@ -261,15 +262,15 @@ def test_an_unreadable_landing_file_fails_the_batch_whole_and_is_retried(observa
     old = time.time() - 10
     for path in (good, bad):
         os.utime(path, (old, old))
-    real = Path.read_bytes
+    real = intake.read_regular
 
-    def unreadable(self):
-        if self == bad:
-            raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
+    def unreadable(path):
+        if path == bad:
+            raise InputRefused("input.unreadable", path)
+        return real(path)
 
-    monkeypatch.setattr(Path, "read_bytes", unreadable)
-    with pytest.raises(PermissionError):
+    monkeypatch.setattr(intake, "read_regular", unreadable)
+    with pytest.raises(InputRefused):
         intake.take_in([intake.Delivery(p, channel="landing", remove_after=True)
                         for p in (good, bad)], settings)
     assert good.exists() and bad.exists()
@@ -291,7 +292,7 @@ def test_an_unreadable_landing_file_fails_the_batch_whole_and_is_retried(observa
                 keys.append(again.run_key)
         assert isinstance(again, dg.SkipReason)  # a file that always fails does not loop forever
 
-    monkeypatch.setattr(Path, "read_bytes", real)  # readable again: taken in, landing emptied
+    monkeypatch.setattr(intake, "read_regular", real)  # readable again: taken in, landing emptied
     outcomes = intake.take_in([intake.Delivery(p, channel="landing", remove_after=True)
                                for p in (good, bad)], settings)
     assert all(o.accepted for o in outcomes) and not any(landing.iterdir())

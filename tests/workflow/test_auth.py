@@ -113,3 +113,91 @@ def test_users_command_adds_lists_and_disables(observatory_home, monkeypatch, ca
     assert "Account ana created (role submitter, country GTM)." in out.out
     assert "ana" in out.out and "GTM" in out.out and "exists already" in out.err
     assert AuthStore(get_settings()).sign_in("ana", PASSWORD) is None
+
+
+@pytest.mark.parametrize(("password", "key"), [
+    ("aaaaaaaaaa", "guessable"),
+    (" " * 10, "blank"),
+    ("weak3weak3", "guessable"),
+    ("password123", "guessable"),
+    ("Guatemala2026", "guessable"),  # a member's name and a year
+    ("bob.perez2026", "guessable"),  # the account's own name
+    ("short", "short"),
+])
+def test_weak_passwords_are_refused_in_the_users_language(store, capsys, monkeypatch, password, key):
+    with pytest.raises(AuthError) as refused:
+        store.add_user("bob.perez", "reviewer", password)
+    assert refused.value.key == f"workflow.password.{key}"
+    store.add_user("bob.perez", "reviewer", PASSWORD)
+    with pytest.raises(AuthError):
+        store.set_password("bob.perez", password)
+    monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+    assert main(["--lang", "fr", "users", "add", "bob.perez", "--role", "analyst",
+                 "--password-stdin"]) == 2
+    assert "mot de passe" in capsys.readouterr().err
+
+
+class Clock:
+    def __init__(self):
+        self.now = auth._now()
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += auth.dt.timedelta(seconds=seconds)
+
+
+def test_guessing_is_slowed_then_locked_per_account_and_per_client(store, monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(auth, "_now", clock)
+    store.add_user("rita", "reviewer", PASSWORD)
+    for _ in range(auth.THROTTLE_FREE):
+        assert store.sign_in("rita", "guess", client="10.0.0.9") is None
+    # From now on each attempt waits longer, and while it must wait the password is not checked.
+    waits = []
+    while True:
+        with pytest.raises(auth.SignInThrottled) as throttled:
+            store.sign_in("rita", PASSWORD, client="10.0.0.9")
+        waits.append(throttled.value.seconds)
+        if throttled.value.seconds > auth.THROTTLE_MAX_DELAY:
+            break
+        clock.advance(throttled.value.seconds)
+        assert store.sign_in("rita", "guess", client="10.0.0.9") is None
+    assert waits[:3] == [1.0, 2.0, 4.0] and len(waits) == auth.THROTTLE_LOCK - auth.THROTTLE_FREE + 1
+    assert waits[-1] > 10 * 60  # locked for most of the window
+    # Another client is locked out of the account too; the account itself opens after the lock.
+    with pytest.raises(auth.SignInThrottled):
+        store.sign_in("rita", PASSWORD, client="10.0.0.10")
+    [row] = store.failures()  # on the audit page
+    assert (row["username"], row["client"], row["failures"]) == ("rita", "10.0.0.9",
+                                                                 auth.THROTTLE_LOCK)
+    clock.advance(auth.THROTTLE_WINDOW.total_seconds())
+    assert store.sign_in("rita", PASSWORD, client="10.0.0.10")
+
+    # One client trying many names (a spray) is slowed as a client.
+    for n in range(auth.THROTTLE_FREE * auth.CLIENT_FACTOR):
+        assert store.sign_in(f"user{n}", "guess", client="10.0.0.66") is None
+    with pytest.raises(auth.SignInThrottled):
+        store.sign_in("rita", PASSWORD, client="10.0.0.66")
+
+
+def test_the_sign_in_page_says_how_long_to_wait(store, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from dashboards.workflow_ui import TOKEN_KEY
+
+    store.add_user("rita", "reviewer", PASSWORD)
+    with auth.closing(store._connect()) as con, con:
+        con.executemany("insert into sign_in_failures values ('rita', '10.0.0.9', ?)",
+                        [[auth._now().isoformat()]] * auth.THROTTLE_LOCK)
+    at = AppTest.from_file("../../dashboards/views/login.py", default_timeout=60)
+    at.query_params["lang"] = "en"
+    at.run()
+    at.text_input(key="wf.login.username").input("rita")
+    at.text_input(key="wf.login.password").input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Too many failed attempts: sign-in is locked for 15 min. "
+                                           "If it was not you, tell the secretariat."]
+    assert TOKEN_KEY not in at.session_state

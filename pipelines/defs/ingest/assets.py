@@ -3,11 +3,14 @@
 
 import datetime as dt
 import time
-from pathlib import Path
 
 import dagster as dg
 
+from pipelines.lib.auth import AuthStore, intake_actor_refusal
+from pipelines.lib.i18n import refusal_text
+from pipelines.lib.inputs import InputRefused, check_owned
 from pipelines.lib.intake import Delivery, take_in
+from pipelines.lib.review import record_refusal
 from pipelines.settings import get_settings
 
 RAW_TABLES = ("files", "submissions", "observations", "findings", "audit_events")
@@ -40,14 +43,30 @@ class IntakeConfig(dg.Config):
 def intake(context: dg.AssetExecutionContext, config: IntakeConfig):
     """Validate and store each file; every file gets a report, accepted or not."""
     settings = get_settings()
+    # The configuration may come from anyone who reaches the orchestrator: the run's author and
+    # every file are checked before anything is read.
+    refusal = intake_actor_refusal(AuthStore(settings), channel=config.channel, actor=config.actor,
+                                   role=config.role, submitter_country=config.submitter_country)
+    if refusal:
+        record_refusal(settings, actor=config.actor, reason=refusal,
+                       details={"channel": config.channel, "claimed_role": config.role,
+                                "claimed_country": config.submitter_country})
+        raise dg.Failure(description=refusal_text(refusal, actor=config.actor[:64]))
     received = [dt.date.fromisoformat(d) for d in config.received_on] or [None] * len(config.files)
     names = config.original_names or [None] * len(config.files)
+    present = []
+    for path, day, name in zip(config.files, received, names, strict=True):
+        try:
+            present.append((check_owned(settings, path), day, name))
+        except InputRefused as refused:
+            if refused.key == "input.missing":
+                continue  # taken in (and removed) by an earlier run of the same batch
+            raise dg.Failure(description=refusal_text(refused.key, path=refused.path)) from None
     deliveries = [
-        Delivery(path=Path(path), channel=config.channel, actor=config.actor, received_on=day,
+        Delivery(path=path, channel=config.channel, actor=config.actor, received_on=day,
                  submitter_country=config.submitter_country, role=config.role,
                  remove_after=config.remove_after, original_name=name or None)
-        for path, day, name in zip(config.files, received, names, strict=True)
-        if Path(path).exists()
+        for path, day, name in present
     ]
     started = time.perf_counter()
     outcomes = take_in(deliveries, settings)

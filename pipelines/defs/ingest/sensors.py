@@ -7,6 +7,8 @@ import time
 import dagster as dg
 
 from pipelines.defs.jobs import submission_job
+from pipelines.lib.i18n import t
+from pipelines.lib.inputs import kind_of, move_aside
 from pipelines.settings import get_settings
 
 SETTLE_SECONDS = 1.0  # a file still being written is left for the next tick
@@ -26,10 +28,22 @@ def landing_sensor(context: dg.SensorEvaluationContext):
     if not landing.exists():
         return dg.SkipReason(f"{landing} does not exist yet")
     now = time.time()
-    ready = sorted(
-        p for p in landing.rglob("*")
-        if p.is_file() and not p.name.startswith(".") and now - p.stat().st_mtime > SETTLE_SECONDS
-    )
+    ready = []
+    for path in sorted(landing.rglob("*")):  # rglob does not descend into linked folders
+        if path.name.startswith("."):
+            continue
+        problem = kind_of(path)
+        if problem in ("input.directory", "input.missing"):
+            continue
+        if problem:
+            # A link (to a file anywhere), a FIFO or a device is never read: it leaves the
+            # landing folder (the entry itself, not what it points to) and the log says why.
+            target = move_aside(settings, path)
+            context.log.warning(t("input.moved_aside", "en", path=path, target=target,
+                                  reason=t(problem, "en", path=path.name)))
+            continue
+        if now - path.lstat().st_mtime > SETTLE_SECONDS:
+            ready.append(path)
     if not ready:
         return dg.SkipReason("no file in the landing folder")
     keys = []

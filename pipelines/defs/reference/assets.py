@@ -7,11 +7,11 @@ the dbt build and the publication run after it. When the file was imported befor
 nothing is materialised, so dbt and the publication are skipped: a re-import is a no-op.
 """
 
-from pathlib import Path
-
 import dagster as dg
 
 from pipelines.lib.glotip import import_glotip, report_path
+from pipelines.lib.i18n import refusal_text
+from pipelines.lib.inputs import InputRefused, check_owned
 from pipelines.settings import get_settings
 
 GLOTIP_TABLES = ("glotip_releases", "glotip_values")
@@ -36,7 +36,12 @@ class GlotipImportConfig(dg.Config):
 def glotip_import(context: dg.AssetExecutionContext, config: GlotipImportConfig):
     """Import the file as a new vintage; the import report is left for the CLI to print."""
     settings = get_settings()
-    report = import_glotip(Path(config.file), settings, actor=config.actor)
+    try:
+        # The path may come from anyone who reaches the orchestrator: only the platform's folders.
+        path = check_owned(settings, config.file)
+    except InputRefused as refused:
+        raise dg.Failure(description=refusal_text(refused.key, path=refused.path)) from None
+    report = import_glotip(path, settings, actor=config.actor)
     path = report_path(settings, context.run.run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(report.to_json(), encoding="utf-8")

@@ -1,0 +1,186 @@
+"""Jobs trust no one: a run's configuration can come from anyone who reaches the orchestrator
+(its GraphQL endpoint takes any config), so the jobs themselves check who a run claims to be and
+read only regular files inside the platform's folders. Each test replays what an attacker sent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from conftest import QUARTER, template_file
+
+from pipelines.cli import main
+from pipelines.lib.auth import AuthStore
+from pipelines.lib.dagster_home import first_error, run_job_in_process
+from pipelines.settings import get_settings
+
+
+def gtm_submission() -> str:
+    with duckdb.connect(str(get_settings().warehouse_path), read_only=True) as con:
+        return con.execute("select submission_id from raw.submissions where country = 'GTM' "
+                           "and dataset = 'TIP_JUSTICE'").fetchone()[0]
+
+
+def audit_rows(action: str) -> list[tuple]:
+    with duckdb.connect(str(get_settings().warehouse_path), read_only=True) as con:
+        return con.execute("select actor, reason, submission_id from raw.audit_events "
+                           "where action = ? order by occurred_at", [action]).fetchall()
+
+
+def review_run(**config):
+    return run_job_in_process(get_settings(), "review_job", "review", config, tags={})
+
+
+def intake_run(**config):
+    return run_job_in_process(get_settings(), "submission_job", "intake", config, tags={})
+
+
+def test_a_decision_in_a_made_up_or_borrowed_name_is_refused_and_audited(workflow_home):
+    submission = gtm_submission()  # TIP_JUSTICE has no warnings: acceptable at once
+    forged = review_run(action="accept", actor="mallory", actor_role="reviewer",
+                        submission_id=submission, reason="looks fine")
+    assert not forged.success
+    assert "workflow.refused.unknown_actor" in first_error(forged)
+    # A real submitter claiming the reviewer's role, and a reviewer whose account was disabled.
+    borrowed = review_run(action="accept", actor="ana", actor_role="reviewer",
+                          submission_id=submission, reason="mine")
+    assert "workflow.refused.forbidden" in first_error(borrowed)
+    assert AuthStore(get_settings()).disable_user("rita")
+    disabled = review_run(action="accept", actor="rita", actor_role="reviewer",
+                          submission_id=submission)
+    assert "workflow.refused.unknown_actor" in first_error(disabled)
+
+    # Nothing accepted, nothing locked: the status events are intake's alone.
+    assert {row[0] for row in audit_rows("status")} == {"ana", "hugo"}
+    assert audit_rows("refused") == [
+        ("mallory", "workflow.refused.unknown_actor", submission),
+        ("ana", "workflow.refused.forbidden", submission),
+        ("rita", "workflow.refused.unknown_actor", submission),
+    ]
+
+
+def files_received() -> int:
+    with duckdb.connect(str(get_settings().warehouse_path), read_only=True) as con:
+        return con.execute("select count(*) from raw.files").fetchone()[0]
+
+
+def test_a_submission_run_reads_only_the_platforms_folders_as_who_it_says(workflow_home, tmp_path):
+    settings = get_settings()
+    before = files_received()
+    archived = sorted(settings.archive_dir.iterdir())
+    upload = template_file(settings.home / "uploads", "GTM")
+
+    # An upload in the name of no account, and one by GTM's submitter for Honduras.
+    refused = intake_run(files=[str(upload)], channel="upload", actor="mallory", role="submitter",
+                         submitter_country="GTM")
+    assert "workflow.refused.unknown_actor" in first_error(refused)
+    refused = intake_run(files=[str(upload)], channel="upload", actor="ana", role="submitter",
+                         submitter_country="HND")
+    assert "workflow.refused.forbidden" in first_error(refused)
+    # The landing channel under a ministry user's name.
+    refused = intake_run(files=[str(upload)], channel="landing", actor="ana")
+    assert "workflow.refused.forbidden" in first_error(refused)
+
+    # A file outside the platform's folders, and links to one from inside the landing folder.
+    outside = intake_run(files=["/etc/passwd"], channel="landing", actor="landing-folder")
+    assert "input.outside" in first_error(outside)
+    settings.landing_dir.mkdir(parents=True, exist_ok=True)
+    link = settings.landing_dir / "passwd.csv"
+    link.symlink_to("/etc/passwd")
+    linked = intake_run(files=[str(link)], channel="landing", actor="landing-folder")
+    assert "input.symlink" in first_error(linked)
+    (settings.landing_dir / "etc").symlink_to("/etc")
+    through = intake_run(files=[str(settings.landing_dir / "etc" / "passwd")], channel="landing",
+                         actor="landing-folder")
+    assert "input.outside" in first_error(through)
+
+    assert files_received() == before
+    assert sorted(settings.archive_dir.iterdir()) == archived
+    assert [row[1] for row in audit_rows("refused")] == [
+        "workflow.refused.unknown_actor", "workflow.refused.forbidden", "workflow.refused.forbidden"]
+
+
+def test_the_landing_sensor_moves_links_and_fifos_aside_unread(workflow_home):
+    from pipelines.defs.ingest.sensors import landing_sensor
+
+    settings = get_settings()
+    settings.landing_dir.mkdir(parents=True, exist_ok=True)
+    (settings.landing_dir / "passwd.csv").symlink_to("/etc/passwd")
+    os.mkfifo(settings.landing_dir / "pipe.csv")
+    (settings.landing_dir / "etc").symlink_to("/etc")
+    with dg.instance_for_test() as instance:
+        result = landing_sensor(dg.build_sensor_context(instance=instance))
+    assert isinstance(result, dg.SkipReason)  # nothing left to take in
+    assert list(settings.landing_dir.iterdir()) == []
+    aside = sorted(p.name.split("-", 1)[1] for p in (settings.home / "refused").iterdir())
+    assert aside == ["etc", "passwd.csv", "pipe.csv"]
+    assert Path("/etc/passwd").exists()  # the link moved, not its target
+
+
+@pytest.mark.parametrize("kind", ["symlink", "directory", "fifo", "missing"])
+def test_the_command_line_names_what_is_wrong_with_a_path(workflow_home, tmp_path, capsys, kind):
+    path = tmp_path / f"GTM_{QUARTER}.csv"
+    if kind == "symlink":
+        path.symlink_to("/etc/passwd")
+    elif kind == "directory":
+        path.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(path)
+    before = files_received()
+    for command in (["submit", str(path)], ["import-glotip", str(path)]):
+        assert main(["--lang", "en", *command]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and "Traceback" not in err
+        assert str(path) in err
+        assert {"symlink": "symbolic link", "directory": "is a folder", "fifo": "not a regular file",
+                "missing": "does not exist"}[kind] in err
+    assert files_received() == before
+    assert not any((get_settings().home / "inbox").glob("*"))  # no copy left behind
+
+
+HOSTILE_TEXTS = [
+    "![x](http://127.0.0.1:9/pixel.png) see **here**",
+    "[Sign in again](http://evil.example/login) <img src=x onerror=alert(1)>",
+    "# Heading\n- item\n`code` :red[alarm] :material/lock: $x^2$ www.evil.example http://evil.example",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXTS)
+def test_user_text_is_inert_markdown(text):
+    from markdown_it import MarkdownIt
+
+    from dashboards.ui import plain
+
+    html = MarkdownIt("commonmark").enable("strikethrough").render(plain(text))
+    for tag in ("<a ", "<img", "<strong", "<em", "<h1", "<li", "<code", "<script"):
+        assert tag not in html
+    # What the reader sees is what the user wrote (on one line), character for character.
+    shown = html.removeprefix("<p>").removesuffix("</p>\n")
+    for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&amp;", "&")):
+        shown = shown.replace(entity, char)
+    assert shown == " ".join(text.split())
+    # No URL left for an autolinker (GFM's, Streamlit's) to find, no Streamlit directive.
+    for pattern in ("http:", "www.", ":red[", ":material/"):
+        assert pattern not in plain(text)
+    assert all(plain(text)[i - 1] == "\\" for i, c in enumerate(plain(text)) if c in "$:[`")
+
+
+def test_a_file_name_written_as_markdown_is_shown_as_text():
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        from dashboards import workflow_ui
+        from pipelines.lib.intake import FileOutcome
+
+        name = "[**GTM**](http://evil.example/login) ![x](http://127.0.0.1:9/p.png).xlsx"
+        workflow_ui.show_report(FileOutcome(name, "ab" * 32, False, "2026-11-28T10:00:00"), [],
+                                "en", key="k")
+
+    at = AppTest.from_function(page, default_timeout=60).run()
+    assert not at.exception
+    [caption] = [c.value for c in at.caption if "GTM" in c.value]
+    assert "](" not in caption and "http:" not in caption
+    assert r"\[\*\*GTM\*\*\]" in caption
