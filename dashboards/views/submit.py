@@ -11,10 +11,10 @@ import streamlit as st
 
 from dashboards import ui, workflow_ui
 from pipelines.lib.i18n import t
-from pipelines.lib.intake import load_report
 from pipelines.lib.upload import (
     MAX_UPLOAD_BYTES,
     check_upload,
+    report_for,
     start_upload,
     store_upload,
     wait_for_report,
@@ -60,12 +60,10 @@ if uploaded is not None and st.button(t("workflow.submit.send", lang), type="pri
 
 sha = st.session_state.get(LAST_REPORT)
 if sha:
-    outcome = load_report(settings, sha)
-    # The same bytes may have come earlier from elsewhere: show only this country's units.
-    units = [u for u in outcome.units if u.country in (None, user.country)]
-    if not units:
-        st.warning(t("workflow.upload.other_country", lang))
+    outcome = report_for(settings, sha, user.country)  # never another member's report
+    if outcome is None:
         st.stop()
+    units = outcome.units
     workflow_ui.show_report(outcome, units, lang, key=sha[:12])
     to_explain = [u for u in units if u.status == "validated" and u.warnings]
     if to_explain:

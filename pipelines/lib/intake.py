@@ -99,19 +99,27 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def report_path(settings: Settings, sha256: str) -> Path:
-    return settings.archive_dir / f"{sha256}.report.json"
+def report_path(settings: Settings, sha256: str, country: str | None = None) -> Path:
+    """The file's report; with ``country``, what that member's submitter was told about bytes
+    another country had sent (see :func:`_answer_as_new`)."""
+    return settings.archive_dir / (f"{sha256}.{country}.report.json" if country
+                                   else f"{sha256}.report.json")
 
 
-def load_report(settings: Settings, sha256: str) -> FileOutcome:
-    data = json.loads(report_path(settings, sha256).read_text(encoding="utf-8"))
+def load_report(settings: Settings, sha256: str, country: str | None = None) -> FileOutcome:
+    data = json.loads(report_path(settings, sha256, country).read_text(encoding="utf-8"))
     units = [UnitOutcome(**u) for u in data.pop("units")]
     return FileOutcome(**data, units=units)
 
 
-def _write_report(settings: Settings, outcome: FileOutcome) -> None:
+def belongs_to(outcome: FileOutcome, country: str) -> bool:
+    """Whether a stored report tells a submitter of ``country`` nothing about another member."""
+    return all(unit.country in (None, country) for unit in outcome.units)
+
+
+def _write_report(settings: Settings, outcome: FileOutcome, country: str | None = None) -> None:
     """Write the report atomically (tmp name, then rename): never a half-written JSON."""
-    target = report_path(settings, outcome.sha256)
+    target = report_path(settings, outcome.sha256, country)
     tmp = target.with_name(f".{outcome.sha256}.{uuid.uuid4().hex}.report.tmp")
     tmp.write_text(json.dumps(outcome.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
     os.replace(tmp, target)
@@ -166,7 +174,8 @@ class _Received:
     data: bytes
     sha: str
     known: bool
-    read: ReadResult | None  # None for bytes already received
+    read: ReadResult | None  # None for bytes already received (unless foreign)
+    foreign: bool = False  # received before from another member than the submitter's
 
 
 def _receive(con: duckdb.DuckDBPyConnection, delivery: Delivery, reader: CappedReader
@@ -174,8 +183,11 @@ def _receive(con: duckdb.DuckDBPyConnection, delivery: Delivery, reader: CappedR
     data = read_regular(delivery.path)
     sha = sha256_of(data)
     known = con.execute("select 1 from raw.files where file_sha256 = ?", [sha]).fetchone()
-    read = None if known else reader.read(data, delivery.path.name)
-    return _Received(delivery, data, sha, bool(known), read)
+    foreign = bool(known) and delivery.submitter_country is not None and con.execute(
+        "select count(*) from raw.submissions where file_sha256 = ? and country <> ?",
+        [sha, delivery.submitter_country]).fetchone()[0] > 0
+    read = reader.read(data, delivery.path.name) if foreign or not known else None
+    return _Received(delivery, data, sha, bool(known), read, foreign)
 
 
 def _take_in_one(con: duckdb.DuckDBPyConnection, item: _Received, cell_failures,
@@ -185,6 +197,8 @@ def _take_in_one(con: duckdb.DuckDBPyConnection, item: _Received, cell_failures,
     name = delivery.original_name or delivery.path.name
     known = item.known or con.execute(
         "select 1 from raw.files where file_sha256 = ?", [sha]).fetchone()
+    if item.foreign:
+        return _answer_as_new(con, item, cell_failures, settings, now, name)
     if known:
         _audit(con, now, delivery.actor, "duplicate", sha, None,
                details={"file_name": name, "channel": delivery.channel})
@@ -229,6 +243,52 @@ def _take_in_one(con: duckdb.DuckDBPyConnection, item: _Received, cell_failures,
     if delivery.remove_after:
         delivery.path.unlink(missing_ok=True)
     return outcome
+
+
+def _answer_as_new(con, item: _Received, cell_failures, settings: Settings, now, name: str
+                   ) -> FileOutcome:
+    """A submitter sent bytes another member sent before: telling them so, or showing that
+    member's report, would confirm the other country's file. They get what the same bytes would
+    get if new (validated against their own country: another country's rows are errors), and
+    nothing is stored but the report they saw and an audit event for the secretariat."""
+    delivery, country = item.delivery, item.delivery.submitter_country
+    _audit(con, now, delivery.actor, "duplicate", item.sha, None,
+           details={"file_name": name, "channel": delivery.channel, "other_member": True})
+    seen = report_path(settings, item.sha, country).exists()
+    units = validate_frame(item.read.frame, item.read.findings,
+                           _context(con, settings, delivery, item.read.frame), cell_failures)
+    received_on = delivery.received_on or now.date()
+    outcome = FileOutcome(file_name=name, sha256=item.sha, duplicate=seen,
+                          received_at=now.isoformat())
+    for unit in units:
+        u = unit.unit
+        suffix = u.dataset if u.dataset in load_contracts().datasets else "FILE"
+        version, _, is_late = _version_and_lateness(con, u, received_on)
+        outcome.units.append(UnitOutcome(
+            submission_id=f"{item.sha[:12]}-{suffix}", dataset=u.dataset, country=u.country,
+            period=u.period, version=version, status=unit.status, errors=unit.errors,
+            warnings=unit.warnings, is_late=is_late, findings=[f.as_dict() for f in unit.findings]))
+    _write_report(settings, outcome, country)
+    if delivery.remove_after:
+        delivery.path.unlink(missing_ok=True)
+    return outcome
+
+
+def _version_and_lateness(con, u, received_on: dt.date):
+    """The version a unit gets, its due date and whether it is late (None where unknown)."""
+    if not (u.dataset and u.country and u.period):
+        return None, None, None
+    version = con.execute(
+        "select coalesce(max(version), 0) + 1 from raw.submissions "
+        "where country = ? and dataset = ? and period = ?",
+        [u.country, u.dataset, u.period],
+    ).fetchone()[0]
+    try:
+        quarter = Quarter.parse(u.period)
+    except ValueError:
+        return version, None, None
+    due_on = quarter.due_date(load_contracts().reporting["due_days_after_quarter_end"])
+    return version, due_on, received_on > due_on
 
 
 def _archive(data: bytes, sha: str, settings: Settings) -> Path:
@@ -296,30 +356,15 @@ def _store_unit(con, unit: UnitResult, sha, file_name, now, received_on, deliver
     u = unit.unit
     suffix = u.dataset if u.dataset in load_contracts().datasets else "FILE"
     submission_id = f"{sha[:12]}-{suffix}"
-    version = None
-    due_on = is_late = None
-    if u.dataset and u.country and u.period:
-        version = con.execute(
-            "select coalesce(max(version), 0) + 1 from raw.submissions "
-            "where country = ? and dataset = ? and period = ?",
-            [u.country, u.dataset, u.period],
-        ).fetchone()[0]
-        try:
-            quarter = Quarter.parse(u.period)
-        except ValueError:
-            quarter = None
-        if quarter:
-            reporting = load_contracts().reporting
-            due_on = quarter.due_date(reporting["due_days_after_quarter_end"])
-            is_late = received_on > due_on
-            back_load = (delivery.role == "operator" and delivery.channel in OPERATOR_CHANNELS
-                         and received_on > quarter.due_date(
-                             reporting["window_days_after_quarter_end"]))
-            if back_load:  # DOMAIN §2: an audit event of its own; it counts as late
-                is_late = True
-                _audit(con, now, delivery.actor, "operator_back_load", sha, submission_id,
-                       reason=f"{u.country} {u.dataset} {u.period} loaded after its window closed",
-                       details={"channel": delivery.channel})
+    version, due_on, is_late = _version_and_lateness(con, u, received_on)
+    if due_on is not None and delivery.role == "operator" and delivery.channel in OPERATOR_CHANNELS:
+        window = load_contracts().reporting["window_days_after_quarter_end"]
+        if received_on > Quarter.parse(u.period).due_date(window):
+            # DOMAIN §2: a back-load has an audit event of its own; it counts as late
+            is_late = True
+            _audit(con, now, delivery.actor, "operator_back_load", sha, submission_id,
+                   reason=f"{u.country} {u.dataset} {u.period} loaded after its window closed",
+                   details={"channel": delivery.channel})
     status = unit.status
     contract = load_contracts().datasets.get(u.dataset)
     con.execute(

@@ -185,7 +185,8 @@ def _read_xlsx(data: bytes) -> ReadResult:
 
 
 def _zip_problem(data: bytes) -> Finding | None:
-    """Refuse a workbook that is not a readable zip or would unpack to far more than it weighs."""
+    """Refuse a workbook that is not a readable zip, carries macros or external links, or would
+    unpack to far more than it weighs."""
     import zipfile
 
     try:
@@ -193,6 +194,13 @@ def _zip_problem(data: bytes) -> Finding | None:
             members = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError) as error:
         return Finding.make("V01", "finding.xlsx_unreadable", value=str(error)[:200])
+    names = [m.filename.lower() for m in members]
+    # Macros (an .xlsm renamed .xlsx still carries them) and links to other workbooks are not
+    # figures: the file is refused whole rather than archived with them inside.
+    if any(n.endswith("vbaproject.bin") or n.startswith("xl/activex/") for n in names):
+        return Finding.make("V01", "finding.xlsx_macros")
+    if any(n.startswith("xl/externallinks/") for n in names):
+        return Finding.make("V01", "finding.xlsx_external_links")
     unpacked = sum(m.file_size for m in members)
     packed = max(1, sum(m.compress_size for m in members))
     if unpacked > MAX_UNPACKED_BYTES or (unpacked > 20 * 1024 * 1024

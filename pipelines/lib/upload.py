@@ -150,24 +150,42 @@ def submit_upload(settings: Settings, path: Path, *, actor: str, country: str,
     (channel ``upload``; the 120-day window applies), in this process; return its report.
     ``original_name``, the name the user gave, is recorded as text (:func:`display_name`)."""
     from pipelines.lib.dagster_home import first_error, run_job_in_process
-    from pipelines.lib.intake import load_report, report_path, sha256_of
+    from pipelines.lib.intake import sha256_of
 
     started = time.perf_counter()
     sha = sha256_of(path.read_bytes())
-    seen_before = report_path(settings, sha).exists()
+    seen_before = _seen_by(settings, sha, country)
     config = {"files": [str(path)], "channel": "upload", "actor": actor, "received_on": [],
               "submitter_country": country, "role": "submitter", "remove_after": True,
               "original_names": [display_name(original_name or "")]}
     result = run_job_in_process(settings, "submission_job", "intake", config,
                                 tags={"observatory/channel": "upload", "observatory/actor": actor})
     path.unlink(missing_ok=True)
-    try:
-        outcome = load_report(settings, sha)
+    outcome = report_for(settings, sha, country)
+    if outcome is not None:
         outcome.duplicate = seen_before
-    except FileNotFoundError:
-        outcome = None
     error = "" if result.success else first_error(result)[:500]
     return UploadOutcome(result.success, outcome, time.perf_counter() - started, error)
+
+
+def report_for(settings: Settings, sha: str, country: str):
+    """The report a submitter of ``country`` is shown for these bytes (intake.FileOutcome), or
+    None while there is none: the file's own report if it says nothing about another member,
+    else the answer intake gave this country as if the bytes were new."""
+    from pipelines.lib.intake import belongs_to, load_report, report_path
+
+    try:
+        if report_path(settings, sha, country).exists():
+            return load_report(settings, sha, country)
+        outcome = load_report(settings, sha)
+    except (OSError, ValueError):  # none yet, or being written
+        return None
+    return outcome if belongs_to(outcome, country) else None
+
+
+def _seen_by(settings: Settings, sha: str, country: str) -> bool:
+    """Whether this country was answered about these bytes before (so "already received")."""
+    return report_for(settings, sha, country) is not None
 
 
 @dataclass
@@ -176,6 +194,7 @@ class PendingUpload:
     has stored the file, while dbt and the publication go on."""
 
     sha256: str
+    country: str
     seen_before: bool
     thread: threading.Thread
     started: float
@@ -184,7 +203,7 @@ class PendingUpload:
 
 def start_upload(settings: Settings, path: Path, *, actor: str, country: str,
                  original_name: str | None = None) -> PendingUpload:
-    from pipelines.lib.intake import report_path, sha256_of
+    from pipelines.lib.intake import sha256_of
 
     sha = sha256_of(path.read_bytes())
     holder: dict = {}
@@ -194,8 +213,8 @@ def start_upload(settings: Settings, path: Path, *, actor: str, country: str,
                                          original_name=original_name)
 
     thread = threading.Thread(target=run, name=f"upload-{sha[:12]}", daemon=True)
-    pending = PendingUpload(sha, report_path(settings, sha).exists(), thread, time.perf_counter(),
-                            holder)
+    pending = PendingUpload(sha, country, _seen_by(settings, sha, country), thread,
+                            time.perf_counter(), holder)
     thread.start()
     return pending
 
@@ -203,19 +222,12 @@ def start_upload(settings: Settings, path: Path, *, actor: str, country: str,
 def wait_for_report(settings: Settings, pending: PendingUpload, timeout: float = 300):
     """The file's report (intake.FileOutcome) once written, or None if the run ended without one
     (or ``timeout`` passed). A file received before has its report at once."""
-    from pipelines.lib.intake import load_report, report_path
-
     deadline = time.monotonic() + timeout
-    path = report_path(settings, pending.sha256)
     while time.monotonic() < deadline:
-        if path.exists():
-            try:
-                outcome = load_report(settings, pending.sha256)
-            except (ValueError, OSError):
-                outcome = None  # being written: try again
-            if outcome is not None:
-                outcome.duplicate = pending.seen_before
-                return outcome
+        outcome = report_for(settings, pending.sha256, pending.country)
+        if outcome is not None:
+            outcome.duplicate = pending.seen_before
+            return outcome
         if not pending.thread.is_alive():
             return None
         time.sleep(0.05)

@@ -82,3 +82,25 @@ def test_header_matching_ignores_case_and_spaces():
     result = read_submission(data, "x.csv")
     assert result.ok, result.findings
     assert result.frame.row(0, named=True)["indicator"] == "TIP_CASES"
+
+
+@pytest.mark.parametrize(("member", "key"), [
+    ("xl/vbaProject.bin", "finding.xlsx_macros"),  # an .xlsm renamed .xlsx
+    ("xl/externalLinks/externalLink1.xml", "finding.xlsx_external_links"),
+])
+def test_a_workbook_with_macros_or_external_links_is_refused_whole(fixture_path, member, key):
+    import io
+    import zipfile
+
+    from pipelines.lib.findings import Finding
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(fixture_path("valid_blz_2024q1.xlsx")) as source, \
+            zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            target.writestr(item, source.read(item))
+        target.writestr(member, b"Attribute VB_Name = \"ThisWorkbook\"")
+    result = read_submission(buffer.getvalue(), "GTM_2024-Q1.xlsx")
+    assert not result.ok and result.frame is None
+    assert [(f.rule, f.message_en) for f in result.findings] == [
+        ("V01", Finding.make("V01", key).message_en)]

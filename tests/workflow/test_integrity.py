@@ -184,3 +184,39 @@ def test_a_file_name_written_as_markdown_is_shown_as_text():
     [caption] = [c.value for c in at.caption if "GTM" in c.value]
     assert "](" not in caption and "http:" not in caption
     assert r"\[\*\*GTM\*\*\]" in caption
+
+
+def test_an_upload_says_nothing_about_another_members_files(workflow_home, tmp_path):
+    from pipelines.lib.intake import Delivery, take_in
+    from pipelines.lib.upload import report_for
+
+    settings = get_settings()
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        [(hnd_sha,)] = con.execute("select distinct file_sha256 from raw.submissions "
+                                   "where country = 'HND'").fetchall()
+    copy = tmp_path / "copy.xlsx"
+    copy.write_bytes((settings.archive_dir / hnd_sha).read_bytes())
+    fresh = template_file(tmp_path, "HND", unknown_victims=1)  # HND's figures, never sent
+    before = files_received()
+
+    def as_gtm(path):
+        [outcome] = take_in([Delivery(path, channel="upload", actor="ana", submitter_country="GTM",
+                                      role="submitter")], settings)
+        shown = report_for(settings, outcome.sha256, "GTM")
+        return (outcome.duplicate, sorted((u.dataset, u.country, u.status, u.version)
+                                          for u in shown.units),
+                sorted({f["rule"] for u in shown.units for f in u.findings}))
+
+    # The copy is answered as the never-sent file is: another country's rows, rejected; and a
+    # second time "already received" alike.
+    first_copy, first_fresh = as_gtm(copy), as_gtm(fresh)
+    assert first_copy == first_fresh
+    assert first_copy[0] is False and {u[1:3] for u in first_copy[1]} == {("GTM", "rejected")}
+    assert "V02" in first_copy[2]
+    assert as_gtm(copy)[0] is True and as_gtm(fresh)[0] is True
+    # Honduras' own report and submissions are untouched; the copy stored nothing.
+    assert {u.country for u in report_for(settings, hnd_sha, "HND").units} == {"HND"}
+    assert files_received() == before + 1  # the fresh file only
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        assert con.execute("select count(*) from raw.audit_events where action = 'duplicate' "
+                           "and details like '%other_member%'").fetchone() == (2,)
