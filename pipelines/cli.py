@@ -65,8 +65,9 @@ def _add_export_command(commands) -> None:
 
     export = commands.add_parser(
         "export", help="export the published, disclosure-controlled indicators with a manifest")
-    export.add_argument("--format", dest="formats", action="append", choices=FORMATS,
-                        help="csv, xlsx, parquet or sdmx (repeat or comma-separate; default: all)")
+    export.add_argument("--format", dest="formats", action="append", nargs="+", metavar="FORMAT",
+                        help=f"{', '.join(FORMATS)} (several, space- or comma-separated; "
+                             "default: all)")
     export.add_argument("--out", type=Path, required=True, help="folder for the files and manifest.json")
     export.add_argument("--as-of", dest="as_of",
                         help="YYYY-MM-DD: rebuild the figures as the platform knew them that day")
@@ -74,22 +75,43 @@ def _add_export_command(commands) -> None:
 
 
 def run_export_command(settings: Settings, args) -> int:
-    from pipelines.lib.export import FORMATS, run_export
+    from pipelines.lib.export import FORMATS, NothingToExport, run_export
+
+    def fail(key: str, code: int = 2, **values) -> int:
+        print(t(key, args.lang, **values), file=sys.stderr)
+        return code
 
     as_of = None
     if args.as_of:
         try:
             as_of = dt.date.fromisoformat(args.as_of)
         except ValueError:
-            print(t("export.cli.bad_date", args.lang, value=args.as_of), file=sys.stderr)
-            return 2
-    formats = args.formats or list(FORMATS)
+            return fail("export.cli.bad_date", value=args.as_of)
+        if as_of > settings.today:
+            return fail("export.cli.future_date", value=args.as_of, today=settings.today)
+    formats = [f.strip().lower() for group in args.formats or [FORMATS] for item in group
+               for f in item.split(",") if f.strip()]
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        return fail("export.cli.bad_format", value=", ".join(unknown), known=", ".join(FORMATS))
+    out = args.out.expanduser()
+    if out.exists() and not out.is_dir():
+        return fail("export.cli.out_not_folder", path=out)
     try:
-        manifest = run_export(settings, formats, args.out.resolve(), indicators=args.indicators,
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".observatory-write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        return fail("export.cli.out_unwritable", path=out, error=error.strerror or error)
+    try:
+        manifest = run_export(settings, formats, out.resolve(), indicators=args.indicators,
                               as_of=as_of, lang=args.lang)
     except FileNotFoundError:
-        print(t("export.cli.no_snapshot", args.lang), file=sys.stderr)
-        return 1
+        return fail("export.cli.no_snapshot", 1)
+    except NothingToExport:
+        return fail("export.cli.nothing", 1, indicators=" ".join(args.indicators or ["*"]),
+                    as_of=args.as_of or "-")
     print(t("export.cli.done", args.lang, count=len(manifest["files"]) + 1, path=args.out,
             rows=manifest["rows"]))
     return 0
@@ -202,7 +224,7 @@ def run_submission(settings: Settings, files: list[Path], *, lang: str, channel:
               "original_names": [p.name for p in files]}
     try:
         result = run_job_in_process(settings, "submission_job", "intake", config,
-                                    tags={"observatory/channel": channel})
+                                    tags={"observatory/channel": channel}, log_level="CRITICAL")
     finally:
         clear_staged(staged)
     outcomes = []
@@ -275,13 +297,21 @@ def run_glotip_import(settings: Settings, path: Path, *, lang: str, actor: str =
     from pipelines.lib.publish import current_snapshot
 
     started = time.perf_counter()
+    from pipelines.lib.glotip import GlotipFileError, read_glotip
+
     staged = _stage_all(settings, [path], lang)
     if staged is None:
         return 2
     try:
+        read_glotip(staged[0])  # a file that is not UNODC's is refused here, in one line
+    except GlotipFileError as error:
+        clear_staged(staged)
+        print(error.text(lang), file=sys.stderr)
+        return 1
+    try:
         result = run_job_in_process(settings, "reference_job", "glotip_import",
                                     {"file": str(staged[0]), "actor": actor},
-                                    tags={"observatory/channel": "cli"}, log_level="ERROR")
+                                    tags={"observatory/channel": "cli"}, log_level="CRITICAL")
     finally:
         clear_staged(staged)
     report_file = report_path(settings, result.run_id)

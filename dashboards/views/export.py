@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from pathlib import Path
 
@@ -11,7 +10,13 @@ import streamlit as st
 
 from dashboards import ui, workflow_ui
 from pipelines.lib.auth import require as authorize
-from pipelines.lib.export import FILE_NAMES, FORMATS, indicator_codes, run_export
+from pipelines.lib.export import (
+    FILE_NAMES,
+    FORMATS,
+    NothingToExport,
+    indicator_codes,
+    run_export,
+)
 from pipelines.lib.i18n import t
 from pipelines.lib.publish import current_snapshot
 from pipelines.settings import get_settings
@@ -36,7 +41,7 @@ formats = st.multiselect(t("export.page.formats", lang), list(FORMATS), default=
 indicators = st.multiselect(t("export.page.indicators", lang), indicator_codes(snapshot),
                             key="export.indicators")
 use_as_of = st.checkbox(t("export.page.use_as_of", lang), key="export.use_as_of")
-as_of = st.date_input(t("export.page.as_of", lang), value=settings.today, max_value=dt.date.today(),
+as_of = st.date_input(t("export.page.as_of", lang), value=settings.today, max_value=settings.today,
                       key="export.as_of") if use_as_of else None
 
 if st.button(t("export.page.run", lang), icon=":material/download:", disabled=not formats,
@@ -46,6 +51,10 @@ if st.button(t("export.page.run", lang), icon=":material/download:", disabled=no
         try:
             run_export(settings, formats, Path(tmp), indicators=indicators or None, as_of=as_of,
                        lang=lang)
+        except NothingToExport:
+            st.warning(t("export.cli.nothing", lang, indicators=" ".join(indicators) or "*",
+                         as_of=as_of or "-"))
+            st.stop()
         except Exception as error:  # noqa: BLE001 - shown to the user, the page stays usable
             st.error(t("export.page.failed", lang, error=str(error)[:500]))
             st.stop()

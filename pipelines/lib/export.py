@@ -637,6 +637,14 @@ def notes_for(data: ExportData, as_of: dt.date | None, rules: dict, lang: str) -
     ]
 
 
+class NothingToExport(LookupError):
+    """No published figure matches the request: nothing is written."""
+
+    def __init__(self, indicators, as_of):
+        super().__init__(f"no published figure for indicators={indicators} as_of={as_of}")
+        self.indicators, self.as_of = indicators, as_of
+
+
 def run_export(settings: Settings, formats: list[str], out_dir: Path, *,
                indicators: list[str] | None = None, as_of: dt.date | None = None,
                lang: str = "es", snapshot: Path | None = None,
@@ -664,6 +672,8 @@ def run_export(settings: Settings, formats: list[str], out_dir: Path, *,
         data = read_export_data(database, indicators)
         audit_summary = None if as_of is not None else _audit_summary(database)
     timings["read"] = time.perf_counter() - started
+    if not len(data.rows):
+        raise NothingToExport(indicators, as_of)
     if as_of is not None:
         data.source = {"snapshot": None, "vintage_as_of": as_of.isoformat()}
     data.notes = notes_for(data, as_of, rules, lang)

@@ -68,7 +68,17 @@ FLAG_UNREADABLE = "unreadable_value"
 
 
 class GlotipFileError(ValueError):
-    """The file is not in UNODC's GLOTIP layout (no header row with the expected columns)."""
+    """The file is not in UNODC's GLOTIP layout (no header row with the expected columns), or
+    cannot be read at all (``unreadable``); :meth:`text` says so in a user's language."""
+
+    def __init__(self, detail: str, unreadable: bool = False):
+        super().__init__(detail)
+        self.key = "glotip.file.unreadable" if unreadable else "glotip.file.not_glotip"
+
+    def text(self, lang: str) -> str:
+        from pipelines.lib.i18n import t
+
+        return t(self.key, lang, detail=str(self))
 
 
 # --- mappings ----------------------------------------------------------------------------------
@@ -157,8 +167,18 @@ def _cell_text(value: object) -> str | None:
 
 
 def read_glotip(path: Path) -> pl.DataFrame:
-    """UNODC's rows as text, with the row number a person sees in the file (header row + 1...)."""
-    data = path.read_bytes()
+    """UNODC's rows as text, with the row number a person sees in the file (header row + 1...).
+    Anything that is not such a file raises :class:`GlotipFileError`."""
+    try:
+        return _read_glotip(path.read_bytes())
+    except GlotipFileError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a broken workbook or binary: one clear refusal
+        detail = " ".join(str(error).split())[:200]  # one line: it is printed as one
+        raise GlotipFileError(f"{type(error).__name__}: {detail}", unreadable=True) from error
+
+
+def _read_glotip(data: bytes) -> pl.DataFrame:
     if data[:4] == b"PK\x03\x04":
         import fastexcel
 
@@ -172,6 +192,8 @@ def read_glotip(path: Path) -> pl.DataFrame:
             except GlotipFileError:
                 continue
         raise GlotipFileError("no sheet in UNODC's GLOTIP layout (header with Iso3_code, Year)")
+    if b"\x00" in data[:65536]:
+        raise GlotipFileError("binary content", unreadable=True)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -261,3 +261,32 @@ def test_as_of_is_reproducible_after_a_resubmission(small_home, tmp_path: Path, 
     assert old["as_of"] == "2025-05-20"
     assert {(s["country"], s["period"]): s["version"] for s in old["submission_versions"]}[
         ("GTM", "2025-Q1")] == 1
+
+
+def test_cli_export_says_what_is_wrong_in_one_line(small_home, tmp_path: Path, monkeypatch,
+                                                   capsys) -> None:
+    monkeypatch.setenv("OBSERVATORY_HOME", str(small_home.home))
+    monkeypatch.setenv("OBSERVATORY_TODAY", "2026-01-15")
+    out = tmp_path / "out"
+    for formats in (["csv", "xlsx"], ["csv,xlsx"]):  # as the README and the help write them
+        assert main(["export", "--format", *formats, "--out", str(out),
+                     "--indicators", "VIC_DETECTED"]) == 0
+        assert sorted(p.name for p in out.iterdir()) == [
+            "indicators.csv", "indicators.xlsx", "manifest.json"]
+    capsys.readouterr()
+    existing = tmp_path / "file.txt"
+    existing.write_text("x")
+    empty = tmp_path / "empty"
+    cases = [
+        (["--format", "pdf", "--out", str(empty)], 2, "Unknown format: pdf"),
+        (["--out", str(existing)], 2, "is not a folder"),
+        (["--out", "/proc/observatory"], 2, "Cannot write to /proc/observatory"),
+        (["--out", str(empty), "--as-of", "2026-01-16"], 2, "is in the future"),
+        (["--out", str(empty), "--indicators", "NOPE"], 1, "nothing was written"),
+    ]
+    for args, code, message in cases:
+        assert main(["--lang", "en", "export", *args]) == code, args
+        err = capsys.readouterr().err.strip()
+        assert message in err and "\n" not in err and "Traceback" not in err, err
+    assert not empty.exists() or not any(empty.iterdir())  # nothing written
+    assert existing.read_text() == "x"

@@ -162,3 +162,20 @@ def test_full_shared_file_imports_exactly(tmp_path):
                  if "value_equals_year" in f["reason"]}
     assert same_year == {("MEX", 2015), ("DOM", 2019), ("DOM", 2020)}
     con.close()
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (bytes(range(256)) * 8, "cannot be read as an Excel workbook or a CSV"),
+    (b"a,b\n1,2\n", "not in UNODC's GLOTIP layout"),
+    (b"PK\x03\x04 not really a zip", "cannot be read as an Excel workbook or a CSV"),
+])
+def test_the_import_command_refuses_a_file_that_is_not_unodcs_in_one_line(
+        observatory_home, tmp_path, capsys, content, message):
+    from pipelines.cli import main
+
+    path = tmp_path / "data_glotip.xlsx"
+    path.write_bytes(content)
+    assert main(["--lang", "en", "import-glotip", str(path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err and "Traceback" not in err, err
+    assert not (observatory_home / "warehouse.duckdb").exists()  # no run started
