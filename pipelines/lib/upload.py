@@ -128,6 +128,7 @@ def store_upload(settings: Settings, data: bytes, extension: str) -> Path:
     """Write the bytes under a generated name (tmp name, then rename); return the path."""
     folder = uploads_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)  # what a ministry sent, before validation: the platform's account only
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     target = folder / f"upload-{stamp}-{uuid.uuid4().hex[:12]}.{extension}"
     tmp = folder / f".{target.name}.tmp"
