@@ -73,6 +73,14 @@ create table if not exists sign_in_failures (
 );
 create index if not exists sign_in_failures_by_user on sign_in_failures (username, failed_at);
 create index if not exists sign_in_failures_by_client on sign_in_failures (client, failed_at);
+create table if not exists run_grants (
+    token_sha256  text primary key,
+    username      text not null,
+    purpose       text not null,     -- 'review' or 'submit'
+    created_at    text not null,
+    expires_at    text not null,
+    used_at       text
+);
 create table if not exists sessions (
     token_sha256  text primary key,
     username      text not null references users(username),
@@ -154,6 +162,7 @@ class SignInThrottled(Exception):
 # ... at most MAX_DELAY), and LOCK failures lock for the rest of the window. A client covers
 # many accounts (or, behind a proxy, every user), so its thresholds are CLIENT_FACTOR times higher.
 THROTTLE_WINDOW = dt.timedelta(minutes=15)
+GRANT_MINUTES = 30  # a run queued behind others may wait; the grant is used once anyway
 THROTTLE_FREE, THROTTLE_LOCK, THROTTLE_MAX_DELAY, CLIENT_FACTOR = 3, 10, 60.0, 3
 
 
@@ -209,11 +218,12 @@ SYSTEM_ACTORS = {"landing": "landing-folder", "cli": "operator", "demo": "demo-g
 
 
 def intake_actor_refusal(store: AuthStore, *, channel: str, actor: str, role: str,
-                         submitter_country: str | None) -> str | None:
+                         submitter_country: str | None, grant: str = "") -> str | None:
     """Why a submission run may not run as it says (a ``workflow.refused.*`` key), else None.
 
-    A browser upload runs as the active submitter account of the country it names; the
-    platform's own channels run under their own names in the operator's role. Nothing in a
+    A browser upload runs as the active submitter account of the country it names, with the
+    single-use grant the upload page made for it (:meth:`AuthStore.grant`); the platform's own
+    channels run under their own names in the operator's role. Nothing in a
     run's configuration is taken on trust: it can come from anyone who reaches the orchestrator.
     """
     if channel == "upload":
@@ -222,6 +232,8 @@ def intake_actor_refusal(store: AuthStore, *, channel: str, actor: str, role: st
             return "workflow.refused.unknown_actor"
         if user.role != "submitter" or role != "submitter" or user.country != submitter_country:
             return "workflow.refused.forbidden"
+        if not store.redeem(grant, user.username, "submit"):
+            return "workflow.refused.unverified"
         return None
     if SYSTEM_ACTORS.get(channel) != actor or role != "operator":
         return "workflow.refused.forbidden"
@@ -396,6 +408,31 @@ class AuthStore:
                                "and failed_at > ? order by failed_at", [value, since]).fetchall()
             waits.append(throttle_wait([dt.datetime.fromisoformat(r[0]) for r in rows], now, factor))
         return max(waits)
+
+    # run grants: a job acting for a user runs only with a single-use token that the page (for a
+    # signed-in session) or the command line (the platform's own account, which alone can write
+    # this file) put here; a run configured by anyone else has none.
+
+    def grant(self, username: str, purpose: str) -> str:
+        """A single-use token, valid GRANT_MINUTES, for one run acting for ``username``."""
+        token = secrets.token_urlsafe(32)
+        now = _now()
+        with closing(self._connect()) as con, con:
+            con.execute("insert into run_grants values (?, ?, ?, ?, ?, null)",
+                        [_token_hash(token), username, purpose, now.isoformat(),
+                         (now + dt.timedelta(minutes=GRANT_MINUTES)).isoformat()])
+        return token
+
+    def redeem(self, token: str | None, username: str, purpose: str) -> bool:
+        """Use up a grant: True once for a live token given for this user and purpose."""
+        if not token:
+            return False
+        now = _now().isoformat()
+        with closing(self._connect()) as con, con:
+            return con.execute(
+                "update run_grants set used_at = ? where token_sha256 = ? and username = ? "
+                "and purpose = ? and used_at is null and expires_at > ?",
+                [now, _token_hash(token), username, purpose, now]).rowcount == 1
 
     def failures(self, days: int = 30) -> list[dict]:
         """Failed sign-ins of the last ``days``, per account and client (the audit page)."""

@@ -294,8 +294,11 @@ def run_review(settings: Settings, decision: Decision) -> ReviewOutcome:
     except ReviewRefused as refused:
         return ReviewOutcome(False, refused.key, refused.values)
 
+    # The caller vouches for the author (the page's signed-in session, the CLI's account lookup):
+    # the job acts only with this single-use grant.
+    grant = AuthStore(settings).grant(decision.actor.strip().lower(), "review")
     result = run_job_in_process(
-        settings, "review_job", "review", decision.as_config(),
+        settings, "review_job", "review", {**decision.as_config(), "grant": grant},
         tags={"observatory/action": decision.action, "observatory/actor": decision.actor})
     written = None
     for event in result.all_events:

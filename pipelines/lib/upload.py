@@ -31,6 +31,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.lib.auth import AuthStore
 from pipelines.lib.inputs import uploads_dir
 from pipelines.settings import Settings
 
@@ -158,7 +159,8 @@ def submit_upload(settings: Settings, path: Path, *, actor: str, country: str,
     seen_before = _seen_by(settings, sha, country)
     config = {"files": [str(path)], "channel": "upload", "actor": actor, "received_on": [],
               "submitter_country": country, "role": "submitter", "remove_after": True,
-              "original_names": [display_name(original_name or "")]}
+              "original_names": [display_name(original_name or "")],
+              "grant": AuthStore(settings).grant(actor, "submit")}
     result = run_job_in_process(settings, "submission_job", "intake", config,
                                 tags={"observatory/channel": "upload", "observatory/actor": actor})
     path.unlink(missing_ok=True)

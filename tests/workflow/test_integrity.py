@@ -38,16 +38,37 @@ def intake_run(**config):
     return run_job_in_process(get_settings(), "submission_job", "intake", config, tags={})
 
 
+def test_a_grant_is_single_use_for_one_user_purpose_and_time(workflow_home, monkeypatch):
+    from pipelines.lib import auth
+
+    store = AuthStore(get_settings())
+    token = store.grant("rita", "review")
+    assert not store.redeem(token, "ana", "review") and not store.redeem(token, "rita", "submit")
+    assert store.redeem(token, "rita", "review") and not store.redeem(token, "rita", "review")
+    late = store.grant("rita", "review")
+    later = auth._now() + auth.dt.timedelta(minutes=auth.GRANT_MINUTES + 1)
+    monkeypatch.setattr(auth, "_now", lambda: later)
+    assert not store.redeem(late, "rita", "review")
+
+
 def test_a_decision_in_a_made_up_or_borrowed_name_is_refused_and_audited(workflow_home):
     submission = gtm_submission()  # TIP_JUSTICE has no warnings: acceptable at once
     forged = review_run(action="accept", actor="mallory", actor_role="reviewer",
                         submission_id=submission, reason="looks fine")
     assert not forged.success
     assert "workflow.refused.unknown_actor" in first_error(forged)
-    # A real submitter claiming the reviewer's role, and a reviewer whose account was disabled.
+    # A real submitter claiming the reviewer's role; the real reviewer's name without the grant
+    # her signed-in page would have made, or with one made for another purpose or already used.
     borrowed = review_run(action="accept", actor="ana", actor_role="reviewer",
                           submission_id=submission, reason="mine")
-    assert "workflow.refused.forbidden" in first_error(borrowed)
+    assert "workflow.refused.unverified" in first_error(borrowed)
+    store = AuthStore(get_settings())
+    used = store.grant("rita", "review")
+    assert store.redeem(used, "rita", "review")
+    for grant in ("", store.grant("rita", "submit"), used):
+        named = review_run(action="accept", actor="rita", actor_role="reviewer",
+                           submission_id=submission, grant=grant)
+        assert "workflow.refused.unverified" in first_error(named)
     assert AuthStore(get_settings()).disable_user("rita")
     disabled = review_run(action="accept", actor="rita", actor_role="reviewer",
                           submission_id=submission)
@@ -57,7 +78,8 @@ def test_a_decision_in_a_made_up_or_borrowed_name_is_refused_and_audited(workflo
     assert {row[0] for row in audit_rows("status")} == {"ana", "hugo"}
     assert audit_rows("refused") == [
         ("mallory", "workflow.refused.unknown_actor", submission),
-        ("ana", "workflow.refused.forbidden", submission),
+        ("ana", "workflow.refused.unverified", submission),
+        *[("rita", "workflow.refused.unverified", submission)] * 3,
         ("rita", "workflow.refused.unknown_actor", submission),
     ]
 
@@ -80,6 +102,10 @@ def test_a_submission_run_reads_only_the_platforms_folders_as_who_it_says(workfl
     refused = intake_run(files=[str(upload)], channel="upload", actor="ana", role="submitter",
                          submitter_country="HND")
     assert "workflow.refused.forbidden" in first_error(refused)
+    # GTM's submitter for GTM, but not from her signed-in page (no grant).
+    refused = intake_run(files=[str(upload)], channel="upload", actor="ana", role="submitter",
+                         submitter_country="GTM")
+    assert "workflow.refused.unverified" in first_error(refused)
     # The landing channel under a ministry user's name.
     refused = intake_run(files=[str(upload)], channel="landing", actor="ana")
     assert "workflow.refused.forbidden" in first_error(refused)
@@ -100,7 +126,8 @@ def test_a_submission_run_reads_only_the_platforms_folders_as_who_it_says(workfl
     assert files_received() == before
     assert sorted(settings.archive_dir.iterdir()) == archived
     assert [row[1] for row in audit_rows("refused")] == [
-        "workflow.refused.unknown_actor", "workflow.refused.forbidden", "workflow.refused.forbidden"]
+        "workflow.refused.unknown_actor", "workflow.refused.forbidden",
+        "workflow.refused.unverified", "workflow.refused.forbidden"]
 
 
 def test_the_landing_sensor_moves_links_and_fifos_aside_unread(workflow_home):

@@ -30,6 +30,8 @@ class IntakeConfig(dg.Config):
     remove_after: bool = False
     # The names the users gave (same order as files; browser uploads): recorded as text only.
     original_names: list[str] = []
+    # A browser upload's single-use grant (pipelines.lib.auth.AuthStore.grant), made by the page.
+    grant: str = ""
 
 
 @dg.multi_asset(
@@ -46,7 +48,8 @@ def intake(context: dg.AssetExecutionContext, config: IntakeConfig):
     # The configuration may come from anyone who reaches the orchestrator: the run's author and
     # every file are checked before anything is read.
     refusal = intake_actor_refusal(AuthStore(settings), channel=config.channel, actor=config.actor,
-                                   role=config.role, submitter_country=config.submitter_country)
+                                   role=config.role, submitter_country=config.submitter_country,
+                                   grant=config.grant)
     if refusal:
         record_refusal(settings, actor=config.actor, reason=refusal,
                        details={"channel": config.channel, "claimed_role": config.role,

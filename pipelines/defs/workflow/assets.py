@@ -10,7 +10,8 @@ import json
 
 import dagster as dg
 
-from pipelines.lib.review import Decision, apply_decision
+from pipelines.lib.auth import AuthStore
+from pipelines.lib.review import Decision, ReviewRefused, apply_decision, record_refusal
 from pipelines.settings import get_settings
 
 WORKFLOW_TABLES = ("explanations", "lock_exceptions")
@@ -29,6 +30,9 @@ class ReviewConfig(dg.Config):
     dataset: str | None = None
     period: str | None = None
     valid_until: str | None = None
+    # The single-use grant the page or the command line made for this decision
+    # (pipelines.lib.auth.AuthStore.grant): without it the run acts for nobody.
+    grant: str = ""
 
 
 @dg.multi_asset(
@@ -42,7 +46,18 @@ class ReviewConfig(dg.Config):
 )
 def review(context: dg.AssetExecutionContext, config: ReviewConfig):
     """Check and record one decision; status changes also go to raw.audit_events."""
-    written = apply_decision(get_settings(), Decision(**config.model_dump()))
+    settings = get_settings()
+    values = config.model_dump()
+    grant = values.pop("grant")
+    decision = Decision(**values)
+    store = AuthStore(settings)
+    if store.active_user(decision.actor) is not None and not store.redeem(
+            grant, decision.actor.strip().lower(), "review"):
+        record_refusal(settings, actor=decision.actor, reason="workflow.refused.unverified",
+                       submission_id=decision.submission_id,
+                       details={"action": decision.action, "claimed_role": decision.actor_role})
+        raise ReviewRefused("workflow.refused.unverified", actor=decision.actor[:64])
+    written = apply_decision(settings, decision)
     context.log.info(f"{config.actor} ({config.actor_role}): {written}")
     metadata = {"decision": json.dumps(written, default=str), "action": config.action,
                 "actor": config.actor}
