@@ -9,7 +9,7 @@ then file name, which is the order to load them in. Same ``out_dir`` contents fo
 
 Calibration (magnitudes of ``VIC_DETECTED``, ``TIP_PERSONS``)
 ------------------------------------------------------------------------------------------
-From UNODC's Global Report data (``/work/shared/data/glotip_coalition_2003_2020.csv``, the
+From UNODC's Global Report data (``reference/unodc/glotip_coalition_2003_2020.csv``, the
 dataUNODC ``data_glotip.xlsx`` export of 14/04/2025; see that folder's README), computed at
 generation time by ``load_calibration``:
 
@@ -73,7 +73,7 @@ from pipelines.lib.periods import Quarter, quarter_range
 from pipelines.lib.template import layout_row, write_csv, write_xlsx
 
 DEFAULT_GLOTIP_PATH = (
-    Path(settings.REPO_ROOT).parent / "shared" / "data" / "glotip_coalition_2003_2020.csv"
+    Path(settings.REPO_ROOT) / "reference" / "unodc" / "glotip_coalition_2003_2020.csv"
 )
 MANIFEST_NAME = "manifest.csv"
 

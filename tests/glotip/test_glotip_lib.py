@@ -1,5 +1,5 @@
 """The GLOTIP importer's parts without Dagster: values, mappings, the XLSX layout, and the full
-shared file imported into a real DuckDB warehouse (that test FAILS when the file is absent)."""
+reference file (reference/unodc/) imported into a real DuckDB warehouse."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from pipelines.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = REPO_ROOT / "tests" / "fixtures" / "glotip" / "glotip_subset.csv"
-SHARED_FILE = REPO_ROOT.parent / "shared" / "data" / "glotip_coalition_2003_2020.csv"
+SHARED_FILE = REPO_ROOT / "reference" / "unodc" / "glotip_coalition_2003_2020.csv"
 HEADER = ["Iso3_code", "Country", "Region", "Subregion", "Indicator", "Dimension", "Category",
           "Sex", "Age", "Year", "Unit of measurement", "txtVALUE", "Source"]
 
@@ -125,10 +125,7 @@ def test_a_file_in_another_layout_is_refused(tmp_path):
 
 
 def test_full_shared_file_imports_exactly(tmp_path):
-    """UNODC's whole extract for the coalition (../shared/data/ beside the clone, as on CI)."""
-    if not SHARED_FILE.is_file():
-        pytest.fail(f"the shared GLOTIP file is missing: {SHARED_FILE} (CI has ../shared/data/ "
-                    "beside the clone; copy shared/ there to run this test)")
+    """UNODC's whole extract for the coalition, as kept in reference/unodc/."""
     settings = Settings(home=tmp_path / "home")
     report = import_glotip(SHARED_FILE, settings)
     with SHARED_FILE.open(encoding="utf-8", newline="") as f:
