@@ -1,8 +1,9 @@
 """The one translation source: every text a user reads (app, templates, findings, exports, CLI).
 
 Texts live in ``pipelines/locales/*.yaml`` as ``key: {es: ..., en: ..., fr: ...}``; the files
-are one namespace (a key defined twice is an error). Spanish and English are required, French is
-welcome and falls back to English.
+are one namespace (a key defined twice is an error). Spanish and English are required here, French
+too by a test (tests/dashboards/test_dashboard_pages.py); a missing French text would show the
+English one.
 """
 
 from __future__ import annotations

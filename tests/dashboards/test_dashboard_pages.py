@@ -546,9 +546,18 @@ def test_a_submitter_sees_its_own_country_unsuppressed(observatory_home):
                                                            ].isna().all().all()
 
 
-def test_every_dashboard_text_exists_in_spanish_english_and_french():
-    from pipelines.lib.i18n import messages
+def test_every_text_exists_in_spanish_english_and_french():
+    """Every text a user reads (app, workflow, validation, exports, CLI), in the three languages,
+    each filling only the values the Spanish or English one is given."""
+    import string
 
-    missing = [k for k, v in messages().items() if k.startswith("dash.")
-               and not all(v.get(lang) for lang in ("es", "en", "fr"))]
+    from pipelines.lib.i18n import LANGUAGES, messages
+
+    def fields(text):
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    missing = [k for k, v in messages().items() if not all(v.get(lang) for lang in LANGUAGES)]
     assert missing == []
+    unknown = [k for k, v in messages().items()
+               if not fields(v["fr"]) <= fields(v["en"]) | fields(v["es"])]
+    assert unknown == []
