@@ -373,7 +373,7 @@ def bench_demo_load(results: dict) -> None:
     started = time.perf_counter()
     with stdout_to(log_path):  # dbt's console output of the in-process run
         code = run_submission(settings, [f.path for f in files], lang="en", channel="demo",
-                              actor="bench", received_on=[f.received_on for f in files],
+                              actor="demo-generator", received_on=[f.received_on for f in files],
                               quiet=True)
     elapsed = time.perf_counter() - started
     with DagsterInstance.get() as instance:

@@ -55,16 +55,17 @@ def tr(key: str, **values: object) -> str:
     return t(key, language(), **values)
 
 
-# Every ASCII punctuation character may be backslash-escaped in Markdown, and escaped it is
-# only itself: no link, image, emphasis, HTML, autolink ("http\:\/\/..." is no URL) or Streamlit
-# directive (":red[...]", ":material/...:", "$...$") can be formed from what a user wrote.
-_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
-
-
 def plain(text: object) -> str:
-    """Text a user wrote (an explanation, a reason, a file name) made inert for the markdown that
-    st.write, st.caption, st.info and the like render; on one line, so no heading or list."""
-    return _PUNCTUATION.sub(r"\\\1", " ".join(str(text).split()))
+    """Text a user wrote (an explanation, a reason, a file name, a value from a file) as an inline
+    code span, for the markdown that st.write, st.caption, st.info and the like render: nothing
+    inside a code span is markdown, HTML, a Streamlit directive or an autolink (Streamlit's GFM
+    turns bare URLs and e-mail addresses into links even when their punctuation is escaped).
+    The fence is one backtick longer than any run of backticks in the text; one line."""
+    text = " ".join(str(text).split())
+    if not text:
+        return ""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}"
 
 
 def area_label(code: str, lang: str) -> str:

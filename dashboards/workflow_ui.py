@@ -194,9 +194,11 @@ def _unit_line(unit, lang: str) -> str:
     status = t(f"workflow.status.{unit.status}", lang)
     if not unit.dataset:
         return t("workflow.report.unit_unknown", lang, status=status, errors=unit.errors)
-    return t("workflow.report.unit", lang, dataset=unit.dataset, country=unit.country,
-             period=unit.period, version=unit.version, status=status, errors=unit.errors,
-             warnings=unit.warnings)
+    # The period (and, from the landing folder, the country) is what the file said, even when
+    # the unit is rejected for it: shown as text.
+    return t("workflow.report.unit", lang, dataset=unit.dataset, country=ui.plain(unit.country),
+             period=ui.plain(unit.period), version=unit.version, status=status,
+             errors=unit.errors, warnings=unit.warnings)
 
 
 def show_report(outcome, units, lang: str, key: str) -> None:

@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     if args.command == "submit":
         return run_submission(settings, args.files, lang=args.lang, channel="cli", actor="operator",
-                              submitter_country=args.country)
+                              submitter_country=args.country.strip().upper() if args.country
+                              else None)
     if args.command == "demo":
         return run_demo(settings, lang=args.lang, load=not args.no_load)
     if args.command == "import-glotip":
@@ -259,6 +260,11 @@ def _stage_all(settings: Settings, files: list[Path], lang: str) -> list[Path] |
         except InputRefused as refused:
             clear_staged(staged)
             print(t(refused.key, lang, path=refused.path), file=sys.stderr)
+            return None
+        except OSError as error:  # the inbox itself (a full disk, ...): one line, no traceback
+            clear_staged(staged)
+            print(t("input.unreadable", lang, path=f"{path} ({error.strerror or error})"),
+                  file=sys.stderr)
             return None
     return staged
 

@@ -381,20 +381,30 @@ class AuthStore:
         client = (client or "local")[:64]
         now = _now()
         with closing(self._connect()) as con:
-            wait = self._throttle_wait(con, username, client, now)
+            # The attempt counts as a failure from the moment it is let through, in the same
+            # write transaction as the check: parallel attempts (one browser session per thread)
+            # each see the ones before them. A right password removes it again.
+            con.execute("begin immediate")
+            try:
+                wait = self._throttle_wait(con, username, client, now)
+                if wait == 0:
+                    attempt = con.execute("insert into sign_in_failures values (?, ?, ?)",
+                                          [username, client, now.isoformat()]).lastrowid
+                con.execute("commit")
+            except BaseException:
+                con.execute("rollback")
+                raise
             row = self._user(con, username)
         if wait > 0:
             raise SignInThrottled(wait)
         stored = row[3] if row is not None else _dummy_hash()  # same time whether it exists
         if not verify_password(password or "", stored) or row is None:
-            with closing(self._connect()) as con, con:
-                con.execute("insert into sign_in_failures values (?, ?, ?)",
-                            [username, client, now.isoformat()])
             return None
         token = secrets.token_urlsafe(32)
         with closing(self._connect()) as con, con:
             # The account's own count starts again; the client's stays (it may be guessing others).
-            con.execute("delete from sign_in_failures where username = ?", [username])
+            con.execute("delete from sign_in_failures where username = ? or rowid = ?",
+                        [username, attempt])
             con.execute("insert into sessions values (?, ?, ?, ?, null)",
                         [_token_hash(token), username, now.isoformat(),
                          (now + dt.timedelta(hours=SESSION_HOURS)).isoformat()])

@@ -63,6 +63,8 @@ class Delivery:
     # The name the user gave (browser upload; the file itself has a generated name): recorded and
     # shown as text only, never used as a path.
     original_name: str | None = None
+    # The folders the file must be read from (a job's own; empty: anywhere, for in-process use)
+    confined_to: tuple[Path, ...] = ()
 
 
 @dataclass
@@ -180,7 +182,7 @@ class _Received:
 
 def _receive(con: duckdb.DuckDBPyConnection, delivery: Delivery, reader: CappedReader
              ) -> _Received:
-    data = read_regular(delivery.path)
+    data = read_regular(delivery.path, delivery.confined_to)
     sha = sha256_of(data)
     known = con.execute("select 1 from raw.files where file_sha256 = ?", [sha]).fetchone()
     foreign = bool(known) and delivery.submitter_country is not None and con.execute(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -194,19 +195,50 @@ def _zip_problem(data: bytes) -> Finding | None:
             members = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError) as error:
         return Finding.make("V01", "finding.xlsx_unreadable", value=str(error)[:200])
-    names = [m.filename.lower() for m in members]
-    # Macros (an .xlsm renamed .xlsx still carries them) and links to other workbooks are not
-    # figures: the file is refused whole rather than archived with them inside.
-    if any(n.endswith("vbaproject.bin") or n.startswith("xl/activex/") for n in names):
-        return Finding.make("V01", "finding.xlsx_macros")
-    if any(n.startswith("xl/externallinks/") for n in names):
-        return Finding.make("V01", "finding.xlsx_external_links")
+    active = _active_content(data, members)
+    if active:
+        return Finding.make("V01", active)
     unpacked = sum(m.file_size for m in members)
     packed = max(1, sum(m.compress_size for m in members))
     if unpacked > MAX_UNPACKED_BYTES or (unpacked > 20 * 1024 * 1024
                                          and unpacked / packed > MAX_COMPRESSION_RATIO):
         return Finding.make("V01", "finding.xlsx_too_large", value=f"{unpacked // 2**20} MB",
                             limit=f"{MAX_UNPACKED_BYTES // 2**20} MB")
+    return None
+
+
+# What a workbook may declare (content types, relationship types) that is not figures: code
+# (VBA, XLM macro sheets, ActiveX, embedded OLE objects) or a reach outside the file (links to
+# other workbooks, data connections and queries that refresh on opening, external targets).
+_MACRO_MARKERS = ("vbaproject", "macroenabled", "macrosheet", "dialogsheet", "activex",
+                  "oleobject")
+_LINK_MARKERS = ("externallink", "connections", "querytable")
+_DECLARED = re.compile(rb'(?:ContentType|Type|TargetMode)\s*=\s*"([^"]*)"', re.IGNORECASE)
+
+
+def _active_content(data: bytes, members) -> str | None:
+    """The finding key of a workbook carrying macros or external links, else None. Read from
+    the package's declarations (Excel finds parts through them, whatever their names), and from
+    the part names as well."""
+    import zipfile
+
+    declared = [m.filename.lower().encode() for m in members]
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for member in members:
+            name = member.filename.lower()
+            if (name == "[content_types].xml" or name.endswith(".rels")) \
+                    and member.file_size < 2 * 2**20:
+                content = archive.read(member)
+                for rel in re.findall(rb"<Relationship\b[^>]*>", content):
+                    values = [v.lower() for v in _DECLARED.findall(rel)]
+                    if b"external" in values and not any(v.endswith(b"/hyperlink") for v in values):
+                        return "finding.xlsx_external_links"
+                declared += [v.lower() for v in _DECLARED.findall(content)]
+    text = b"\n".join(declared)
+    if any(marker.encode() in text for marker in _MACRO_MARKERS):
+        return "finding.xlsx_macros"
+    if any(marker.encode() in text for marker in _LINK_MARKERS):
+        return "finding.xlsx_external_links"
     return None
 
 

@@ -86,7 +86,13 @@ def test_header_matching_ignores_case_and_spaces():
 
 @pytest.mark.parametrize(("member", "key"), [
     ("xl/vbaProject.bin", "finding.xlsx_macros"),  # an .xlsm renamed .xlsx
+    ("xl/macrosheets/sheet2.xml", "finding.xlsx_macros"),  # an XLM macro sheet
+    ("xl/embeddings/oleObject1.bin", "finding.xlsx_macros"),
     ("xl/externalLinks/externalLink1.xml", "finding.xlsx_external_links"),
+    ("xl/connections.xml", "finding.xlsx_external_links"),  # refreshes on opening
+    # Found through a declaration, whatever the part's name.
+    ("xl/_rels/workbook.xml.rels", "finding.xlsx_macros"),
+    ("xl/worksheets/_rels/sheet1.xml.rels", "finding.xlsx_external_links"),
 ])
 def test_a_workbook_with_macros_or_external_links_is_refused_whole(fixture_path, member, key):
     import io
@@ -97,9 +103,18 @@ def test_a_workbook_with_macros_or_external_links_is_refused_whole(fixture_path,
     buffer = io.BytesIO()
     with zipfile.ZipFile(fixture_path("valid_blz_2024q1.xlsx")) as source, \
             zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        declarations = {
+            "xl/_rels/workbook.xml.rels": b'<Relationships><Relationship Id="rId9" Type="http://'
+            b'schemas.microsoft.com/office/2006/relationships/vbaProject" Target="code.bin"/>'
+            b'</Relationships>',
+            "xl/worksheets/_rels/sheet1.xml.rels": b'<Relationships><Relationship Id="rId1" '
+            b'Type="http://example/relationships/oleLink" Target="file:///C:/other.xlsx" '
+            b'TargetMode="External"/></Relationships>',
+        }
         for item in source.infolist():
-            target.writestr(item, source.read(item))
-        target.writestr(member, b"Attribute VB_Name = \"ThisWorkbook\"")
+            if item.filename != member:
+                target.writestr(item, source.read(item))
+        target.writestr(member, declarations.get(member, b"Attribute VB_Name = \"ThisWorkbook\""))
     result = read_submission(buffer.getvalue(), "GTM_2024-Q1.xlsx")
     assert not result.ok and result.frame is None
     assert [(f.rule, f.message_en) for f in result.findings] == [

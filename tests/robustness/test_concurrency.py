@@ -57,8 +57,8 @@ from pathlib import Path
 from pipelines.cli import run_submission
 from pipelines.settings import get_settings
 for name in sys.argv[1:]:
-    code = run_submission(get_settings(), [Path(name)], lang="en", channel="landing",
-                          actor="landing-folder", quiet=True)
+    code = run_submission(get_settings(), [Path(name)], lang="en", channel="cli",
+                          actor="operator", quiet=True)
     print("RUN", code, name, flush=True)
 """
 

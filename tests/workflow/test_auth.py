@@ -201,3 +201,21 @@ def test_the_sign_in_page_says_how_long_to_wait(store, monkeypatch):
     assert [e.value for e in at.error] == ["Too many failed attempts: sign-in is locked for 15 min. "
                                            "If it was not you, tell the secretariat."]
     assert TOKEN_KEY not in at.session_state
+
+
+def test_parallel_guesses_are_counted_before_the_password_is_checked(store):
+    """One browser session per thread: attempts sent together must not all pass the check."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store.add_user("rita", "reviewer", PASSWORD)
+
+    def attempt(_):
+        try:
+            return store.sign_in("rita", "guess", client="10.0.0.7")
+        except auth.SignInThrottled:
+            return "throttled"
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        results = list(pool.map(attempt, range(24)))
+    assert results.count(None) == auth.THROTTLE_FREE  # passwords actually checked
+    assert results.count("throttled") == 24 - auth.THROTTLE_FREE

@@ -138,12 +138,14 @@ def test_the_landing_sensor_moves_links_and_fifos_aside_unread(workflow_home):
     (settings.landing_dir / "passwd.csv").symlink_to("/etc/passwd")
     os.mkfifo(settings.landing_dir / "pipe.csv")
     (settings.landing_dir / "etc").symlink_to("/etc")
+    long_name = "a" * 250 + ".csv"  # a prefixed name must still be a valid one
+    (settings.landing_dir / long_name).symlink_to("/etc/passwd")
     with dg.instance_for_test() as instance:
         result = landing_sensor(dg.build_sensor_context(instance=instance))
     assert isinstance(result, dg.SkipReason)  # nothing left to take in
     assert list(settings.landing_dir.iterdir()) == []
     aside = sorted(p.name.split("-", 1)[1] for p in (settings.home / "refused").iterdir())
-    assert aside == ["etc", "passwd.csv", "pipe.csv"]
+    assert aside == sorted(["etc", "passwd.csv", "pipe.csv", long_name[-120:]])
     assert Path("/etc/passwd").exists()  # the link moved, not its target
 
 
@@ -172,27 +174,26 @@ HOSTILE_TEXTS = [
     "![x](http://127.0.0.1:9/pixel.png) see **here**",
     "[Sign in again](http://evil.example/login) <img src=x onerror=alert(1)>",
     "# Heading\n- item\n`code` :red[alarm] :material/lock: $x^2$ www.evil.example http://evil.example",
+    "mail secretariat@evil.example ``` fenced ``` and a lone ` backtick",
 ]
 
 
 @pytest.mark.parametrize("text", HOSTILE_TEXTS)
-def test_user_text_is_inert_markdown(text):
+def test_user_text_is_one_code_span(text):
+    """Inside a code span nothing is markdown, HTML, a directive or an autolink (GFM's autolinks,
+    which Streamlit applies, work on text, not on code): the rendered page holds exactly one
+    <code> element with the user's text, character for character."""
+    import html
+
     from markdown_it import MarkdownIt
 
     from dashboards.ui import plain
 
-    html = MarkdownIt("commonmark").enable("strikethrough").render(plain(text))
-    for tag in ("<a ", "<img", "<strong", "<em", "<h1", "<li", "<code", "<script"):
-        assert tag not in html
-    # What the reader sees is what the user wrote (on one line), character for character.
-    shown = html.removeprefix("<p>").removesuffix("</p>\n")
-    for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&amp;", "&")):
-        shown = shown.replace(entity, char)
-    assert shown == " ".join(text.split())
-    # No URL left for an autolinker (GFM's, Streamlit's) to find, no Streamlit directive.
-    for pattern in ("http:", "www.", ":red[", ":material/"):
-        assert pattern not in plain(text)
-    assert all(plain(text)[i - 1] == "\\" for i, c in enumerate(plain(text)) if c in "$:[`")
+    rendered = MarkdownIt("commonmark").render(plain(text))
+    assert rendered.startswith("<p><code>") and rendered.endswith("</code></p>\n")
+    inner = rendered.removeprefix("<p><code>").removesuffix("</code></p>\n")
+    assert "<" not in inner  # no element inside the code span
+    assert html.unescape(inner) == " ".join(text.split())
 
 
 def test_a_file_name_written_as_markdown_is_shown_as_text():
@@ -209,8 +210,8 @@ def test_a_file_name_written_as_markdown_is_shown_as_text():
     at = AppTest.from_function(page, default_timeout=60).run()
     assert not at.exception
     [caption] = [c.value for c in at.caption if "GTM" in c.value]
-    assert "](" not in caption and "http:" not in caption
-    assert r"\[\*\*GTM\*\*\]" in caption
+    assert "` [**GTM**](http://evil.example/login) ![x](http://127.0.0.1:9/p.png).xlsx `" \
+        in caption
 
 
 def test_an_upload_says_nothing_about_another_members_files(workflow_home, tmp_path):
@@ -247,3 +248,18 @@ def test_an_upload_says_nothing_about_another_members_files(workflow_home, tmp_p
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         assert con.execute("select count(*) from raw.audit_events where action = 'duplicate' "
                            "and details like '%other_member%'").fetchone() == (2,)
+
+
+def test_a_folder_swapped_for_a_link_after_the_check_is_caught_on_the_file_opened(tmp_path):
+    from pipelines.lib.inputs import InputRefused, read_regular
+
+    owned = tmp_path / "landing"
+    (owned / "etc").mkdir(parents=True)
+    (owned / "etc" / "passwd").write_text("a,b\n")
+    assert read_regular(owned / "etc" / "passwd", (owned,)) == b"a,b\n"
+    # Checked, then the folder above the file becomes a link (O_NOFOLLOW guards the last part only).
+    (owned / "etc").rename(tmp_path / "moved")
+    (owned / "etc").symlink_to("/etc")
+    with pytest.raises(InputRefused) as refused:
+        read_regular(owned / "etc" / "passwd", (owned,))
+    assert refused.value.key == "input.outside"

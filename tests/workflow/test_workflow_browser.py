@@ -91,7 +91,8 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
 
             # The warnings explained.
             page.get_by_label(re.compile("Explanation for .*-TIP_VICTIMS")).fill(
-                "The police registry does not record sex, age or citizenship yet.")
+                "The police registry does not record sex, age or citizenship yet. "
+                "Details: www.evil.example/x or mail help@evil.example")
             page.get_by_role("button", name="Send the explanation").click()
             # The upload's own rebuild and publication may still run: the explanation waits.
             page.get_by_text("Explanation recorded").wait_for(timeout=2 * JOB_TIMEOUT_MS)
@@ -106,6 +107,8 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
             page.get_by_role("option", name=f"GTM · TIP_VICTIMS · {QUARTER} · 2").click()
             expect(page.get_by_text("Explanation by ana")).to_be_visible(
                 timeout=RENDER_TIMEOUT_MS)
+            # What the submitter wrote is text: no link Streamlit's markdown would make of it.
+            assert page.locator('a[href*="evil.example"]').count() == 0
             page.get_by_role("button", name="Accept").click()
             page.get_by_text("accepted: its figures are final").wait_for(timeout=JOB_TIMEOUT_MS)
             page.screenshot(path=str(ARTIFACTS / "workflow_review_accepted_en.png"))

@@ -8,7 +8,7 @@ import dagster as dg
 
 from pipelines.lib.auth import AuthStore, intake_actor_refusal
 from pipelines.lib.i18n import refusal_text
-from pipelines.lib.inputs import InputRefused, check_owned
+from pipelines.lib.inputs import InputRefused, check_owned, owned_dirs
 from pipelines.lib.intake import Delivery, take_in
 from pipelines.lib.review import record_refusal
 from pipelines.settings import get_settings
@@ -55,20 +55,26 @@ def intake(context: dg.AssetExecutionContext, config: IntakeConfig):
                        details={"channel": config.channel, "claimed_role": config.role,
                                 "claimed_country": config.submitter_country})
         raise dg.Failure(description=refusal_text(refusal, actor=config.actor[:64]))
+    actor = config.actor.strip().lower()  # as the accounts store spells it
+    # A receipt date other than today is the demo's (and a documented back-load's), never a
+    # browser upload's or the landing folder's.
+    if config.received_on and config.channel not in ("demo", "cli"):
+        raise dg.Failure(description="received_on is accepted for the demo and the CLI only")
     received = [dt.date.fromisoformat(d) for d in config.received_on] or [None] * len(config.files)
     names = config.original_names or [None] * len(config.files)
     present = []
     for path, day, name in zip(config.files, received, names, strict=True):
         try:
-            present.append((check_owned(settings, path), day, name))
+            present.append((check_owned(settings, path, config.channel), day, name))
         except InputRefused as refused:
             if refused.key == "input.missing":
                 continue  # taken in (and removed) by an earlier run of the same batch
             raise dg.Failure(description=refusal_text(refused.key, path=refused.path)) from None
     deliveries = [
-        Delivery(path=path, channel=config.channel, actor=config.actor, received_on=day,
+        Delivery(path=path, channel=config.channel, actor=actor, received_on=day,
                  submitter_country=config.submitter_country, role=config.role,
-                 remove_after=config.remove_after, original_name=name or None)
+                 remove_after=config.remove_after, original_name=name or None,
+                 confined_to=tuple(owned_dirs(settings, config.channel)))
         for path, day, name in present
     ]
     started = time.perf_counter()

@@ -38,7 +38,11 @@ def landing_sensor(context: dg.SensorEvaluationContext):
         if problem:
             # A link (to a file anywhere), a FIFO or a device is never read: it leaves the
             # landing folder (the entry itself, not what it points to) and the log says why.
-            target = move_aside(settings, path)
+            try:
+                target = move_aside(settings, path)
+            except OSError as error:  # one odd entry must not stop the folder for good
+                context.log.error(f"{path}: {problem}; could not move it aside: {error}")
+                continue
             context.log.warning(t("input.moved_aside", "en", path=path, target=target,
                                   reason=t(problem, "en", path=path.name)))
             continue

@@ -38,7 +38,7 @@ def glotip_import(context: dg.AssetExecutionContext, config: GlotipImportConfig)
     settings = get_settings()
     try:
         # The path may come from anyone who reaches the orchestrator: only the platform's folders.
-        path = check_owned(settings, config.file)
+        path = check_owned(settings, config.file, "reference")
     except InputRefused as refused:
         raise dg.Failure(description=refusal_text(refused.key, path=refused.path)) from None
     report = import_glotip(path, settings, actor=config.actor)
