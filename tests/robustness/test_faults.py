@@ -264,10 +264,10 @@ def test_an_unreadable_landing_file_fails_the_batch_whole_and_is_retried(observa
         os.utime(path, (old, old))
     real = intake.read_regular
 
-    def unreadable(path):
+    def unreadable(path, within=()):
         if path == bad:
             raise InputRefused("input.unreadable", path)
-        return real(path)
+        return real(path, within)
 
     monkeypatch.setattr(intake, "read_regular", unreadable)
     with pytest.raises(InputRefused):
