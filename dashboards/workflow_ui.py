@@ -21,6 +21,7 @@ import xlsxwriter
 
 from dashboards import data, ui
 from pipelines.lib.auth import AuthStore, User, can
+from pipelines.lib.findings import finding_message
 from pipelines.lib.i18n import t
 from pipelines.settings import get_settings
 
@@ -153,7 +154,7 @@ def findings_frame(units, lang: str) -> pd.DataFrame:
                 "row": finding.get("row"),
                 "column": finding.get("column") or "",
                 "value": "" if finding.get("value") is None else str(finding["value"]),
-                "message": finding["message_es"] if lang == "es" else finding["message_en"],
+                "message": finding_message(finding, lang),
             })
     return pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
 

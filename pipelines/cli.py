@@ -270,6 +270,7 @@ def _stage_all(settings: Settings, files: list[Path], lang: str) -> list[Path] |
 
 
 def print_report(outcome, settings: Settings, lang: str, name: str | None = None) -> None:
+    from pipelines.lib.findings import finding_message
     from pipelines.lib.intake import report_path
 
     print(t("cli.file", lang, name=name or outcome.file_name, sha=outcome.sha256[:16]))
@@ -286,7 +287,7 @@ def print_report(outcome, settings: Settings, lang: str, name: str | None = None
         for finding in unit.findings[:MAX_FINDINGS_SHOWN]:
             where = t("cli.where", lang, sheet=finding["sheet"] or "-",
                       row=finding["row"] or "-", column=finding["column"] or "-")
-            message = finding["message_es"] if lang == "es" else finding["message_en"]
+            message = finding_message(finding, lang)
             print(f"    [{finding['rule']} {t('cli.severity.' + finding['severity'], lang)}] "
                   f"{where}: {message}")
         hidden = len(unit.findings) - MAX_FINDINGS_SHOWN

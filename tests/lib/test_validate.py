@@ -212,3 +212,14 @@ def test_breakdowns_giving_different_totals(fixture_path):
     ]
     assert "by 'identification_channel' is 40 and by 'sex' is 44" in unit.findings[0].message_en
     assert "por «identification_channel» es 40" in unit.findings[0].message_es
+
+
+def test_findings_read_in_french_where_the_report_has_it():
+    from pipelines.lib.findings import Finding, finding_message
+    from pipelines.lib.i18n import t
+
+    finding = Finding.make("V01", "finding.empty_file").as_dict()
+    assert finding_message(finding, "fr") == t("finding.empty_file", "fr") != finding["message_en"]
+    assert finding_message(finding, "es") == finding["message_es"]
+    older = {k: v for k, v in finding.items() if k != "message_fr"}  # a report from before
+    assert finding_message(older, "fr") == finding["message_en"]
