@@ -113,6 +113,9 @@ with st.sidebar:
             )
         )
 
+with st.sidebar:
+    workflow_ui.keep_session_cookie()  # after a sign-in or sign-out this run has seen
+
 try:
     page.run()
 finally:

@@ -17,10 +17,11 @@ import io
 import duckdb
 import pandas as pd
 import streamlit as st
+import streamlit.components.v1 as components
 import xlsxwriter
 
 from dashboards import data, ui
-from pipelines.lib.auth import AuthStore, User, can
+from pipelines.lib.auth import SESSION_HOURS, AuthStore, User, can
 from pipelines.lib.findings import finding_message
 from pipelines.lib.i18n import t
 from pipelines.settings import get_settings
@@ -36,15 +37,47 @@ def store() -> AuthStore:
 
 
 def current_user() -> User | None:
-    """The user of this browser session's live session token, else None (and the token goes)."""
-    token = st.session_state.get(TOKEN_KEY)
+    """The user of this browser session's live session token, else None (and the token goes).
+    A reload starts a new Streamlit session: the token then comes from the browser's cookie
+    (:func:`keep_session_cookie`), and is valid only while its server-side session is."""
+    had_token = bool(st.session_state.get(TOKEN_KEY))
+    token = st.session_state.get(TOKEN_KEY) or _cookie_token()
     if not token:
         return None
     user = store().session_user(token)
     if user is None:
         st.session_state.pop(TOKEN_KEY, None)
-        st.session_state[EXPIRED_KEY] = True
+        if had_token:
+            st.session_state[EXPIRED_KEY] = True
+        return None
+    st.session_state[TOKEN_KEY] = token
     return user
+
+
+SESSION_COOKIE = "observatory_session"
+_COOKIE_WRITTEN = "auth.cookie_written"
+
+
+def _cookie_token() -> str | None:
+    value = st.context.cookies.get(SESSION_COOKIE)
+    return value if isinstance(value, str) and value else None  # (a mock in AppTest)
+
+
+def keep_session_cookie() -> None:
+    """Keep the browser's session cookie equal to this session's token, so a reload stays
+    signed in: set after sign-in, emptied after sign-out or expiry. Streamlit cannot set a
+    cookie from the server, so a zero-height component sets it from the page (same origin;
+    SameSite=Strict: another site's request does not carry it). The token is random and only its
+    hash is stored; the server-side session decides, as before, whether it is still valid."""
+    token = st.session_state.get(TOKEN_KEY) or ""
+    if st.session_state.get(_COOKIE_WRITTEN, _cookie_token() or "") == token:
+        return
+    max_age = int(SESSION_HOURS * 3600) if token else 0
+    components.html(
+        "<script>parent.document.cookie = "
+        f"'{SESSION_COOKIE}={token}; Max-Age={max_age}; Path=/; SameSite=Strict';</script>",
+        height=0)
+    st.session_state[_COOKIE_WRITTEN] = token
 
 
 def sign_in(username: str, password: str) -> User | None:

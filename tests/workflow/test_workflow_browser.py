@@ -96,7 +96,18 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
             page.get_by_role("button", name="Send the explanation").click()
             # The upload's own rebuild and publication may still run: the explanation waits.
             page.get_by_text("Explanation recorded").wait_for(timeout=2 * JOB_TIMEOUT_MS)
+            # A reload (a new Streamlit session) keeps the user signed in; signing out ends it
+            # for good, reload or not.
+            page.reload()
+            page.get_by_test_id("stSidebar").get_by_text("Signed in: ana").wait_for(
+                timeout=RENDER_TIMEOUT_MS)
             page.get_by_role("button", name="Sign out").click()
+            page.get_by_test_id("stSidebarNav").get_by_text("Sign in").wait_for(
+                timeout=RENDER_TIMEOUT_MS)
+            page.reload()
+            page.get_by_test_id("stSidebarNav").get_by_text("Sign in").wait_for(
+                timeout=RENDER_TIMEOUT_MS)
+            assert page.get_by_text("Signed in: ana").count() == 0
 
             # The secretariat accepts.
             sign_in(page, "rita")
