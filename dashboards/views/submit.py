@@ -54,15 +54,18 @@ if uploaded is not None and st.button(t("workflow.submit.send", lang), type="pri
         result = pending.result.get("result")
         st.error(t("workflow.submit.failed", lang, error=(result.error if result else "") or "-"))
         st.stop()
-    st.session_state[LAST_REPORT] = outcome.sha256
+    # The report is read again below (and on every rerun): whether these bytes had been received
+    # before is known only now, so it is kept with it.
+    st.session_state[LAST_REPORT] = (outcome.sha256, outcome.duplicate)
     seconds = time.perf_counter() - pending.started
     st.caption(t("workflow.submit.took", lang, seconds=ui.format_number(seconds, lang, 1)))
 
-sha = st.session_state.get(LAST_REPORT)
+sha, duplicate = st.session_state.get(LAST_REPORT) or (None, False)
 if sha:
     outcome = report_for(settings, sha, user.country)  # never another member's report
     if outcome is None:
         st.stop()
+    outcome.duplicate = duplicate
     units = outcome.units
     workflow_ui.show_report(outcome, units, lang, key=sha[:12])
     to_explain = [u for u in units if u.status == "validated" and u.warnings]

@@ -189,3 +189,23 @@ def test_the_audit_export_neutralises_formula_cells():
     assert rows == [["actor", "version", "reason", "details"],
                     ["rita", "1", "'=HYPERLINK(\"http://x\",\"y\")", "'+1"],
                     ["'@evil", "-2", "fine - really", "'\tcmd"]]
+
+
+def test_the_submit_page_keeps_saying_a_resent_file_was_received_before(workflow_home):
+    """The page reads the report again on every rerun: the 'already received' note must stay."""
+    import duckdb as db
+
+    from pipelines.settings import get_settings
+
+    with db.connect(str(get_settings().warehouse_path), read_only=True) as con:
+        [(sha,)] = con.execute("select distinct file_sha256 from raw.submissions "
+                               "where country = 'GTM'").fetchall()
+    for duplicate in (True, False):
+        at = AppTest.from_file(str(VIEWS / "submit.py"), default_timeout=60)
+        at.session_state["lang"] = "en"
+        at.session_state[TOKEN_KEY] = sign_in("ana")
+        at.session_state["wf.submit.last_report"] = (sha, duplicate)
+        at.run()
+        assert not at.exception
+        notes = [i.value for i in at.info]
+        assert (t("workflow.report.duplicate", "en") in notes) is duplicate
