@@ -20,8 +20,8 @@ from pathlib import Path
 
 from pipelines.settings import Settings
 
-# Larger than any submission or GLOTIP file (uploads stop at 20 MB): a guard against /dev/zero-like
-# files, not a limit users meet.
+# Far larger than any submission or GLOTIP file: a guard against /dev/zero-like files, not a limit
+# users meet (uploads have their own, lower one).
 MAX_INPUT_BYTES = 512 * 2**20
 
 
@@ -45,8 +45,8 @@ def uploads_dir(settings: Settings) -> Path:
 
 
 # Each channel reads from its own folder only: a run configured as the landing folder's cannot
-# take a pending upload or a file the command line staged.
-# (the command line, the demo loader and the GLOTIP import hand a job the copies they staged).
+# take a pending upload or a file the command line staged. The command line, the demo loader and
+# the GLOTIP import hand a job the copies they staged in the inbox.
 CHANNEL_DIRS = {"landing": "landing", "upload": "uploads", "cli": "inbox", "demo": "inbox",
                 "reference": "inbox"}
 
