@@ -41,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exit_:
         return 2 if exit_.code else 0
     settings = get_settings()
+    problem = settings.problem()
+    if problem:
+        print(t(problem[0], args.lang, value=problem[1]), file=sys.stderr)
+        return 2
     if args.command == "submit":
         return run_submission(settings, args.files, lang=args.lang, channel="cli", actor="operator",
                               submitter_country=args.country.strip().upper() if args.country

@@ -77,6 +77,25 @@ class Settings:
             raise ValueError(f"OBSERVATORY_DISCLOSURE_GATE must be record or block, not {mode!r}")
         return mode
 
+    def problem(self) -> tuple[str, str] | None:
+        """What is wrong with the configuration from the environment, as (translation key,
+        value), or None: the command line says it before doing anything, not half-way."""
+        try:
+            self.today  # noqa: B018 - parsed on first use
+        except ValueError:
+            return "cli.config.today", os.environ["OBSERVATORY_TODAY"]
+        try:
+            self.disclosure_gate  # noqa: B018
+        except ValueError:
+            return "cli.config.gate", os.environ["OBSERVATORY_DISCLOSURE_GATE"]
+        hours = os.environ.get("OBSERVATORY_SESSION_HOURS", "8")
+        try:
+            if not 0 < float(hours) <= 24 * 30:
+                raise ValueError
+        except ValueError:
+            return "cli.config.session_hours", hours
+        return None
+
     def ensure_dirs(self) -> None:
         for path in (
             self.landing_dir,

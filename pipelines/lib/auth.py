@@ -31,7 +31,10 @@ from pathlib import Path
 from pipelines.settings import Settings
 
 ROLES = ("submitter", "reviewer", "analyst", "evaluator", "admin")
-SESSION_HOURS = float(os.environ.get("OBSERVATORY_SESSION_HOURS", "8"))
+try:
+    SESSION_HOURS = float(os.environ.get("OBSERVATORY_SESSION_HOURS", "8"))
+except ValueError:  # Settings.problem() says so; the pages stay up with the default
+    SESSION_HOURS = 8.0
 MIN_PASSWORD_LENGTH = 10
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 
@@ -110,11 +113,14 @@ class AuthError(ValueError):
 # words that guessing tools try first; the account's own words are added, with the coalition's
 # country names and this platform's, which its lists (English) lack.
 MIN_PASSWORD_SCORE = 3
+# The secretariat's and the administrators' accounts decide what is published: the top score.
+STRICT_ROLES, STRICT_PASSWORD_SCORE = ("reviewer", "admin"), 4
 PLATFORM_WORDS = ("observatorio", "observatory", "coalicion", "coalition", "trata", "trafficking",
                   "migrantes", "migrants", "contraseña", "password", "secretaria", "ministerio")
 
 
-def password_problem(password: str, username: str = "", country: str | None = None) -> str | None:
+def password_problem(password: str, username: str = "", country: str | None = None,
+                     role: str | None = None) -> str | None:
     """Why a password is refused (a ``workflow.password.*`` key), or None."""
     from zxcvbn import zxcvbn
 
@@ -133,14 +139,15 @@ def password_problem(password: str, username: str = "", country: str | None = No
         words.append(country)
     # zxcvbn's matching is quadratic in the length; what it cannot guess in 100 characters it
     # cannot guess in more.
-    if zxcvbn(password[:100], user_inputs=[w.lower() for w in words if w])["score"] \
-            < MIN_PASSWORD_SCORE:
+    needed = STRICT_PASSWORD_SCORE if role in STRICT_ROLES else MIN_PASSWORD_SCORE
+    if zxcvbn(password[:100], user_inputs=[w.lower() for w in words if w])["score"] < needed:
         return "workflow.password.guessable"
     return None
 
 
-def _check_password(password: str, username: str, country: str | None) -> None:
-    problem = password_problem(password, username, country)
+def _check_password(password: str, username: str, country: str | None,
+                    role: str | None = None) -> None:
+    problem = password_problem(password, username, country, role)
     if problem:
         from pipelines.lib.i18n import t
 
@@ -162,6 +169,7 @@ class SignInThrottled(Exception):
 # ... at most MAX_DELAY), and LOCK failures lock for the rest of the window. A client covers
 # many accounts (or, behind a proxy, every user), so its thresholds are CLIENT_FACTOR times higher.
 THROTTLE_WINDOW = dt.timedelta(minutes=15)
+FAILURES_KEPT_DAYS = 30
 GRANT_MINUTES = 30  # a run queued behind others may wait; the grant is used once anyway
 THROTTLE_FREE, THROTTLE_LOCK, THROTTLE_MAX_DELAY, CLIENT_FACTOR = 3, 10, 60.0, 3
 
@@ -325,7 +333,7 @@ class AuthStore:
                 raise AuthError(f"{country} is not a member country")
         elif country:
             raise AuthError("only submitters are bound to a country")
-        _check_password(password, username, country)
+        _check_password(password, username, country, role)
         with closing(self._connect()) as con, con:
             try:
                 con.execute("insert into users (username, role, country, password_hash, created_at)"
@@ -355,7 +363,8 @@ class AuthStore:
 
     def set_password(self, username: str, password: str) -> None:
         user = self.active_user(username)
-        _check_password(password, username, user.country if user else None)
+        _check_password(password, username, user.country if user else None,
+                        user.role if user else None)
         with closing(self._connect()) as con, con:
             if not con.execute("update users set password_hash = ? where username = ?",
                                [hash_password(password), username]).rowcount:
@@ -390,6 +399,9 @@ class AuthStore:
                 if wait == 0:
                     attempt = con.execute("insert into sign_in_failures values (?, ?, ?)",
                                           [username, client, now.isoformat()]).lastrowid
+                    # Kept for the audit page's 30 days, not for ever (names can be sprayed).
+                    con.execute("delete from sign_in_failures where failed_at < ?",
+                                [(now - dt.timedelta(days=FAILURES_KEPT_DAYS)).isoformat()])
                 con.execute("commit")
             except BaseException:
                 con.execute("rollback")

@@ -219,3 +219,28 @@ def test_parallel_guesses_are_counted_before_the_password_is_checked(store):
         results = list(pool.map(attempt, range(24)))
     assert results.count(None) == auth.THROTTLE_FREE  # passwords actually checked
     assert results.count("throttled") == 24 - auth.THROTTLE_FREE
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("OBSERVATORY_TODAY", "31/12/2026"),
+    ("OBSERVATORY_SESSION_HOURS", "eight"),
+    ("OBSERVATORY_DISCLOSURE_GATE", "maybe"),
+])
+def test_a_bad_setting_is_named_in_one_line_before_anything_runs(observatory_home, monkeypatch,
+                                                                 capsys, name, value):
+    monkeypatch.setenv(name, value)
+    assert main(["--lang", "fr", "users", "list"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert name in err and value in err and "\n" not in err and "Traceback" not in err
+
+
+def test_the_secretariat_and_administrators_need_the_strongest_passwords(store):
+    assert auth.password_problem("sunshine-river", "ana", "GTM", "submitter") is None
+    for role in auth.STRICT_ROLES:
+        assert auth.password_problem("sunshine-river", "rita", None, role) == \
+            "workflow.password.guessable"
+    with pytest.raises(AuthError):
+        store.add_user("rita", "reviewer", "sunshine-river")
+    store.add_user("rita", "reviewer", PASSWORD)
+    with pytest.raises(AuthError):
+        store.set_password("rita", "sunshine-river")
