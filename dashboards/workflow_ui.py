@@ -266,8 +266,16 @@ def show_report(outcome, units, lang: str, key: str) -> None:
     )
 
 
-def explain_forms(user: User, submission_ids: list[str], lang: str) -> None:
-    """A text box per submission with warnings; sending it runs the review job (explain)."""
+def unit_label(dataset, period, version, lang: str) -> str:
+    """How a user names a submission: data set, quarter and version (not its internal id)."""
+    return t("workflow.explain.unit", lang, dataset=dataset, period=period,
+             version=int(version) if pd.notna(version) else "-")
+
+
+def explain_forms(user: User, labels: dict[str, str], lang: str) -> None:
+    """A text box per submission with warnings (``labels``: submission id → :func:`unit_label`);
+    sending it runs the review job (explain)."""
+    submission_ids = list(labels)
     from pipelines.lib.review import Decision, run_review
 
     known = submissions(user)
@@ -279,7 +287,7 @@ def explain_forms(user: User, submission_ids: list[str], lang: str) -> None:
                 st.info(t("workflow.explain.current", lang, who=ui.plain(row["explained_by"]),
                           when=str(row["explained_at"])[:16], text=ui.plain(row["explanation"])))
         with st.form(f"wf.explain.{submission_id}"):
-            text = st.text_area(t("workflow.explain.text", lang, submission=submission_id),
+            text = st.text_area(t("workflow.explain.text", lang, unit=labels[submission_id]),
                                 key=f"wf.explain.text.{submission_id}", max_chars=4000)
             sent = st.form_submit_button(t("workflow.explain.send", lang))
         if sent:

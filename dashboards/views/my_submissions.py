@@ -67,7 +67,8 @@ if outcome is not None:
     if row["current_status"] == "validated" and not row["is_superseded"] and row["n_warnings"]:
         st.subheader(t("workflow.explain.title", lang))
         st.caption(t("workflow.explain.help", lang))
-        workflow_ui.explain_forms(user, [choice], lang)
+        workflow_ui.explain_forms(user, {choice: workflow_ui.unit_label(
+            row["dataset"], row["period"], row["version"], lang)}, lang)
 
 previous = frame[(frame["dataset"] == row["dataset"]) & (frame["period"] == row["period"])
                  & (frame["version"] < row["version"])]

@@ -72,4 +72,5 @@ if sha:
     if to_explain:
         st.subheader(t("workflow.explain.title", lang))
         st.caption(t("workflow.explain.help", lang))
-        workflow_ui.explain_forms(user, [u.submission_id for u in to_explain], lang)
+        workflow_ui.explain_forms(user, {u.submission_id: workflow_ui.unit_label(
+            u.dataset, u.period, u.version, lang) for u in to_explain}, lang)

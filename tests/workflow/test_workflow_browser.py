@@ -5,7 +5,6 @@ Hostile files sent from the upload page are refused with their message, the serv
 
 from __future__ import annotations
 
-import re
 import time
 
 import duckdb
@@ -90,7 +89,8 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
             page.screenshot(path=str(ARTIFACTS / "workflow_report_en.png"))
 
             # The warnings explained.
-            page.get_by_label(re.compile("Explanation for .*-TIP_VICTIMS")).fill(
+            # Labelled as the user names it, not by its internal id.
+            page.get_by_label(f"Explanation for TIP_VICTIMS · {QUARTER} · version 2").fill(
                 "The police registry does not record sex, age or citizenship yet. "
                 "Details: www.evil.example/x or mail help@evil.example")
             page.get_by_role("button", name="Send the explanation").click()
