@@ -156,7 +156,8 @@ def submit_upload(settings: Settings, path: Path, *, actor: str, country: str,
 
     started = time.perf_counter()
     sha = sha256_of(path.read_bytes())
-    seen_before = _seen_by(settings, sha, country)
+    # Answered about these bytes before (so "already received"), as this country sees them.
+    seen_before = report_for(settings, sha, country) is not None
     config = {"files": [str(path)], "channel": "upload", "actor": actor, "received_on": [],
               "submitter_country": country, "role": "submitter", "remove_after": True,
               "original_names": [display_name(original_name or "")],
@@ -186,11 +187,6 @@ def report_for(settings: Settings, sha: str, country: str):
     return outcome if belongs_to(outcome, country) else None
 
 
-def _seen_by(settings: Settings, sha: str, country: str) -> bool:
-    """Whether this country was answered about these bytes before (so "already received")."""
-    return report_for(settings, sha, country) is not None
-
-
 @dataclass
 class PendingUpload:
     """A submission job running in a background thread; its report appears as soon as intake
@@ -216,7 +212,7 @@ def start_upload(settings: Settings, path: Path, *, actor: str, country: str,
                                          original_name=original_name)
 
     thread = threading.Thread(target=run, name=f"upload-{sha[:12]}", daemon=True)
-    pending = PendingUpload(sha, country, _seen_by(settings, sha, country), thread,
+    pending = PendingUpload(sha, country, report_for(settings, sha, country) is not None, thread,
                             time.perf_counter(), holder)
     thread.start()
     return pending

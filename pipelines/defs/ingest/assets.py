@@ -10,7 +10,7 @@ from pipelines.lib.auth import AuthStore, intake_actor_refusal
 from pipelines.lib.i18n import refusal_text
 from pipelines.lib.inputs import InputRefused, check_owned, owned_dirs
 from pipelines.lib.intake import Delivery, take_in
-from pipelines.lib.review import record_refusal
+from pipelines.lib.review import MAX_ACTOR, record_refusal
 from pipelines.settings import get_settings
 
 RAW_TABLES = ("files", "submissions", "observations", "findings", "audit_events")
@@ -54,7 +54,7 @@ def intake(context: dg.AssetExecutionContext, config: IntakeConfig):
         record_refusal(settings, actor=config.actor, reason=refusal,
                        details={"channel": config.channel, "claimed_role": config.role,
                                 "claimed_country": config.submitter_country})
-        raise dg.Failure(description=refusal_text(refusal, actor=config.actor[:64]))
+        raise dg.Failure(description=refusal_text(refusal, actor=config.actor[:MAX_ACTOR]))
     actor = config.actor.strip().lower()  # as the accounts store spells it
     # A receipt date other than today is the demo's (and a documented back-load's), never a
     # browser upload's or the landing folder's.

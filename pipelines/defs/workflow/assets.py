@@ -11,7 +11,13 @@ import json
 import dagster as dg
 
 from pipelines.lib.auth import AuthStore
-from pipelines.lib.review import Decision, ReviewRefused, apply_decision, record_refusal
+from pipelines.lib.review import (
+    MAX_ACTOR,
+    Decision,
+    ReviewRefused,
+    apply_decision,
+    record_refusal,
+)
 from pipelines.settings import get_settings
 
 WORKFLOW_TABLES = ("explanations", "lock_exceptions")
@@ -56,7 +62,7 @@ def review(context: dg.AssetExecutionContext, config: ReviewConfig):
         record_refusal(settings, actor=decision.actor, reason="workflow.refused.unverified",
                        submission_id=decision.submission_id,
                        details={"action": decision.action, "claimed_role": decision.actor_role})
-        raise ReviewRefused("workflow.refused.unverified", actor=decision.actor[:64])
+        raise ReviewRefused("workflow.refused.unverified", actor=decision.actor[:MAX_ACTOR])
     written = apply_decision(settings, decision)
     context.log.info(f"{config.actor} ({config.actor_role}): {written}")
     metadata = {"decision": json.dumps(written, default=str), "action": config.action,
