@@ -272,11 +272,26 @@ def unit_label(dataset, period, version, lang: str) -> str:
              version=int(version) if pd.notna(version) else "-")
 
 
+def decide(settings, decision, lang: str):
+    """Hand a decision to the orchestrator and wait for its outcome (decisions.ReviewOutcome),
+    under a spinner; None, with the reason shown, when the orchestrator does not answer."""
+    from pipelines.orchestrator import LaunchRefused, OrchestratorUnavailable, run_review
+
+    with st.spinner(t("workflow.review.working", lang)):
+        try:
+            return run_review(settings, decision)
+        except OrchestratorUnavailable:
+            st.error(t("workflow.orchestrator_down", lang), icon=":material/cloud_off:")
+        except LaunchRefused as refused:
+            st.error(t("workflow.submit.failed", lang, error=str(refused)[:300]))
+    return None
+
+
 def explain_forms(user: User, labels: dict[str, str], lang: str) -> None:
     """A text box per submission with warnings (``labels``: submission id → :func:`unit_label`);
     sending it runs the review job (explain)."""
     submission_ids = list(labels)
-    from pipelines.lib.review import Decision, run_review
+    from pipelines.lib.decisions import Decision
 
     known = submissions(user)
     for submission_id in submission_ids:
@@ -291,10 +306,11 @@ def explain_forms(user: User, labels: dict[str, str], lang: str) -> None:
                                 key=f"wf.explain.text.{submission_id}", max_chars=4000)
             sent = st.form_submit_button(t("workflow.explain.send", lang))
         if sent:
-            with st.spinner(t("workflow.review.working", lang)):
-                outcome = run_review(get_settings(), Decision(
-                    action="explain", actor=user.username, actor_role=user.role,
-                    actor_country=user.country, submission_id=submission_id, reason=text))
+            outcome = decide(get_settings(), Decision(
+                action="explain", actor=user.username, actor_role=user.role,
+                actor_country=user.country, submission_id=submission_id, reason=text), lang)
+            if outcome is None:
+                continue
             if outcome.ok:
                 st.success(t("workflow.explain.done", lang), icon=":material/check_circle:")
             else:

@@ -110,8 +110,14 @@ def run_export_command(settings: Settings, args) -> int:
     except OSError as error:
         return fail("export.cli.out_unwritable", path=out, error=error.strerror or error)
     try:
-        manifest = run_export(settings, formats, out.resolve(), indicators=args.indicators,
-                              as_of=as_of, lang=args.lang)
+        if as_of is None:
+            manifest = run_export(settings, formats, out.resolve(), indicators=args.indicators,
+                                  lang=args.lang)
+        else:  # the operator's own command may rebuild a vintage here (it is not the web server)
+            from pipelines.lib.vintage import export_as_of
+
+            manifest = export_as_of(settings, formats, out.resolve(), as_of=as_of,
+                                    indicators=args.indicators, lang=args.lang)
     except FileNotFoundError:
         return fail("export.cli.no_snapshot", 1)
     except NothingToExport:
@@ -190,7 +196,8 @@ def run_review_command(settings: Settings, args) -> int:
     """``observatory review accept|return ID --reason ... --as REVIEWER``: the account must exist
     and be a reviewer (the operator acts in the name of a secretariat member, on record)."""
     from pipelines.lib.auth import AuthStore
-    from pipelines.lib.review import Decision, run_review
+    from pipelines.lib.decisions import Decision
+    from pipelines.orchestrator import run_review
 
     accounts = {u["username"]: u for u in AuthStore(settings).list_users() if u["active"]}
     account = accounts.get(args.reviewer.strip().lower())
@@ -199,7 +206,8 @@ def run_review_command(settings: Settings, args) -> int:
         return 2
     outcome = run_review(settings, Decision(
         action=args.decision, actor=account["username"], actor_role=account["role"],
-        actor_country=account["country"], submission_id=args.submission_id, reason=args.reason))
+        actor_country=account["country"], submission_id=args.submission_id, reason=args.reason),
+        runner=runner_for(settings))
     if not outcome.ok:
         print(t(outcome.key, args.lang, **(outcome.values or {})), file=sys.stderr)
         return 1
@@ -213,10 +221,9 @@ def run_submission(settings: Settings, files: list[Path], *, lang: str, channel:
                    role: str = "operator") -> int:
     """Run the submission job on copies of ``files`` (the job reads only the platform's folders)
     and print a report for each; return the exit code (2: a path that is not a readable file)."""
-    from pipelines.lib.dagster_home import first_error, run_job_in_process
     from pipelines.lib.inputs import clear_staged
-    from pipelines.lib.intake import load_report, report_path, sha256_of
     from pipelines.lib.publish import current_snapshot
+    from pipelines.lib.reports import load_report, report_path, sha256_of
 
     staged = _stage_all(settings, files, lang)
     if staged is None:
@@ -228,8 +235,8 @@ def run_submission(settings: Settings, files: list[Path], *, lang: str, channel:
               "submitter_country": submitter_country, "role": role, "remove_after": True,
               "original_names": [p.name for p in files]}
     try:
-        result = run_job_in_process(settings, "submission_job", "intake", config,
-                                    tags={"observatory/channel": channel}, log_level="CRITICAL")
+        result = runner_for(settings)("submission_job", "intake", config,
+                                      {"observatory/channel": channel})
     finally:
         clear_staged(staged)
     outcomes = []
@@ -244,13 +251,27 @@ def run_submission(settings: Settings, files: list[Path], *, lang: str, channel:
         for outcome, path in zip(outcomes, files, strict=False):
             print_report(outcome, settings, lang, name=path.name)
     if not result.success:
-        print(t("cli.pipeline_failed", lang, error=first_error(result)[:500]), file=sys.stderr)
+        print(t("cli.pipeline_failed", lang, error=result.first_error()[:500]), file=sys.stderr)
         return 1
     accepted = sum(o.accepted for o in outcomes)
     snapshot = current_snapshot(settings)
     print(t("cli.summary", lang, accepted=accepted, total=len(files),
             snapshot=snapshot.name if snapshot else "-"))
     return 0 if accepted == len(files) else 1
+
+
+def runner_for(settings: Settings):
+    """The orchestrator serving this home when one runs (``make run``): the job is queued there
+    and shows in its run history like the pages' jobs. Else the job runs in this command's own
+    process: the operator's command line is no public server, and the writer lock keeps it from
+    running beside another writer."""
+    from pipelines import orchestrator
+
+    if orchestrator.available(settings):
+        return orchestrator.queued(settings)
+    from pipelines.defs.local import run_here
+
+    return run_here(settings, log_level="CRITICAL")
 
 
 def _stage_all(settings: Settings, files: list[Path], lang: str) -> list[Path] | None:
@@ -275,7 +296,7 @@ def _stage_all(settings: Settings, files: list[Path], lang: str) -> list[Path] |
 
 def print_report(outcome, settings: Settings, lang: str, name: str | None = None) -> None:
     from pipelines.lib.findings import finding_message
-    from pipelines.lib.intake import report_path
+    from pipelines.lib.reports import report_path
 
     print(t("cli.file", lang, name=name or outcome.file_name, sha=outcome.sha256[:16]))
     if outcome.duplicate:
@@ -302,7 +323,6 @@ def print_report(outcome, settings: Settings, lang: str, name: str | None = None
 
 def run_glotip_import(settings: Settings, path: Path, *, lang: str, actor: str = "operator") -> int:
     """Run the reference job on one UNODC GLOTIP file and print its import report (issue 6)."""
-    from pipelines.lib.dagster_home import first_error, run_job_in_process
     from pipelines.lib.glotip import ImportReport, render_report, report_path
     from pipelines.lib.inputs import clear_staged
     from pipelines.lib.publish import current_snapshot
@@ -320,9 +340,9 @@ def run_glotip_import(settings: Settings, path: Path, *, lang: str, actor: str =
         print(error.text(lang), file=sys.stderr)
         return 1
     try:
-        result = run_job_in_process(settings, "reference_job", "glotip_import",
-                                    {"file": str(staged[0]), "actor": actor},
-                                    tags={"observatory/channel": "cli"}, log_level="CRITICAL")
+        result = runner_for(settings)("reference_job", "glotip_import",
+                                      {"file": str(staged[0]), "actor": actor},
+                                      {"observatory/channel": "cli"})
     finally:
         clear_staged(staged)
     report_file = report_path(settings, result.run_id)
@@ -332,7 +352,7 @@ def run_glotip_import(settings: Settings, path: Path, *, lang: str, actor: str =
         print("\n".join(render_report(report, lang, snapshot=snapshot.name if snapshot else "-",
                                        total_seconds=time.perf_counter() - started)))
     if not result.success:
-        print(t("cli.pipeline_failed", lang, error=first_error(result)[:500]), file=sys.stderr)
+        print(t("cli.pipeline_failed", lang, error=result.first_error()[:500]), file=sys.stderr)
         return 1
     return 0
 

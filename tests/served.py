@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -56,14 +57,77 @@ def wait_until_healthy(server: subprocess.Popen, port: int, log: Path) -> None:
     raise ServeError(f"streamlit did not answer within {START_TIMEOUT_S} s:\n{log.read_text()}")
 
 
+def _stop(process: subprocess.Popen) -> None:
+    """SIGINT to the process's group (how both Dagster servers stop their children), then kill."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
 @contextlib.contextmanager
-def serving(home: Path, log: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+def orchestrating(home: Path, log: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """The orchestrator over ``home`` as ``scripts/serve.sh`` starts it (the Dagster daemon and
+    the guarded operator UI on a free port); yields the operator UI's URL once it serves this
+    home with a live daemon. Raises :class:`ServeError`."""
+    from pipelines import orchestrator
+    from pipelines.lib.dagster_home import prepare_dagster_home
+    from pipelines.settings import Settings
+
+    settings = Settings(home=home.resolve())
+    settings.ensure_dirs()
+    prepare_dagster_home(settings)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "OBSERVATORY_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
+           **(env or {})}
+    bin_dir = Path(sys.executable).parent
+    with log.open("w") as out:
+        processes = [subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out,
+                                      stderr=subprocess.STDOUT, start_new_session=True)
+                     for command in (
+            [str(bin_dir / "dagster-daemon"), "run", "-m", "pipelines.definitions",
+             "--log-level", "warning"],
+            [sys.executable, "-m", "pipelines.operator_ui", "--host", "127.0.0.1",
+             "--port", str(port)])]
+    previous = os.environ.get("OBSERVATORY_OPERATOR_URL")
+    os.environ["OBSERVATORY_OPERATOR_URL"] = url
+    try:
+        deadline = time.monotonic() + 3 * START_TIMEOUT_S  # two code servers load on 2 cores
+        while not orchestrator.available(settings):
+            dead = [p for p in processes if p.poll() is not None]
+            if dead or time.monotonic() > deadline:
+                raise ServeError(f"the orchestrator did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        if previous is None:
+            os.environ.pop("OBSERVATORY_OPERATOR_URL", None)
+        else:
+            os.environ["OBSERVATORY_OPERATOR_URL"] = previous
+        for process in processes:
+            _stop(process)
+
+
+@contextlib.contextmanager
+def serving(home: Path, log: Path, env: dict[str, str] | None = None,
+            orchestrator: bool = False) -> Iterator[str]:
     """``streamlit run dashboards/app.py`` over ``home`` on a free port (``env``: more environment
-    variables); yields its URL and stops the server whatever happens. Raises :class:`ServeError`
-    (the benchmarks use this; tests use :func:`serve_dashboard`)."""
+    variables); with ``orchestrator``, the daemon and operator UI too (pages that run jobs).
+    Yields the dashboard's URL and stops the servers whatever happens. Raises
+    :class:`ServeError` (the benchmarks use this; tests use :func:`serve_dashboard`)."""
     if not CHROMIUM.exists():
         raise ServeError("Debian's chromium is missing: `make test` installs it "
                          "(apt-get install chromium)")
+    if orchestrator:
+        with orchestrating(home, log.with_name(f"{log.stem}.orchestrator.log"), env) as operator:
+            with serving(home, log, {**(env or {}), "OBSERVATORY_OPERATOR_URL": operator}) as url:
+                yield url
+        return
     port = free_port()
     env = {**os.environ, "OBSERVATORY_HOME": str(home), **(env or {})}
     with log.open("w") as out:
@@ -90,13 +154,13 @@ def serving(home: Path, log: Path, env: dict[str, str] | None = None) -> Iterato
 
 
 @contextlib.contextmanager
-def serve_dashboard(home: Path, log: Path) -> Iterator[str]:
+def serve_dashboard(home: Path, log: Path, orchestrator: bool = False) -> Iterator[str]:
     """:func:`serving` for tests: a failure to serve fails the test."""
     import pytest
 
     with contextlib.ExitStack() as stack:
         try:
-            url = stack.enter_context(serving(home, log))
+            url = stack.enter_context(serving(home, log, orchestrator=orchestrator))
         except ServeError as error:
             pytest.fail(str(error))
         yield url

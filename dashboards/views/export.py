@@ -19,6 +19,7 @@ from pipelines.lib.export import (
 )
 from pipelines.lib.i18n import t
 from pipelines.lib.publish import current_snapshot
+from pipelines.orchestrator import OrchestratorUnavailable, export_as_of
 from pipelines.settings import get_settings
 
 MIME = {"csv": "text/csv", "sdmx": "text/csv", "parquet": "application/vnd.apache.parquet",
@@ -49,17 +50,27 @@ if st.button(t("export.page.run", lang), icon=":material/download:", disabled=no
     authorize(user, "export")  # the server-side check, again, before any work
     with tempfile.TemporaryDirectory(prefix="observatory-export-") as tmp, st.spinner():
         try:
-            run_export(settings, formats, Path(tmp), indicators=indicators or None, as_of=as_of,
-                       lang=lang)
+            if as_of is None:  # the current snapshot, read here
+                run_export(settings, formats, Path(tmp), indicators=indicators or None,
+                           lang=lang)
+                files = {p.name: p.read_bytes() for p in sorted(Path(tmp).iterdir())
+                         if p.is_file()}
+            else:  # a rebuild from the history: the orchestrator runs it, never this server
+                files = export_as_of(settings, formats, as_of=as_of,
+                                     indicators=indicators or None, lang=lang)
+                if files is None:
+                    raise NothingToExport(indicators, as_of)
         except NothingToExport:
             st.warning(t("export.cli.nothing", lang, indicators=" ".join(indicators) or "*",
                          as_of=as_of or "-"))
             st.stop()
+        except OrchestratorUnavailable:
+            st.error(t("workflow.orchestrator_down", lang), icon=":material/cloud_off:")
+            st.stop()
         except Exception as error:  # noqa: BLE001 - shown to the user, the page stays usable
             st.error(t("export.page.failed", lang, error=str(error)[:500]))
             st.stop()
-        st.session_state["export.files"] = {
-            p.name: p.read_bytes() for p in sorted(Path(tmp).iterdir()) if p.is_file()}
+        st.session_state["export.files"] = files
 
 for name, content in st.session_state.get("export.files", {}).items():
     kind = "json" if name.endswith(".json") else next(

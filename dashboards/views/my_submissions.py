@@ -10,8 +10,7 @@ import streamlit as st
 from dashboards import ui, workflow_ui
 from pipelines.lib.auth import require as authorize
 from pipelines.lib.i18n import t
-from pipelines.lib.intake import load_report
-from pipelines.lib.review import version_changes
+from pipelines.lib.reports import load_report, version_changes
 from pipelines.settings import get_settings
 
 lang = ui.language()

@@ -12,10 +12,10 @@ import streamlit as st
 
 from dashboards import ui, workflow_ui
 from pipelines.lib.contracts import load_contracts
+from pipelines.lib.decisions import Decision
 from pipelines.lib.i18n import t
-from pipelines.lib.intake import load_report
 from pipelines.lib.periods import Quarter, quarter_range
-from pipelines.lib.review import Decision, run_review
+from pipelines.lib.reports import load_report
 from pipelines.settings import get_settings
 
 lang = ui.language()
@@ -32,8 +32,9 @@ if notice:
 
 
 def decide(decision: Decision, done_key: str, **values) -> None:
-    with st.spinner(t("workflow.review.working", lang)):
-        outcome = run_review(settings, decision)
+    outcome = workflow_ui.decide(settings, decision, lang)
+    if outcome is None:
+        return
     if outcome.ok:
         st.session_state["wf.review.notice"] = t(done_key, lang, **values,
                                                   **(outcome.written or {}))

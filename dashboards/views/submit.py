@@ -1,7 +1,8 @@
 """Upload (issue 7): a submitter sends a filled template or CSV for its own country. The bytes are
 checked before anything parses them (size, signature, zip bomb, sheet size), stored under a
 generated name, and taken in by the submission job as channel 'upload', role 'submitter' (the
-120-day window applies). The report shows at once, in the reader's language."""
+120-day window applies), which the orchestrator runs (never this server). The report shows as
+soon as intake wrote it, in the reader's language."""
 
 from __future__ import annotations
 
@@ -11,14 +12,13 @@ import streamlit as st
 
 from dashboards import ui, workflow_ui
 from pipelines.lib.i18n import t
-from pipelines.lib.upload import (
-    MAX_UPLOAD_BYTES,
-    check_upload,
-    report_for,
+from pipelines.lib.reports import report_for
+from pipelines.lib.upload import MAX_UPLOAD_BYTES, check_upload, store_upload
+from pipelines.orchestrator import (
+    LaunchRefused,
+    OrchestratorUnavailable,
     start_upload,
-    store_upload,
     wait_for_report,
-    warm_up,
 )
 from pipelines.settings import get_settings
 
@@ -27,7 +27,6 @@ LAST_REPORT = "wf.submit.last_report"
 lang = ui.language()
 user = workflow_ui.require("submit")
 settings = get_settings()
-warm_up()  # while the user picks a file
 
 st.title(t("workflow.submit.title", lang))
 st.write(t("workflow.submit.intro", lang,
@@ -46,13 +45,18 @@ if uploaded is not None and st.button(t("workflow.submit.send", lang), type="pri
         st.stop()
     path = store_upload(settings, data, check.extension)
     with st.spinner(t("workflow.submit.working", lang)):
-        pending = start_upload(settings, path, actor=user.username, country=user.country,
-                               original_name=uploaded.name)
+        try:  # the orchestrator's daemon runs the job; this server only follows it
+            pending = start_upload(settings, path, actor=user.username, country=user.country,
+                                   original_name=uploaded.name)
+        except OrchestratorUnavailable:
+            st.error(t("workflow.orchestrator_down", lang), icon=":material/cloud_off:")
+            st.stop()
+        except LaunchRefused as refused:
+            st.error(t("workflow.submit.failed", lang, error=str(refused)[:300]))
+            st.stop()
         outcome = wait_for_report(settings, pending)
     if outcome is None:
-        pending.thread.join(timeout=1)
-        result = pending.result.get("result")
-        st.error(t("workflow.submit.failed", lang, error=(result.error if result else "") or "-"))
+        st.error(t("workflow.submit.failed", lang, error=pending.error or "-"))
         st.stop()
     # The report is read again below (and on every rerun): whether these bytes had been received
     # before is known only now, so it is kept with it.

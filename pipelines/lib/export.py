@@ -23,9 +23,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import subprocess
-import sys
 import tempfile
 import time
 import zipfile
@@ -567,52 +564,6 @@ def _bytes_of(writer, data: ExportData) -> bytes:
         return path.read_bytes()
 
 
-# --- vintages (--as-of) ---------------------------------------------------------------------
-
-
-def build_vintage(settings: Settings, as_of: dt.date, workdir: Path) -> Path:
-    """A private warehouse as the platform knew it at the end of ``as_of`` (UTC), built by dbt."""
-    from pipelines.lib.warehouse import writer_lock
-
-    copy = workdir / "vintage.duckdb"
-    with writer_lock(settings):  # no writer while the file is copied (never opened here)
-        shutil.copyfile(settings.warehouse_path, copy)
-        wal = Path(f"{settings.warehouse_path}.wal")
-        if wal.exists():
-            shutil.copyfile(wal, f"{copy}.wal")
-    cutoff = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC)
-    con = duckdb.connect(str(copy))
-    try:
-        late = "select submission_id from raw.submissions where received_at >= ?"
-        con.execute(f"delete from raw.observations where submission_id in ({late})", [cutoff])
-        con.execute(f"delete from raw.findings where submission_id in ({late})", [cutoff])
-        con.execute(f"delete from raw.explanations where submission_id in ({late}) or written_at >= ?",
-                    [cutoff, cutoff])
-        con.execute("delete from raw.submissions where received_at >= ?", [cutoff])
-        con.execute("delete from raw.files where received_at >= ?", [cutoff])
-        con.execute("delete from raw.audit_events where occurred_at >= ?", [cutoff])
-        con.execute("delete from raw.lock_exceptions where granted_at >= ?", [cutoff])
-        con.execute("delete from raw.glotip_values where vintage in "
-                    "(select vintage from raw.glotip_releases where imported_at >= ?)", [cutoff])
-        con.execute("delete from raw.glotip_releases where imported_at >= ?", [cutoff])
-        con.execute("checkpoint")
-    finally:
-        con.close()
-    env = {**os.environ, "OBSERVATORY_WAREHOUSE": str(copy), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-           "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)}
-    dbt = Path(sys.executable).with_name("dbt")
-    result = subprocess.run(
-        [str(dbt), "build", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(workdir / "target"),
-         "--log-path", str(workdir / "logs"), "--exclude", "test_type:unit",
-         "--select", "+indicator_values_published", "+submissions_status"],
-        env=env, capture_output=True, text=True, check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"dbt build of the vintage failed:\n{result.stdout[-3000:]}{result.stderr[-2000:]}")
-    return copy
-
-
 # --- the export -----------------------------------------------------------------------------
 
 
@@ -662,15 +613,13 @@ def run_export(settings: Settings, formats: list[str], out_dir: Path, *,
     timings = {} if timings is None else timings
     rules = disclosure_rules()
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="observatory-vintage-") as tmp:
-        if as_of is not None:
-            database = build_vintage(settings, as_of, Path(tmp))
-        else:
-            database = snapshot or current_snapshot(settings)
-            if database is None:
-                raise FileNotFoundError("no published snapshot yet")
-        data = read_export_data(database, indicators)
-        audit_summary = None if as_of is not None else _audit_summary(database)
+    if as_of is not None and snapshot is None:
+        raise ValueError("an as-of export reads a vintage: pipelines.lib.vintage.export_as_of")
+    database = snapshot or current_snapshot(settings)
+    if database is None:
+        raise FileNotFoundError("no published snapshot yet")
+    data = read_export_data(database, indicators)
+    audit_summary = None if as_of is not None else _audit_summary(database)
     timings["read"] = time.perf_counter() - started
     if not len(data.rows):
         raise NothingToExport(indicators, as_of)
@@ -726,7 +675,7 @@ def run_export(settings: Settings, formats: list[str], out_dir: Path, *,
 def _audit_summary(database: Path) -> dict | None:
     """The disclosure audit of the build the data come from (None for snapshots published before
     the audit existed; an as-of vintage, rebuilt from history, is not audited yet)."""
-    from pipelines.lib.disclosure.gate import latest_audit
+    from pipelines.lib.publish import latest_audit
 
     audit = latest_audit(database)
     if audit is None:

@@ -14,21 +14,30 @@ One call handles a batch of files under the warehouse's writer lock. For each fi
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from pipelines.lib.contracts import load_contracts
+from pipelines.lib.faults import fault_point
 from pipelines.lib.findings import Finding
 from pipelines.lib.inputs import read_regular
 from pipelines.lib.periods import Quarter
 from pipelines.lib.reader import ReadResult
+from pipelines.lib.reports import (  # noqa: F401 (re-exported: the report lives there)
+    FileOutcome,
+    UnitOutcome,
+    belongs_to,
+    load_report,
+    report_path,
+    sha256_of,
+    write_report,
+)
 from pipelines.lib.sandbox import CappedReader
 from pipelines.lib.validate import (
     UnitResult,
@@ -36,7 +45,7 @@ from pipelines.lib.validate import (
     check_cells_of_files,
     validate_frame,
 )
-from pipelines.lib.warehouse import connect_writer, fault_point, writer_lock
+from pipelines.lib.warehouse import connect_writer, writer_lock
 from pipelines.settings import Settings
 
 # Channels through which the system operator (not a ministry) loads files on the server.
@@ -65,66 +74,6 @@ class Delivery:
     original_name: str | None = None
     # The folders the file must be read from (a job's own; empty: anywhere, for in-process use)
     confined_to: tuple[Path, ...] = ()
-
-
-@dataclass
-class UnitOutcome:
-    submission_id: str
-    dataset: str | None
-    country: str | None
-    period: str | None
-    version: int | None
-    status: str
-    errors: int
-    warnings: int
-    is_late: bool | None
-    findings: list[dict] = field(default_factory=list)
-
-
-@dataclass
-class FileOutcome:
-    file_name: str
-    sha256: str
-    duplicate: bool
-    received_at: str
-    units: list[UnitOutcome] = field(default_factory=list)
-
-    @property
-    def accepted(self) -> bool:
-        return bool(self.units) and all(u.status != "rejected" for u in self.units)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def sha256_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def report_path(settings: Settings, sha256: str, country: str | None = None) -> Path:
-    """The file's report; with ``country``, what that member's submitter was told about bytes
-    another country had sent (see :func:`_answer_as_new`)."""
-    return settings.archive_dir / (f"{sha256}.{country}.report.json" if country
-                                   else f"{sha256}.report.json")
-
-
-def load_report(settings: Settings, sha256: str, country: str | None = None) -> FileOutcome:
-    data = json.loads(report_path(settings, sha256, country).read_text(encoding="utf-8"))
-    units = [UnitOutcome(**u) for u in data.pop("units")]
-    return FileOutcome(**data, units=units)
-
-
-def belongs_to(outcome: FileOutcome, country: str) -> bool:
-    """Whether a stored report tells a submitter of ``country`` nothing about another member."""
-    return all(unit.country in (None, country) for unit in outcome.units)
-
-
-def _write_report(settings: Settings, outcome: FileOutcome, country: str | None = None) -> None:
-    """Write the report atomically (tmp name, then rename): never a half-written JSON."""
-    target = report_path(settings, outcome.sha256, country)
-    tmp = target.with_name(f".{outcome.sha256}.{uuid.uuid4().hex}.report.tmp")
-    tmp.write_text(json.dumps(outcome.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, target)
 
 
 def _report_from_warehouse(con: duckdb.DuckDBPyConnection, sha: str) -> FileOutcome:
@@ -208,7 +157,7 @@ def _take_in_one(con: duckdb.DuckDBPyConnection, item: _Received, cell_failures,
             outcome = load_report(settings, sha)
         except (OSError, ValueError, TypeError):  # killed before its report was written
             outcome = _report_from_warehouse(con, sha)
-            _write_report(settings, outcome)
+            write_report(settings, outcome)
         outcome.duplicate = True
         outcome.file_name = name
         if delivery.remove_after:
@@ -241,7 +190,7 @@ def _take_in_one(con: duckdb.DuckDBPyConnection, item: _Received, cell_failures,
         con.execute("rollback")
         raise
     fault_point("after_commit")
-    _write_report(settings, outcome)
+    write_report(settings, outcome)
     if delivery.remove_after:
         delivery.path.unlink(missing_ok=True)
     return outcome
@@ -270,7 +219,7 @@ def _answer_as_new(con, item: _Received, cell_failures, settings: Settings, now,
             submission_id=f"{item.sha[:12]}-{suffix}", dataset=u.dataset, country=u.country,
             period=u.period, version=version, status=unit.status, errors=unit.errors,
             warnings=unit.warnings, is_late=is_late, findings=[f.as_dict() for f in unit.findings]))
-    _write_report(settings, outcome, country)
+    write_report(settings, outcome, country)
     if delivery.remove_after:
         delivery.path.unlink(missing_ok=True)
     return outcome

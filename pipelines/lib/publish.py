@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.lib.warehouse import fault_point
+from pipelines.lib.faults import fault_point
 from pipelines.settings import Settings
 
 POINTER = "CURRENT"
@@ -156,3 +156,19 @@ def _prune(settings: Settings, keep: str) -> None:
         old.unlink(missing_ok=True)
         Path(f"{old}.wal").unlink(missing_ok=True)
         shutil.rmtree(old.with_suffix(".own"), ignore_errors=True)
+
+
+def latest_audit(database: Path) -> dict | None:
+    """The audit published with a snapshot (``marts.disclosure_audit``), or None."""
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'marts' and table_name = 'disclosure_audit'").fetchone()[0]
+        if not exists:
+            return None
+        cursor = con.execute("select * from marts.disclosure_audit")
+        row = cursor.fetchone()
+        return None if row is None else dict(zip([d[0] for d in cursor.description], row, strict=True))
+    finally:
+        con.close()

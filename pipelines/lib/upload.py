@@ -24,14 +24,11 @@ import datetime as dt
 import io
 import os
 import re
-import threading
-import time
 import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.lib.auth import AuthStore
 from pipelines.lib.inputs import uploads_dir
 from pipelines.settings import Settings
 
@@ -136,117 +133,3 @@ def store_upload(settings: Settings, data: bytes, extension: str) -> Path:
     tmp.write_bytes(data)
     os.replace(tmp, target)
     return target
-
-
-@dataclass
-class UploadOutcome:
-    ok: bool  # the run succeeded (the file may still be rejected: see outcome)
-    outcome: object | None = None  # intake.FileOutcome
-    seconds: float = 0.0
-    error: str = ""
-
-
-def submit_upload(settings: Settings, path: Path, *, actor: str, country: str,
-                  original_name: str | None = None) -> UploadOutcome:
-    """Run ``submission_job`` on one stored upload as a ministry submitter of ``country``
-    (channel ``upload``; the 120-day window applies), in this process; return its report.
-    ``original_name``, the name the user gave, is recorded as text (:func:`display_name`)."""
-    from pipelines.lib.dagster_home import first_error, run_job_in_process
-    from pipelines.lib.intake import sha256_of
-
-    started = time.perf_counter()
-    sha = sha256_of(path.read_bytes())
-    # Answered about these bytes before (so "already received"), as this country sees them.
-    seen_before = report_for(settings, sha, country) is not None
-    config = {"files": [str(path)], "channel": "upload", "actor": actor, "received_on": [],
-              "submitter_country": country, "role": "submitter", "remove_after": True,
-              "original_names": [display_name(original_name or "")],
-              "grant": AuthStore(settings).grant(actor, "submit")}
-    result = run_job_in_process(settings, "submission_job", "intake", config,
-                                tags={"observatory/channel": "upload", "observatory/actor": actor})
-    path.unlink(missing_ok=True)
-    outcome = report_for(settings, sha, country)
-    if outcome is not None:
-        outcome.duplicate = seen_before
-    error = "" if result.success else first_error(result)[:500]
-    return UploadOutcome(result.success, outcome, time.perf_counter() - started, error)
-
-
-def report_for(settings: Settings, sha: str, country: str):
-    """The report a submitter of ``country`` is shown for these bytes (intake.FileOutcome), or
-    None while there is none: the file's own report if it says nothing about another member,
-    else the answer intake gave this country as if the bytes were new."""
-    from pipelines.lib.intake import belongs_to, load_report, report_path
-
-    try:
-        if report_path(settings, sha, country).exists():
-            return load_report(settings, sha, country)
-        outcome = load_report(settings, sha)
-    except (OSError, ValueError):  # none yet, or being written
-        return None
-    return outcome if belongs_to(outcome, country) else None
-
-
-@dataclass
-class PendingUpload:
-    """A submission job running in a background thread; its report appears as soon as intake
-    has stored the file, while dbt and the publication go on."""
-
-    sha256: str
-    country: str
-    seen_before: bool
-    thread: threading.Thread
-    started: float
-    result: dict
-
-
-def start_upload(settings: Settings, path: Path, *, actor: str, country: str,
-                 original_name: str | None = None) -> PendingUpload:
-    from pipelines.lib.intake import sha256_of
-
-    sha = sha256_of(path.read_bytes())
-    holder: dict = {}
-
-    def run() -> None:
-        holder["result"] = submit_upload(settings, path, actor=actor, country=country,
-                                         original_name=original_name)
-
-    thread = threading.Thread(target=run, name=f"upload-{sha[:12]}", daemon=True)
-    pending = PendingUpload(sha, country, report_for(settings, sha, country) is not None, thread,
-                            time.perf_counter(), holder)
-    thread.start()
-    return pending
-
-
-def wait_for_report(settings: Settings, pending: PendingUpload, timeout: float = 300):
-    """The file's report (intake.FileOutcome) once written, or None if the run ended without one
-    (or ``timeout`` passed). A file received before has its report at once."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        outcome = report_for(settings, pending.sha256, pending.country)
-        if outcome is not None:
-            outcome.duplicate = pending.seen_before
-            return outcome
-        if not pending.thread.is_alive():
-            return None
-        time.sleep(0.05)
-    return None
-
-
-_warm = threading.Event()
-
-
-def warm_up() -> None:
-    """Import the pipeline (Dagster definitions, dbt manifest, Great Expectations) in a background
-    thread once per server, so that the first upload does not pay several seconds of imports."""
-    if _warm.is_set():
-        return
-    _warm.set()
-
-    def load() -> None:
-        import pipelines.definitions  # noqa: F401
-        from pipelines.lib import gx_suite
-
-        getattr(gx_suite, "warm_up", lambda: None)()
-
-    threading.Thread(target=load, name="pipeline-warm-up", daemon=True).start()

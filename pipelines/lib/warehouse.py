@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import os
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -209,13 +207,6 @@ create table if not exists raw.glotip_values (
     flag_detail          varchar
 );
 """
-
-
-def fault_point(name: str) -> None:
-    """Fault injection (tests/robustness/test_faults.py): SIGKILL this process at the point ``name``
-    when ``$OBSERVATORY_FAULT`` names it; otherwise nothing."""
-    if os.environ.get("OBSERVATORY_FAULT") == name:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @contextlib.contextmanager

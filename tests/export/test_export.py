@@ -227,12 +227,13 @@ def test_cli_export_subset(small_home, tmp_path: Path, monkeypatch) -> None:
 def test_as_of_is_reproducible_after_a_resubmission(small_home, tmp_path: Path, tmp_path_factory) -> None:
     """Export as of a date, add a resubmission, export as of the same date again: same bytes;
     export now: the new figure, and the manifest names the new version."""
+    from pipelines.lib.vintage import export_as_of
     from pipelines.lib.warehouse import connect_writer
 
     as_of = dt.date(2025, 5, 20)  # after every fixture submission and status event
     first, second, now = tmp_path / "first", tmp_path / "second", tmp_path / "now"
-    run_export(small_home, ["csv", "sdmx", "parquet"], first, as_of=as_of,
-               indicators=["VIC_DETECTED"])
+    export_as_of(small_home, ["csv", "sdmx", "parquet"], first, as_of=as_of,
+                 indicators=["VIC_DETECTED"])
     # GTM 2025-Q1 v2 (200 victims) arrives on 2025-06-01
     con = connect_writer(small_home.warehouse_path)
     try:
@@ -246,8 +247,8 @@ def test_as_of_is_reproducible_after_a_resubmission(small_home, tmp_path: Path, 
     finally:
         con.close()
     build_and_publish(small_home, tmp_path_factory.mktemp("rebuild"))
-    run_export(small_home, ["csv", "sdmx", "parquet"], second, as_of=as_of,
-               indicators=["VIC_DETECTED"])
+    export_as_of(small_home, ["csv", "sdmx", "parquet"], second, as_of=as_of,
+                 indicators=["VIC_DETECTED"])
     for name in ("indicators.csv", "sdg_16_2_2.sdmx.csv", "indicators.parquet"):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
     manifest = run_export(small_home, ["csv"], now, indicators=["VIC_DETECTED"])

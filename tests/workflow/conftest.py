@@ -44,7 +44,9 @@ def _environment(home: Path) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def built_home(tmp_path_factory) -> Path:
     """GTM's and HND's 2026-Q3 templates uploaded by their submitters, published."""
-    from pipelines.lib.upload import store_upload, submit_upload
+    from pipelines.defs.local import run_here
+    from pipelines.lib.upload import store_upload
+    from pipelines.orchestrator import submit_upload
     from pipelines.settings import get_settings
 
     root = tmp_path_factory.mktemp("workflow")
@@ -59,7 +61,8 @@ def built_home(tmp_path_factory) -> Path:
         for user, country, unknown in (("ana", "GTM", UNKNOWN_VICTIMS), ("hugo", "HND", 0)):
             data = template_file(root, country, unknown).read_bytes()
             result = submit_upload(settings, store_upload(settings, data, "xlsx"), actor=user,
-                                   country=country, original_name=f"{country} {QUARTER}.xlsx")
+                                   country=country, original_name=f"{country} {QUARTER}.xlsx",
+                                   runner=run_here(settings))
             assert result.ok, result.error
             assert all(u.status == "validated" for u in result.outcome.units), result.outcome
     return home

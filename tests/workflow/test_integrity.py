@@ -14,8 +14,12 @@ from conftest import QUARTER, template_file
 
 from pipelines.cli import main
 from pipelines.lib.auth import AuthStore
-from pipelines.lib.dagster_home import first_error, run_job_in_process
+from pipelines.defs.local import run_job_in_process, state_of
 from pipelines.settings import get_settings
+
+
+def first_error(result) -> str:
+    return state_of(result).first_error()
 
 
 def gtm_submission() -> str:

@@ -16,14 +16,17 @@ from dashboards.workflow_ui import TOKEN_KEY
 from pipelines.lib.i18n import t
 from pipelines.lib.intake import Delivery, take_in
 from pipelines.lib.publish import current_snapshot
-from pipelines.lib.review import (
-    Decision,
-    ReviewRefused,
-    apply_decision,
-    run_review,
-    version_changes,
-)
+from pipelines import orchestrator
+from pipelines.defs.local import run_here
+from pipelines.lib.reports import version_changes
+from pipelines.lib.review import Decision, ReviewRefused, apply_decision
 from pipelines.settings import get_settings
+
+
+def run_review(settings, decision):
+    """The review job run here: these tests are about the job; the orchestrated path is tested
+    on a served instance (test_workflow_browser.py, tests/integration/test_make_run.py)."""
+    return orchestrator.run_review(settings, decision, runner=run_here(settings))
 
 VIEWS = Path(__file__).resolve().parents[2] / "dashboards" / "views"
 

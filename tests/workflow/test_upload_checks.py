@@ -19,7 +19,7 @@ from filling import fill_template
 from pipelines.lib import reader
 from pipelines.lib.i18n import t
 from pipelines.lib.intake import Delivery, load_report, sha256_of, take_in
-from pipelines.lib.review import version_changes
+from pipelines.lib.reports import version_changes
 from pipelines.lib.sandbox import CappedReader
 from pipelines.lib.template import blank_template, write_xlsx
 from pipelines.lib.upload import (

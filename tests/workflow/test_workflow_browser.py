@@ -31,8 +31,13 @@ JOB_TIMEOUT_MS = 180_000  # a review runs dbt and publishes
 
 
 @pytest.fixture
-def observatory_home(workflow_home):  # what served_dashboard serves
-    return workflow_home
+def served_dashboard(workflow_home, tmp_path):
+    """The dashboard with the orchestrator (daemon and operator UI) over the workflow home: the
+    pages hand their jobs to it, as under ``make run``."""
+    from tests.served import serve_dashboard
+
+    with serve_dashboard(workflow_home, tmp_path / "streamlit.log", orchestrator=True) as url:
+        yield url
 
 
 def sign_in(page, name: str) -> None:

@@ -65,7 +65,9 @@ def review(context: dg.AssetExecutionContext, config: ReviewConfig):
         raise ReviewRefused("workflow.refused.unverified", actor=decision.actor[:MAX_ACTOR])
     written = apply_decision(settings, decision)
     context.log.info(f"{config.actor} ({config.actor_role}): {written}")
-    metadata = {"decision": json.dumps(written, default=str), "action": config.action,
+    # JSON metadata: the page that asked reads it back from the run's events.
+    metadata = {"decision": dg.MetadataValue.json(json.loads(json.dumps(written, default=str))),
+                "action": config.action,
                 "actor": config.actor}
     for table in WORKFLOW_TABLES:
         yield dg.MaterializeResult(asset_key=dg.AssetKey(["raw", table]), metadata=metadata)

@@ -18,12 +18,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import yaml
 
 from pipelines.lib.disclosure.audit import AuditResult, audit
 from pipelines.lib.disclosure.relations import build_system
 from pipelines.lib.disclosure.repair import protect
+from pipelines.lib.publish import latest_audit  # noqa: F401 (re-exported)
 from pipelines.lib.warehouse import connect_writer
 from pipelines.settings import DBT_PROJECT_DIR, Settings
 
@@ -136,17 +136,3 @@ def _rebuild(settings: Settings) -> None:
                            + completed.stdout[-4000:])
 
 
-def latest_audit(database: Path) -> dict | None:
-    """The audit published with a snapshot (``marts.disclosure_audit``), or None."""
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        exists = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'marts' and table_name = 'disclosure_audit'").fetchone()[0]
-        if not exists:
-            return None
-        cursor = con.execute("select * from marts.disclosure_audit")
-        row = cursor.fetchone()
-        return None if row is None else dict(zip([d[0] for d in cursor.description], row, strict=True))
-    finally:
-        con.close()

@@ -1,0 +1,71 @@
+"""Vintages: the figures as the platform knew them at the end of a past day, rebuilt by dbt in a
+private copy of the warehouse (``export --as-of``). Writer-side work: the copy is taken under the
+writer lock, so it runs in a job or in the operator's command, never in the dashboard's server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+from pipelines.lib.export import run_export
+from pipelines.lib.warehouse import writer_lock
+from pipelines.settings import DBT_PROJECT_DIR, Settings
+
+
+def build_vintage(settings: Settings, as_of: dt.date, workdir: Path) -> Path:
+    """A private warehouse as the platform knew it at the end of ``as_of`` (UTC), built by dbt."""
+    copy = workdir / "vintage.duckdb"
+    with writer_lock(settings):  # no writer while the file is copied (never opened here)
+        shutil.copyfile(settings.warehouse_path, copy)
+        wal = Path(f"{settings.warehouse_path}.wal")
+        if wal.exists():
+            shutil.copyfile(wal, f"{copy}.wal")
+    cutoff = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC)
+    con = duckdb.connect(str(copy))
+    try:
+        late = "select submission_id from raw.submissions where received_at >= ?"
+        con.execute(f"delete from raw.observations where submission_id in ({late})", [cutoff])
+        con.execute(f"delete from raw.findings where submission_id in ({late})", [cutoff])
+        con.execute(f"delete from raw.explanations where submission_id in ({late}) or written_at >= ?",
+                    [cutoff, cutoff])
+        con.execute("delete from raw.submissions where received_at >= ?", [cutoff])
+        con.execute("delete from raw.files where received_at >= ?", [cutoff])
+        con.execute("delete from raw.audit_events where occurred_at >= ?", [cutoff])
+        con.execute("delete from raw.lock_exceptions where granted_at >= ?", [cutoff])
+        con.execute("delete from raw.glotip_values where vintage in "
+                    "(select vintage from raw.glotip_releases where imported_at >= ?)", [cutoff])
+        con.execute("delete from raw.glotip_releases where imported_at >= ?", [cutoff])
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    env = {**os.environ, "OBSERVATORY_WAREHOUSE": str(copy), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+           "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)}
+    dbt = Path(sys.executable).with_name("dbt")
+    result = subprocess.run(
+        [str(dbt), "build", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(workdir / "target"),
+         "--log-path", str(workdir / "logs"), "--exclude", "test_type:unit",
+         "--select", "+indicator_values_published", "+submissions_status"],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt build of the vintage failed:\n{result.stdout[-3000:]}{result.stderr[-2000:]}")
+    return copy
+
+
+
+
+def export_as_of(settings: Settings, formats: list[str], out_dir: Path, *, as_of: dt.date,
+                 indicators: list[str] | None = None, lang: str = "es") -> dict:
+    """:func:`pipelines.lib.export.run_export` over the vintage of ``as_of``."""
+    with tempfile.TemporaryDirectory(prefix="observatory-vintage-") as tmp:
+        vintage = build_vintage(settings, as_of, Path(tmp))
+        return run_export(settings, formats, out_dir, indicators=indicators, as_of=as_of,
+                          lang=lang, snapshot=vintage)
