@@ -7,14 +7,15 @@
    without ``--home``) one filled GTM template is sent through the upload's own job first, so
    that there is a warehouse and a snapshot. A submitter account for GTM is added if missing.
    ``OBSERVATORY_TODAY`` defaults to 2026-11-28: the last complete quarter's window is open.
-2. ``streamlit run dashboards/app.py`` over that home (``tests.served.serving``) and Debian's
+2. ``streamlit run dashboards/app.py`` with the orchestrator (the Dagster daemon and operator UI,
+   as ``make run`` starts them) over that home (``tests.served.serving``) and Debian's
    ``/usr/bin/chromium`` through Playwright.
 3. A full country-quarter template (``blank_template`` of GTM's last complete quarter, every
    mandatory cell typed in as a ministry does: ``tests/workflow/filling.py``), ``--repeat``
    times, each time other numbers (a new version) in a fresh browser session signed in as the
    submitter: from handing the file to the page's uploader to the validation report on screen
-   (the report heading). The upload's job then goes on in the server (dbt, publication); the
-   next sample waits for its new snapshot, so that it does not queue behind it.
+   (the report heading). The upload's job, run by the daemon, then goes on (dbt, publication);
+   the next sample waits for its new snapshot, so that it does not queue behind it.
 4. The hostile files of the issue (``tests.robustness.corpus``): a zip bomb (300 MB unpacked),
    a sheet declaring 1,048,576 rows, a CSV one and a half times the size cap; each from handing it to the
    uploader to its refusal on screen. The streamlit server's resident memory (its process and
@@ -58,7 +59,9 @@ def prepare(home: Path) -> None:
     from pipelines.lib.auth import AuthError, AuthStore
     from pipelines.lib.dagster_home import prepare_dagster_home
     from pipelines.lib.publish import current_snapshot
-    from pipelines.lib.upload import store_upload, submit_upload
+    from pipelines.defs.local import run_here
+    from pipelines.lib.upload import store_upload
+    from pipelines.orchestrator import submit_upload
     from pipelines.settings import get_settings
 
     settings = get_settings()
@@ -74,7 +77,7 @@ def prepare(home: Path) -> None:
     print(f"[upload] no snapshot in {home}: sending one {COUNTRY} template first ...", flush=True)
     data = filled_template(home / "first.xlsx", 0).read_bytes()
     result = submit_upload(settings, store_upload(settings, data, "xlsx"), actor=USER,
-                           country=COUNTRY)
+                           country=COUNTRY, runner=run_here(settings))
     if not result.ok:
         raise RuntimeError(f"the first upload's run failed: {result.error}")
 
@@ -227,7 +230,7 @@ def run(home: Path, repeat: int = 3) -> dict:
         prepare(home)
         results["quarter"] = quarter()
         with tempfile.TemporaryDirectory(prefix="upload-bench-") as work, \
-                serving(home, SERVER_LOG) as url, sync_playwright() as playwright, \
+                serving(home, SERVER_LOG, orchestrator=True) as url, sync_playwright() as playwright, \
                 MemorySampler(SERVER_PIDS[url]) as memory:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
                                                  args=CHROMIUM_ARGS)

@@ -45,6 +45,19 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(t(problem[0], args.lang, value=problem[1]), file=sys.stderr)
         return 2
+    from pipelines.orchestrator import LaunchRefused, OrchestratorUnavailable
+
+    try:
+        return _run_command(settings, args)
+    except OrchestratorUnavailable:  # it stopped between the check and the launch
+        print(t("workflow.orchestrator_down", args.lang), file=sys.stderr)
+        return 1
+    except LaunchRefused as refused:
+        print(t("cli.pipeline_failed", args.lang, error=str(refused)[:500]), file=sys.stderr)
+        return 1
+
+
+def _run_command(settings: Settings, args) -> int:
     if args.command == "submit":
         return run_submission(settings, args.files, lang=args.lang, channel="cli", actor="operator",
                               submitter_country=args.country.strip().upper() if args.country

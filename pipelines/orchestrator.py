@@ -152,7 +152,8 @@ def launch(settings: Settings, job: str, op: str, config: dict, tags: dict[str, 
                           "loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in tags.items()]},
     }
-    answer = _graphql(LAUNCH, {"params": params})["launchRun"]
+    # Creating the run makes the webserver plan the job (about 2 s, more on a loaded machine).
+    answer = _graphql(LAUNCH, {"params": params}, timeout=120)["launchRun"]
     if answer["__typename"] == "LaunchRunSuccess":
         return answer["run"]["runId"]
     detail = answer.get("message") or "; ".join(e["message"] for e in answer.get("errors", []))

@@ -78,6 +78,7 @@ def test_serve_runs_both_servers_and_ctrl_c_stops_both(observatory_home: Path, t
             time.sleep(0.5)
         guard_refuses_other_sites(f"127.0.0.1:{dagster}")
         landing_drop_is_taken_in_by_the_daemon(observatory_home)
+        cli_submit_is_queued_on_the_orchestrator(f"127.0.0.1:{dagster}", env, tmp_path)
         serve.send_signal(signal.SIGINT)  # what Ctrl-C sends to the script in a terminal
         assert serve.wait(timeout=60) in (0, 130), (tmp_path / "serve.log").read_text()
         assert not any(answers(u) for u in urls)
@@ -124,7 +125,7 @@ def guard_refuses_other_sites(host: str) -> None:
 
 def landing_drop_is_taken_in_by_the_daemon(home: Path) -> None:
     """The daemon runs the landing sensor: a dropped file gets its report and leaves the folder."""
-    from pipelines.lib.intake import report_path, sha256_of
+    from pipelines.lib.reports import report_path, sha256_of
     from pipelines.settings import get_settings
 
     data = (FIXTURES / "valid_gtm_2024q1_utf8.csv").read_bytes()
@@ -135,6 +136,25 @@ def landing_drop_is_taken_in_by_the_daemon(home: Path) -> None:
     while not report.exists() or any((home / "landing").iterdir()):
         assert time.monotonic() < deadline, "the landing sensor did not take the file in"
         time.sleep(1)
+
+
+def cli_submit_is_queued_on_the_orchestrator(host: str, env: dict, tmp_path: Path) -> None:
+    """With the servers up, ``observatory submit`` hands its job to the daemon: the run is in
+    the instance's history, tagged with its channel, and it succeeded."""
+    source = tmp_path / "HND_2024-Q1.csv"
+    source.write_bytes((FIXTURES / "valid_gtm_2024q1_utf8.csv").read_bytes()
+                       .replace(b"GTM", b"HND"))
+    done = subprocess.run([str(REPO_ROOT / ".venv/bin/observatory"), "--lang", "en", "submit",
+                           str(source)], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode in (0, 1), done.stderr
+    query = json.dumps({"query": '{ runsOrError(filter: {tags: [{key: "observatory/channel", '
+                                 'value: "cli"}]}) { ... on Runs { results { status } } } }'})
+    request = urllib.request.Request(f"http://{host}/graphql", data=query.encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        runs = json.loads(response.read())["data"]["runsOrError"]["results"]
+    assert [r["status"] for r in runs] == ["SUCCESS"], (runs, done.stdout, done.stderr)
 
 
 def _environ(proc: Path) -> str:

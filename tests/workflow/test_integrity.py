@@ -220,7 +220,7 @@ def test_a_file_name_written_as_markdown_is_shown_as_text():
 
 def test_an_upload_says_nothing_about_another_members_files(workflow_home, tmp_path):
     from pipelines.lib.intake import Delivery, take_in
-    from pipelines.lib.upload import report_for
+    from pipelines.lib.reports import report_for
 
     settings = get_settings()
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
