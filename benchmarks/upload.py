@@ -45,7 +45,7 @@ DEFAULT_TODAY = "2026-11-28"
 COUNTRY = "GTM"
 USER = "bench-submitter"
 PASSWORD = "benchmark password 7"  # an account of the benchmark's own home only
-REPORT_TARGET_S = 5.0
+FIRST_CHECK_TARGET_S = 2.0
 TIMEOUT_MS = 180_000  # the report, under load, the first time (the server imports the pipeline)
 PUBLISH_TIMEOUT_S = 300.0
 LANG = "en"
@@ -56,10 +56,10 @@ def prepare(home: Path) -> None:
     os.environ["OBSERVATORY_HOME"] = str(home)
     os.environ.setdefault("OBSERVATORY_TODAY", DEFAULT_TODAY)
     os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    from pipelines.defs.local import run_here
     from pipelines.lib.auth import AuthError, AuthStore
     from pipelines.lib.dagster_home import prepare_dagster_home
     from pipelines.lib.publish import current_snapshot
-    from pipelines.defs.local import run_here
     from pipelines.lib.upload import store_upload
     from pipelines.orchestrator import submit_upload
     from pipelines.settings import get_settings
@@ -155,6 +155,8 @@ def bench_template(browser, url: str, memory, work: Path, repeat: int) -> list[d
         try:
             before = read_pointer()
             started, pressed = upload(page, path)
+            page.get_by_role("heading", name=t("workflow.report.first_check", LANG)).wait_for()
+            first = time.monotonic()
             page.get_by_role("heading", name=t("workflow.report.title", LANG)).wait_for()
             shown = time.monotonic()
             deadline = time.monotonic() + PUBLISH_TIMEOUT_S
@@ -163,12 +165,16 @@ def bench_template(browser, url: str, memory, work: Path, repeat: int) -> list[d
             published = time.monotonic() if read_pointer() != before else None
         finally:
             page.close()
-        sample = {"bytes": path.stat().st_size, "upload_to_report_s": round(shown - started, 3),
+        sample = {"bytes": path.stat().st_size,
+                  "upload_to_first_check_s": round(first - started, 3),
+                  "upload_to_report_s": round(shown - started, 3),
                   "send_to_report_s": round(shown - pressed, 3),
                   "upload_to_snapshot_s": round(published - started, 3) if published else None,
                   "server_peak_mb": round(memory.peak_mb(started, published or shown))}
         samples.append(sample)
-        print(f"[upload] template {i}: upload -> report on screen {sample['upload_to_report_s']:.2f}"
+        print(f"[upload] template {i}: upload -> first check on screen "
+              f"{sample['upload_to_first_check_s']:.2f} s, -> full report "
+              f"{sample['upload_to_report_s']:.2f}"
               f" s (send -> report {sample['send_to_report_s']:.2f} s), -> new snapshot "
               f"{sample['upload_to_snapshot_s']} s, server peak {sample['server_peak_mb']} MB",
               flush=True)
@@ -252,14 +258,18 @@ def table_rows(results: dict) -> list[tuple[str, str, str]]:
     rows = []
     samples = results.get("template") or []
     if samples:
+        first = [s["upload_to_first_check_s"] for s in samples]
+        rows.append((f"upload page: full country-quarter template, upload → first check on "
+                     f"screen (median of {len(first)})", f"{statistics.median(first):.1f} s "
+                     f"({' / '.join(f'{s:.1f}' for s in first)})", f"≤ {FIRST_CHECK_TARGET_S:.0f} s"))
         seconds = [s["upload_to_report_s"] for s in samples]
-        rows.append((f"upload page: full country-quarter template, upload → report on screen "
+        rows.append((f"upload page: upload → full report on screen, the job run by the daemon "
                      f"(median of {len(seconds)})", f"{statistics.median(seconds):.1f} s "
-                     f"({' / '.join(f'{s:.1f}' for s in seconds)})", f"< {REPORT_TARGET_S:.0f} s"))
+                     f"({' / '.join(f'{s:.1f}' for s in seconds)})", "-"))
         published = [s["upload_to_snapshot_s"] for s in samples if s["upload_to_snapshot_s"]]
         if published:
             rows.append(("upload page: upload → new snapshot (median)",
-                         f"{statistics.median(published):.1f} s", "-"))
+                         f"{statistics.median(published):.1f} s", "≤ 15 s"))
     hostile = results.get("hostile")
     if hostile and hostile.get("files"):
         rows.append(("upload page: hostile files, streamlit server peak memory (with children)",

@@ -231,15 +231,19 @@ def _unit_line(unit, lang: str) -> str:
     # The period (and, from the landing folder, the country) is what the file said, even when
     # the unit is rejected for it: shown as text.
     return t("workflow.report.unit", lang, dataset=unit.dataset, country=ui.plain(unit.country),
-             period=ui.plain(unit.period), version=unit.version, status=status,
+             period=ui.plain(unit.period), version=unit.version or "-", status=status,
              errors=unit.errors, warnings=unit.warnings)
 
 
-def show_report(outcome, units, lang: str, key: str) -> None:
-    """The report on screen: one line per unit, then every finding, and the XLSX download."""
-    st.subheader(t("workflow.report.title", lang))
+def show_report(outcome, units, lang: str, key: str, first_check: bool = False) -> None:
+    """The report on screen: one line per unit, then every finding, and the XLSX download
+    (``first_check``: the quick check before the file is recorded, said so, no download)."""
+    st.subheader(t("workflow.report.first_check" if first_check else "workflow.report.title",
+                   lang))
     st.caption(t("workflow.report.file", lang, name=ui.plain(outcome.file_name),
                  sha=outcome.sha256[:16]))
+    if first_check:
+        st.caption(t("workflow.report.first_check_note", lang))
     if outcome.duplicate:
         st.info(t("workflow.report.duplicate", lang))
     for unit in units:
@@ -258,6 +262,8 @@ def show_report(outcome, units, lang: str, key: str) -> None:
             frame.rename(columns={c: t(f"workflow.report.col.{c}", lang) for c in FINDING_COLUMNS}),
             hide_index=True, width="stretch",
         )
+    if first_check:
+        return
     st.download_button(
         t("workflow.report.download", lang), data=report_xlsx(outcome, units, lang),
         file_name=f"report-{outcome.sha256[:12]}-{lang}.xlsx",

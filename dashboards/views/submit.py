@@ -2,7 +2,8 @@
 checked before anything parses them (size, signature, zip bomb, sheet size), stored under a
 generated name, and taken in by the submission job as channel 'upload', role 'submitter' (the
 120-day window applies), which the orchestrator runs (never this server). The report shows as
-soon as intake wrote it, in the reader's language."""
+soon as intake wrote it, in the reader's language; before that, within about a second, a first
+check of the file (pipelines/lib/dryrun.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 import streamlit as st
 
 from dashboards import ui, workflow_ui
+from pipelines.lib.dryrun import dry_run
 from pipelines.lib.i18n import t
 from pipelines.lib.reports import report_for
 from pipelines.lib.upload import MAX_UPLOAD_BYTES, check_upload, store_upload
@@ -27,6 +29,7 @@ LAST_REPORT = "wf.submit.last_report"
 lang = ui.language()
 user = workflow_ui.require("submit")
 settings = get_settings()
+dry_run().warm()  # while the user picks a file
 
 st.title(t("workflow.submit.title", lang))
 st.write(t("workflow.submit.intro", lang,
@@ -44,6 +47,12 @@ if uploaded is not None and st.button(t("workflow.submit.send", lang), type="pri
         st.error(t(check.key, lang, **(check.values or {})), icon=":material/block:")
         st.stop()
     path = store_upload(settings, data, check.extension)
+    first = st.empty()  # the quick check, until the full report replaces it
+    first_check = dry_run().check(settings, data, uploaded.name, user.country)
+    if first_check is not None:
+        with first.container():
+            workflow_ui.show_report(first_check, first_check.units, lang, key="first",
+                                    first_check=True)
     with st.spinner(t("workflow.submit.working", lang)):
         try:  # the orchestrator's daemon runs the job; this server only follows it
             pending = start_upload(settings, path, actor=user.username, country=user.country,
@@ -55,6 +64,7 @@ if uploaded is not None and st.button(t("workflow.submit.send", lang), type="pri
             st.error(t("workflow.submit.failed", lang, error=str(refused)[:300]))
             st.stop()
         outcome = wait_for_report(settings, pending)
+    first.empty()
     if outcome is None:
         st.error(t("workflow.submit.failed", lang, error=pending.error or "-"))
         st.stop()

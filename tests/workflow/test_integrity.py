@@ -13,8 +13,8 @@ import pytest
 from conftest import QUARTER, template_file
 
 from pipelines.cli import main
-from pipelines.lib.auth import AuthStore
 from pipelines.defs.local import run_job_in_process, state_of
+from pipelines.lib.auth import AuthStore
 from pipelines.settings import get_settings
 
 

@@ -13,11 +13,11 @@ from conftest import QUARTER, UNKNOWN_VICTIMS, sign_in, template_file
 from streamlit.testing.v1 import AppTest
 
 from dashboards.workflow_ui import TOKEN_KEY
+from pipelines import orchestrator
+from pipelines.defs.local import run_here
 from pipelines.lib.i18n import t
 from pipelines.lib.intake import Delivery, take_in
 from pipelines.lib.publish import current_snapshot
-from pipelines import orchestrator
-from pipelines.defs.local import run_here
 from pipelines.lib.reports import version_changes
 from pipelines.lib.review import Decision, ReviewRefused, apply_decision
 from pipelines.settings import get_settings
