@@ -28,6 +28,7 @@ from pipelines.lib.faults import fault_point
 from pipelines.lib.findings import Finding
 from pipelines.lib.inputs import read_regular
 from pipelines.lib.periods import Quarter
+from pipelines.lib.publish import current_snapshot
 from pipelines.lib.reader import ReadResult
 from pipelines.lib.reports import (  # noqa: F401 (re-exported: the report lives there)
     FileOutcome,
@@ -119,6 +120,27 @@ def take_in(deliveries: list[Delivery], settings: Settings) -> list[FileOutcome]
     return outcomes
 
 
+def published_is_current(settings: Settings) -> bool:
+    """Whether the current snapshot was built after the warehouse's latest change (a file
+    received, a status, an explanation or an exception: not the duplicates and refusals, which
+    change no figure)."""
+    snapshot = current_snapshot(settings)
+    if snapshot is None:
+        return False
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        [(built_at,)] = con.execute("select max(built_at) from main.snapshot_info").fetchall()
+    with writer_lock(settings):
+        con = connect_writer(settings.warehouse_path)
+        try:
+            [(changed,)] = con.execute(
+                "select max(at) from (select max(received_at) as at from raw.files union all "
+                "select max(occurred_at) from raw.audit_events "
+                "where action not in ('duplicate', 'refused'))").fetchall()
+        finally:
+            con.close()
+    return built_at is not None and (changed is None or changed <= built_at)
+
+
 @dataclass
 class _Received:
     delivery: Delivery
@@ -190,6 +212,7 @@ def _take_in_one(con: duckdb.DuckDBPyConnection, item: _Received, cell_failures,
         con.execute("rollback")
         raise
     fault_point("after_commit")
+    outcome.stored = True
     write_report(settings, outcome)
     if delivery.remove_after:
         delivery.path.unlink(missing_ok=True)

@@ -35,13 +35,19 @@ class FileOutcome:
     duplicate: bool
     received_at: str
     units: list[UnitOutcome] = field(default_factory=list)
+    # Whether this delivery added rows to the warehouse (a new file, accepted or not). Only the
+    # job reads it, to skip the rebuild; it is never in the report (for a submitter it would
+    # tell another member's file from new bytes).
+    stored: bool = field(default=False, repr=False, compare=False)
 
     @property
     def accepted(self) -> bool:
         return bool(self.units) and all(u.status != "rejected" for u in self.units)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        data.pop("stored")
+        return data
 
 
 def sha256_of(data: bytes) -> str:

@@ -43,6 +43,8 @@ def test_demo_twice_loads_once(observatory_home: Path, monkeypatch):
 
     assert main(["--lang", "en", "demo"]) == 0  # `make run` a second time
     assert counts(observatory_home) == first
+    # Nothing new stored and the snapshot already shows everything: nothing was rebuilt.
+    assert sorted((observatory_home / "serving").glob("*.duckdb")) == snapshots
     with duckdb.connect(str(sorted((observatory_home / "serving").glob("*.duckdb"))[-1]),
                         read_only=True) as con:
         assert con.execute("select count(*) from marts.indicator_values_published "
