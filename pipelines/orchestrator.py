@@ -34,6 +34,7 @@ LOCATION = "pipelines.definitions"  # the code location's name (the module Dagst
 REPOSITORY = "__repository__"  # a Definitions object's repository
 TERMINAL = ("SUCCESS", "FAILURE", "CANCELED")
 POLL_SECONDS = 0.25
+FOLLOW_PATIENCE_S = 30  # how long a launched run is followed through an unanswering webserver
 
 LAUNCH = """
 mutation Launch($params: ExecutionParams!) {
@@ -208,8 +209,17 @@ def follow(run_id: str, timeout: float = 600) -> RunState:
     """Poll the run until it ends (or ``timeout`` seconds pass)."""
     state = RunState(run_id)
     deadline = time.monotonic() + timeout
+    silent_since = None
     while True:
-        refresh(state)
+        try:
+            refresh(state)
+            silent_since = None
+        except OrchestratorUnavailable:
+            # The run is queued and goes on without the webserver: a restart of the operator UI
+            # is waited out for a while rather than reported as "nothing recorded".
+            silent_since = silent_since or time.monotonic()
+            if time.monotonic() - silent_since > FOLLOW_PATIENCE_S:
+                raise
         if state.finished or time.monotonic() > deadline:
             return state
         time.sleep(POLL_SECONDS)
@@ -288,7 +298,11 @@ def wait_for_report(settings: Settings, pending: PendingUpload,
             return outcome
         if time.monotonic() - checked > 1:  # the run's state once a second, the file more often
             checked = time.monotonic()
-            if refresh(state).finished:
+            try:
+                refresh(state)
+            except OrchestratorUnavailable:  # the run goes on without the webserver: wait on
+                pass
+            if state.finished:
                 outcome = report_for(settings, pending.sha256, pending.country)
                 if outcome is None:
                     pending.error = state.first_error()[:500]

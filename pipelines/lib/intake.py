@@ -133,9 +133,9 @@ def published_is_current(settings: Settings) -> bool:
         con = connect_writer(settings.warehouse_path)
         try:
             [(changed,)] = con.execute(
-                "select max(at) from (select max(received_at) as at from raw.files union all "
-                "select max(occurred_at) from raw.audit_events "
-                "where action not in ('duplicate', 'refused'))").fetchall()
+                "select max(changed_at) from (select max(received_at) as changed_at "
+                "from raw.files union all select max(occurred_at) from raw.audit_events "
+                "where action not in ('duplicate', 'refused')) as changes").fetchall()
         finally:
             con.close()
     return built_at is not None and (changed is None or changed <= built_at)

@@ -209,3 +209,27 @@ def test_the_submit_page_keeps_saying_a_resent_file_was_received_before(workflow
         assert not at.exception
         notes = [i.value for i in at.info]
         assert (t("workflow.report.duplicate", "en") in notes) is duplicate
+
+
+@pytest.mark.parametrize("lang", ["es", "en", "fr"])
+def test_a_decision_with_no_orchestrator_says_so_and_records_nothing(workflow_home, monkeypatch,
+                                                                      lang):
+    """The page hands its job to the orchestrator; when none answers (or one serving another
+    home), the reviewer reads why in their language, and the warehouse is untouched."""
+    import duckdb as db
+
+    from pipelines.settings import get_settings
+    from tests.served import free_port
+
+    monkeypatch.setenv("OBSERVATORY_OPERATOR_URL", f"http://127.0.0.1:{free_port()}")
+    warehouse = get_settings().warehouse_path
+    before = warehouse.read_bytes()
+    at = run_page("review.py", sign_in("rita"), lang=lang)
+    at.text_area(key="wf.review.reason").input("Faltan los datos de Petén")
+    at.button(key="wf.review.return").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [t("workflow.orchestrator_down", lang)]
+    assert warehouse.read_bytes() == before
+    with db.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from raw.audit_events "
+                           "where action = 'status' and to_status = 'returned'").fetchone() == (0,)
