@@ -352,7 +352,8 @@ def run_review(settings: Settings, decision: Decision, runner: Runner | None = N
     # lookup): the job acts only with this single-use grant.
     grant = AuthStore(settings).grant(decision.actor.strip().lower(), "review")
     state = (runner or queued(settings))("review_job", "review", {**decision.as_config(), "grant": grant},
-                   {"observatory/action": decision.action, "observatory/actor": decision.actor})
+                   {"observatory/action": decision.action, "observatory/actor": decision.actor,
+                    "observatory/submission": decision.submission_id or "-"})
     return outcome_of(state.metadata.get("decision"), state.errors, state.success)
 
 

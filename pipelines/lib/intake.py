@@ -141,6 +141,26 @@ def published_is_current(settings: Settings) -> bool:
     return built_at is not None and (changed is None or changed <= built_at)
 
 
+def run_tags(outcomes: list[FileOutcome]) -> dict[str, str]:
+    """Tags for the run that took these files in: result, members, data sets, quarters."""
+    units = [u for o in outcomes for u in o.units]
+    statuses = {u.status for u in units}
+    if outcomes and all(o.duplicate for o in outcomes):
+        result = "duplicate"
+    elif len(statuses) == 1:
+        result = statuses.pop()
+    else:
+        result = "mixed" if statuses else "nothing"
+
+    def listed(values) -> str:
+        return ",".join(sorted({v for v in values if v}))[:200] or "-"
+
+    return {"observatory/result": result,
+            "observatory/countries": listed(u.country for u in units),
+            "observatory/datasets": listed(u.dataset for u in units),
+            "observatory/periods": listed(u.period for u in units)}
+
+
 @dataclass
 class _Received:
     delivery: Delivery

@@ -151,12 +151,17 @@ def cli_submit_is_queued_on_the_orchestrator(host: str, env: dict, tmp_path: Pat
                           timeout=300, check=False)
     assert done.returncode in (0, 1), done.stderr
     query = json.dumps({"query": '{ runsOrError(filter: {tags: [{key: "observatory/channel", '
-                                 'value: "cli"}]}) { ... on Runs { results { status } } } }'})
+                                 'value: "cli"}]}) { ... on Runs { results { status '
+                                 'tags { key value } } } } }'})
     request = urllib.request.Request(f"http://{host}/graphql", data=query.encode(),
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as response:
         runs = json.loads(response.read())["data"]["runsOrError"]["results"]
     assert [r["status"] for r in runs] == ["SUCCESS"], (runs, done.stdout, done.stderr)
+    # The run says what it took in, for the operator's run list.
+    tags = {t["key"]: t["value"] for t in runs[0]["tags"]}
+    assert tags["observatory/countries"] == "HND" and tags["observatory/periods"] == "2024-Q1"
+    assert tags["observatory/result"] == ("validated" if done.returncode == 0 else "rejected")
 
 
 def _environ(proc: Path) -> str:

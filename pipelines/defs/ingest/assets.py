@@ -9,7 +9,7 @@ import dagster as dg
 from pipelines.lib.auth import AuthStore, intake_actor_refusal
 from pipelines.lib.i18n import refusal_text
 from pipelines.lib.inputs import InputRefused, check_owned, owned_dirs
-from pipelines.lib.intake import Delivery, published_is_current, take_in
+from pipelines.lib.intake import Delivery, published_is_current, run_tags, take_in
 from pipelines.lib.review import MAX_ACTOR, record_refusal
 from pipelines.settings import get_settings
 
@@ -85,6 +85,9 @@ def intake(context: dg.AssetExecutionContext, config: IntakeConfig):
         statuses = ", ".join(f"{u.dataset}: {u.status}" for u in outcome.units)
         context.log.info(f"{outcome.file_name} ({outcome.sha256[:12]})"
                          f"{' duplicate' if outcome.duplicate else ''}: {statuses}")
+    # What the run did, on the run itself: the operator UI's run list shows which members, data
+    # sets and quarters came in and whether they were taken, not only "Success".
+    context.instance.add_run_tags(context.run_id, run_tags(outcomes))
     metadata = {
         "files": len(outcomes),
         "duplicates": sum(o.duplicate for o in outcomes),
