@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     glotip.add_argument("file", type=Path)
     _add_export_command(commands)
     _add_workflow_commands(commands)
+    _add_backup_commands(commands)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
@@ -72,6 +73,8 @@ def _run_command(settings: Settings, args) -> int:
         return run_review_command(settings, args)
     if args.command == "export":
         return run_export_command(settings, args)
+    if args.command in ("backup", "restore", "verify"):
+        return run_backup_command(settings, args)
     return 2
 
 
@@ -165,6 +168,48 @@ def _add_workflow_commands(commands) -> None:
     review.add_argument("--reason", default="")
     review.add_argument("--as", dest="reviewer", required=True,
                         help="the reviewer account taking the decision")
+
+
+def _add_backup_commands(commands) -> None:
+    backup = commands.add_parser("backup", help="write a backup of the home into a new folder")
+    backup.add_argument("--out", type=Path, required=True)
+    restore = commands.add_parser("restore", help="restore a backup into an empty home")
+    restore.add_argument("source", type=Path)
+    restore.add_argument("--replace", action="store_true",
+                         help="overwrite the warehouse and archive of a home that has them")
+    commands.add_parser("verify", help="check the archive against the warehouse, both ways")
+
+
+def run_backup_command(settings: Settings, args) -> int:
+    from pipelines.lib.backup import BackupError, backup, restore, verify
+
+    try:
+        if args.command == "backup":
+            manifest = backup(settings, args.out.expanduser().resolve())
+            print(t("backup.done", args.lang, path=args.out, count=len(manifest["files"])))
+            return 0
+        if args.command == "restore":
+            manifest = restore(settings, args.source.expanduser().resolve(), replace=args.replace)
+            print(t("backup.restored", args.lang, count=len(manifest["files"]),
+                    created=manifest["created_at"][:19].replace("T", " "), path=settings.home))
+            return 0
+    except BackupError as error:
+        print(t(error.key, args.lang, **error.values), file=sys.stderr)
+        return 1 if error.key in ("backup.bad_file", "backup.no_manifest",
+                                  "backup.bad_format") else 2
+    except OSError as error:  # a full disk, a folder that cannot be written: one line
+        print(t("input.unreadable", args.lang, path=f"{error.filename} ({error.strerror})"),
+              file=sys.stderr)
+        return 1
+    if not settings.warehouse_path.exists():
+        print(t("backup.nothing", args.lang, path=settings.home), file=sys.stderr)
+        return 2
+    result = verify(settings)
+    for key, what in result.problems:
+        print(t(key, args.lang, what=what), file=sys.stderr)
+    if result.ok:
+        print(t("backup.verify.ok", args.lang, files=result.files, archived=result.archived))
+    return 0 if result.ok else 1
 
 
 def run_users(settings: Settings, args) -> int:

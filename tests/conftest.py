@@ -51,6 +51,7 @@ SHARED_GROUPS = {
     "tests/workflow/test_workflow_browser.py": "workflow-built-home",
     "tests/workflow/test_integrity.py": "workflow-built-home",
     "tests/workflow/test_dryrun.py": "workflow-built-home",
+    "tests/workflow/test_backup.py": "workflow-built-home",
 }
 LONGEST_FIRST = (
     "workflow-built-home",
