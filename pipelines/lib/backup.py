@@ -171,3 +171,31 @@ def verify(settings: Settings) -> Verification:
     for sha in sorted(recorded - set(archived)):
         result.problems.append(("backup.verify.missing", sha))
     return result
+
+
+def scheduled_backup(settings: Settings, now: dt.datetime | None = None
+                     ) -> tuple[Path, list[str]]:
+    """A backup into ``$OBSERVATORY_BACKUP_DIR/observatory-<UTC time>``, then the oldest removed
+    beyond ``$OBSERVATORY_BACKUP_KEEP`` (7). Returns the new folder and the names removed."""
+    folder = os.environ.get("OBSERVATORY_BACKUP_DIR", "").strip()
+    if not folder:
+        raise BackupError("backup.no_dir")
+    text = os.environ.get("OBSERVATORY_BACKUP_KEEP", "7")
+    try:
+        keep = int(text)
+    except ValueError:
+        keep = 0
+    if keep < 1:
+        raise BackupError("backup.bad_keep", value=text)
+    root = Path(folder).expanduser().resolve()
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
+    written = root / f"observatory-{stamp}"
+    backup(settings, written)
+    # Only whole backups of this schedule (named so, with a manifest) are counted and pruned.
+    ours = sorted(p for p in root.glob("observatory-*") if (p / MANIFEST).is_file())
+    removed = []
+    for old in ours[:-keep]:
+        shutil.rmtree(old)
+        removed.append(old.name)
+    return written, removed

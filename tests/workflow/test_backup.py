@@ -76,3 +76,37 @@ def test_a_damaged_backup_restores_nothing_and_verify_finds_an_altered_file(
     err = capsys.readouterr().err
     assert t("backup.verify.altered", "en", what=archive[0].name) in err
     assert t("backup.verify.missing", "en", what=archive[1].name) in err
+
+
+def test_the_daily_backup_keeps_the_newest(workflow_home, tmp_path, monkeypatch):
+    """The schedule's job writes a dated backup and keeps $OBSERVATORY_BACKUP_KEEP of them; it
+    is off unless $OBSERVATORY_BACKUP_DIR is set; a bad setting stops it with its reason."""
+    import datetime as dt
+
+    import dagster as dg
+
+    from pipelines.definitions import defs
+    from pipelines.lib.backup import BackupError, scheduled_backup
+
+    assert defs.resolve_schedule_def("backup_schedule").default_status == \
+        dg.DefaultScheduleStatus.STOPPED  # this test process has no OBSERVATORY_BACKUP_DIR
+    settings = get_settings()
+    monkeypatch.setenv("OBSERVATORY_BACKUP_DIR", str(tmp_path / "daily"))
+    monkeypatch.setenv("OBSERVATORY_BACKUP_KEEP", "2")
+    (tmp_path / "daily").mkdir()
+    (tmp_path / "daily" / "observatory-19990101T000000Z").mkdir()  # no manifest: not ours
+    for day in (1, 2, 3):
+        scheduled_backup(settings, dt.datetime(2026, 12, day, 2, 30, tzinfo=dt.UTC))
+    result = defs.resolve_job_def("backup_job").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    names = sorted(p.name for p in (tmp_path / "daily").iterdir())
+    assert names[0] == "observatory-19990101T000000Z" and len(names) == 3
+    assert names[1] == "observatory-20261203T023000Z"  # the newest two: the 3rd and today's
+    monkeypatch.setenv("OBSERVATORY_BACKUP_KEEP", "none")
+    try:
+        scheduled_backup(settings)
+    except BackupError as error:
+        assert error.key == "backup.bad_keep"
+    else:
+        raise AssertionError("a bad OBSERVATORY_BACKUP_KEEP was accepted")
