@@ -160,6 +160,11 @@ def verify(settings: Settings) -> Verification:
         try:
             recorded = {sha for (sha,) in con.execute("select file_sha256 from raw.files")
                         .fetchall()}
+            # The regional plan's files (pipelines/lib/plan.py) are archived the same way.
+            if con.execute("select count(*) from information_schema.tables where table_schema "
+                           "= 'raw' and table_name = 'plan_versions'").fetchone()[0]:
+                recorded |= {sha for (sha,) in con.execute(
+                    "select file_sha256 from raw.plan_versions").fetchall()}
         finally:
             con.close()
     result.files = len(recorded)

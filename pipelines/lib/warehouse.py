@@ -206,6 +206,63 @@ create table if not exists raw.glotip_values (
     flag                 varchar,             -- value_equals_year, outlier, duplicate_cell, unreadable_value
     flag_detail          varchar
 );
+
+-- The coalition's regional plan (DOMAIN.md §9), written only by the plan job
+-- (pipelines/lib/plan.py; contract data_contracts/plan.yaml). One row per imported file = one
+-- version, accepted (no ERROR finding) or rejected; never updated. The plan in force is the
+-- newest accepted version (dbt: int_plan_targets_current).
+create table if not exists raw.plan_versions (
+    version          integer primary key,     -- 1, 2, ... in import order
+    file_sha256      varchar not null unique, -- the same bytes again are not a new version
+    original_name    varchar not null,
+    size_bytes       bigint not null,
+    imported_at      timestamptz not null,
+    imported_by      varchar not null,
+    illustrative     boolean not null,        -- the demo's plan: never presented as the real one
+    status           varchar not null,        -- accepted | rejected
+    n_rows           integer not null,
+    n_errors         integer not null,
+    n_warnings       integer not null,
+    contract_version varchar not null,
+    archive_path     varchar not null,
+    report           varchar not null         -- JSON: the import report as printed
+);
+
+-- Every row of every plan version, typed (a cell that failed its check is null).
+create table if not exists raw.plan_targets (
+    version          integer not null,
+    sheet            varchar,
+    row_number       integer not null,        -- as a person sees it in the file (header = 1)
+    objective_id     varchar,
+    objective_es     varchar,
+    objective_en     varchar,
+    objective_fr     varchar,
+    aim              integer,                 -- 1, 2 or 3 (DOMAIN.md §1)
+    indicator        varchar,                 -- a code of the indicator registry
+    ref_area         varchar,                 -- a member's ISO3 or REG
+    direction        varchar,                 -- increase | decrease | maintain | monitor
+    baseline_period  varchar,                 -- 2024 or 2024-Q2
+    baseline_value   double,
+    target_period    varchar,
+    target_value     double,
+    milestones       varchar,                 -- PERIOD=VALUE; PERIOD=VALUE
+    responsible      varchar,
+    comment          varchar
+);
+
+-- The findings of every plan version, cell by cell, in Spanish, English and French.
+create table if not exists raw.plan_findings (
+    version          integer not null,
+    sheet            varchar,
+    row_number       integer,
+    column_name      varchar,
+    value            varchar,
+    rule             varchar not null,        -- P01 ... (data_contracts/plan.yaml)
+    severity         varchar not null,        -- ERROR | WARNING
+    message_es       varchar not null,
+    message_en       varchar not null,
+    message_fr       varchar
+);
 """
 
 
