@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         "import-glotip", help="import UNODC's GLOTIP figures (data_glotip.xlsx or CSV) as reference data")
     glotip.add_argument("file", type=Path)
     _add_export_command(commands)
+    _add_plan_commands(commands)
     _add_workflow_commands(commands)
     _add_backup_commands(commands)
     try:
@@ -67,6 +68,8 @@ def _run_command(settings: Settings, args) -> int:
         return run_demo(settings, lang=args.lang, load=not args.no_load)
     if args.command == "import-glotip":
         return run_glotip_import(settings, args.file, lang=args.lang)
+    if args.command == "plan":
+        return run_plan_command(settings, args)
     if args.command == "users":
         return run_users(settings, args)
     if args.command == "review":
@@ -141,6 +144,90 @@ def run_export_command(settings: Settings, args) -> int:
                     as_of=args.as_of or "-")
     print(t("export.cli.done", args.lang, count=len(manifest["files"]) + 1, path=args.out,
             rows=manifest["rows"]))
+    return 0
+
+
+# --- the regional plan (DOMAIN.md §9) ----------------------------------------------------------
+
+
+def _add_plan_commands(commands) -> None:
+    plan = commands.add_parser("plan", help="the regional plan: import a new version, export the one in force")
+    plan_commands = plan.add_subparsers(dest="plan_command", required=True)
+    load = plan_commands.add_parser(
+        "import", help="validate a plan file (XLSX or CSV) and store it as a new version")
+    load.add_argument("file", type=Path)
+    out = plan_commands.add_parser(
+        "export", help="write the plan in force as plan.xlsx and plan.csv, to edit and import")
+    out.add_argument("--out", type=Path, required=True, help="folder for plan.xlsx and plan.csv")
+
+
+def run_plan_command(settings: Settings, args) -> int:
+    if args.plan_command == "import":
+        return run_plan_import(settings, args.file, lang=args.lang)
+    return run_plan_export(settings, args.out, lang=args.lang)
+
+
+def run_plan_import(settings: Settings, path: Path, *, lang: str, actor: str = "operator",
+                    illustrative: bool = False, quiet: bool = False) -> int:
+    """Run the plan job on one plan file and print its report: 0 accepted, 1 rejected (or the
+    run failed), 2 a path that is not a readable file."""
+    from pipelines.lib.inputs import clear_staged
+    from pipelines.lib.plan import PlanFileError, PlanReport, read_plan, render_report, report_path
+    from pipelines.lib.publish import current_snapshot
+
+    staged = _stage_all(settings, [path], lang)
+    if staged is None:
+        return 2
+    try:
+        read_plan(staged[0])  # a file that is not a plan is refused here, in one line
+    except PlanFileError as error:
+        clear_staged(staged)
+        print(error.text(lang), file=sys.stderr)
+        return 1
+    try:
+        result = runner_for(settings)("plan_job", "plan_import",
+                                      {"file": str(staged[0]), "actor": actor,
+                                       "illustrative": illustrative},
+                                      {"observatory/channel": "cli"})
+    finally:
+        clear_staged(staged)
+    report_file = report_path(settings, result.run_id)
+    report = None
+    if report_file.exists():
+        report = PlanReport.from_json(report_file.read_text(encoding="utf-8"))
+        report.file_name = path.name
+        snapshot = current_snapshot(settings)
+        if not quiet:
+            print("\n".join(render_report(report, lang,
+                                           snapshot=snapshot.name if snapshot else "-")))
+    if not result.success:
+        print(t("cli.pipeline_failed", lang, error=result.first_error()[:500]), file=sys.stderr)
+        return 1
+    return 0 if report is not None and report.status == "accepted" else 1
+
+
+def run_plan_export(settings: Settings, out: Path, *, lang: str) -> int:
+    """The plan in force, from the serving snapshot (never the warehouse), as plan.xlsx and
+    plan.csv; headers only when no plan is published yet."""
+    from pipelines.lib.plan import plan_in_snapshot, write_plan_files
+    from pipelines.lib.publish import current_snapshot
+
+    out = out.expanduser()
+    if out.exists() and not out.is_dir():
+        print(t("export.cli.out_not_folder", lang, path=out), file=sys.stderr)
+        return 2
+    snapshot = current_snapshot(settings)
+    rows, version = plan_in_snapshot(snapshot) if snapshot else ([], None)
+    try:
+        write_plan_files(rows, out)
+    except OSError as error:
+        print(t("export.cli.out_unwritable", lang, path=out, error=error.strerror or error),
+              file=sys.stderr)
+        return 2
+    if version is None:
+        print(t("plan.cli.exported_empty", lang, path=out))
+    else:
+        print(t("plan.cli.exported", lang, version=version, rows=len(rows), path=out))
     return 0
 
 

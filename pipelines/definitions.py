@@ -4,7 +4,8 @@ import dagster as dg
 
 from pipelines.defs.ingest.assets import intake
 from pipelines.defs.ingest.sensors import landing_sensor
-from pipelines.defs.jobs import reference_job, review_job, submission_job
+from pipelines.defs.jobs import plan_job, reference_job, review_job, submission_job
+from pipelines.defs.plan.assets import plan_import
 from pipelines.defs.publish.assets import disclosure_audit, serving_snapshot
 from pipelines.defs.publish.backups import backup_job, backup_schedule
 from pipelines.defs.publish.exports import export_job
@@ -13,8 +14,10 @@ from pipelines.defs.transform.assets import dbt_models, dbt_resource
 from pipelines.defs.workflow.assets import review
 
 defs = dg.Definitions(
-    assets=[intake, dbt_models, disclosure_audit, serving_snapshot, review, glotip_import],
-    jobs=[submission_job, review_job, reference_job, export_job, backup_job],
+    assets=[intake, dbt_models, disclosure_audit, serving_snapshot, review, glotip_import,
+            plan_import],
+    jobs=[submission_job, review_job, reference_job, plan_job, export_job,
+          backup_job],
     schedules=[backup_schedule],
     sensors=[landing_sensor],
     resources={"dbt": dbt_resource},

@@ -8,7 +8,7 @@ from pipelines.defs.transform.assets import dbt_models
 
 submission_job = dg.define_asset_job(
     "submission_job",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("workflow", "reference"),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("workflow", "reference", "plan"),
     executor_def=dg.in_process_executor,
     description="Take in submitted files, rebuild the marts with dbt, publish a serving snapshot.",
 )
@@ -28,4 +28,14 @@ reference_job = dg.define_asset_job(
     | dg.AssetSelection.assets(dbt_models, disclosure_audit, serving_snapshot),
     executor_def=dg.in_process_executor,
     description="Import UNODC's GLOTIP figures as a new vintage, rebuild the marts, publish a snapshot.",
+)
+
+# The regional plan (DOMAIN.md §9): the secretariat's plan file as a new version, then the marts
+# (plan_progress) and a snapshot.
+plan_job = dg.define_asset_job(
+    "plan_job",
+    selection=dg.AssetSelection.groups("plan")
+    | dg.AssetSelection.assets(dbt_models, disclosure_audit, serving_snapshot),
+    executor_def=dg.in_process_executor,
+    description="Import a version of the regional plan, rebuild the marts, publish a snapshot.",
 )

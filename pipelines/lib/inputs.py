@@ -48,7 +48,7 @@ def uploads_dir(settings: Settings) -> Path:
 # take a pending upload or a file the command line staged. The command line, the demo loader and
 # the GLOTIP import hand a job the copies they staged in the inbox.
 CHANNEL_DIRS = {"landing": "landing", "upload": "uploads", "cli": "inbox", "demo": "inbox",
-                "reference": "inbox"}
+                "reference": "inbox", "plan": "inbox"}
 
 
 def owned_dirs(settings: Settings, channel: str | None = None) -> list[Path]:

@@ -36,3 +36,16 @@ def test_submission_job_runs_in_process():
 def test_dbt_build_arguments_leave_unit_tests_to_ci():
     assert build_args() == ["build", "--exclude", "test_type:unit"]
     assert build_args(["marts"]) == ["build", "--exclude", "test_type:unit", "--select", "marts"]
+
+
+def test_the_plan_job_imports_then_builds_and_publishes():
+    """The regional plan: plan_import -> raw.plan_* -> dbt (plan_progress) -> snapshot; the
+    submission job never runs the plan's import."""
+    graph = defs.resolve_asset_graph()
+    staging = graph.get(dg.AssetKey(["staging", "stg_plan__versions"])).parent_keys
+    assert staging == {dg.AssetKey(["raw", "plan_versions"])}
+    job = defs.resolve_job_def("plan_job")
+    assert job.executor_def.name == "in_process"
+    assert {"plan_import", "dbt_models", "serving_snapshot"} <= {n.name for n in job.graph.nodes}
+    submission = defs.resolve_job_def("submission_job")
+    assert "plan_import" not in {n.name for n in submission.graph.nodes}
