@@ -446,3 +446,14 @@ def findings_summary(snapshot_path: str) -> pd.DataFrame:
         order by period, country, severity
         """,
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def plan_progress(snapshot_path: str) -> pd.DataFrame:
+    """``marts.plan_progress``: the regional plan in force, one row per target, with its actual
+    from the published indicators and its status (dbt computes all of it). Empty when no plan
+    is published (or the snapshot predates the plan)."""
+    return _table_or_empty(
+        snapshot_path, "plan_progress",
+        "select * from marts.plan_progress order by aim, objective_id, indicator, "
+        "ref_area = 'REG' desc, ref_area")

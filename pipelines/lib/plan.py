@@ -34,9 +34,6 @@ REGISTRY_PATH = DBT_PROJECT_DIR / "seeds" / "indicator_registry.csv"
 SHEET = "plan"
 YEAR = re.compile(r"^(\d{4})$")
 QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
-# Detected victims: more detections can mean better identification, not more trafficking, so
-# such targets are `monitor` by default (DOMAIN.md §9); another direction is a warning (P13).
-MONITOR_BY_DEFAULT = ("VIC_DETECTED", "VIC_RATE_100K")
 
 
 @cache
@@ -275,7 +272,7 @@ def validate(rows: list[dict]) -> tuple[list[dict], list[Finding]]:
                     add("P10", "plan.finding.milestone_outside", row, "milestones",
                         period=period, baseline=row["baseline_period"],
                         target=row["target_period"])
-        if indicator in MONITOR_BY_DEFAULT and direction and direction != "monitor":
+        if indicator in contract()["monitor_by_default"] and direction and direction != "monitor":
             add("P13", "plan.finding.monitor_detection", row, "direction", WARNING)
         typed_rows.append(typed)
     seen: dict[tuple, int] = {}
