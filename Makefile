@@ -59,7 +59,7 @@ docs: setup
 	@echo "open dbt_project/target/docs/static_index.html"
 
 lint: setup
-	$(UV) run --locked ruff check pipelines dashboards tests benchmarks
+	$(UV) run --locked ruff check pipelines dashboards api tests benchmarks
 
 clean:
 	rm -rf dbt_project/target dbt_project/logs .pytest_cache

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN = ("pipelines.lib.warehouse", "pipelines.definitions", "pipelines.defs", "dagster",
              "dagster_dbt", "dbt")
@@ -38,10 +40,11 @@ def _imports(path: Path, module: str):
             yield from (f"{base}.{alias.name}" for alias in node.names)
 
 
-def reachable_from_dashboards() -> dict[str, str | None]:
-    """Every module the dashboard's code can import (module name → the module importing it)."""
+def reachable_from_dashboards(package: str = "dashboards") -> dict[str, str | None]:
+    """Every module the dashboard's code (or another server's ``package``) can import (module
+    name → the module importing it)."""
     start = [".".join(p.relative_to(ROOT).with_suffix("").parts)
-             for p in sorted((ROOT / "dashboards").rglob("*.py"))]
+             for p in sorted((ROOT / package).rglob("*.py"))]
     seen: dict[str, str | None] = {}
     todo = [(name, None) for name in start]
     while todo:
@@ -49,7 +52,7 @@ def reachable_from_dashboards() -> dict[str, str | None]:
         if name in seen:
             continue
         path = _module_file(name)
-        if path is None and name.split(".")[0] in ("pipelines", "dashboards"):
+        if path is None and name.split(".")[0] in ("pipelines", "dashboards", "api"):
             continue  # an attribute (from pipelines.x import f), not a module
         seen[name] = by
         if path is not None:
@@ -57,9 +60,13 @@ def reachable_from_dashboards() -> dict[str, str | None]:
     return seen
 
 
-def test_no_dashboard_module_can_import_the_writer_path():
-    seen = reachable_from_dashboards()
-    assert "pipelines.orchestrator" in seen and "pipelines.lib.reports" in seen  # it does look
+@pytest.mark.parametrize("package", ["dashboards", "api"])
+def test_no_dashboard_module_can_import_the_writer_path(package):
+    """Neither the dashboard nor the data API, both public-facing, can reach the writer."""
+    seen = reachable_from_dashboards(package)
+    assert "pipelines.lib.i18n" in seen  # it does look
+    if package == "dashboards":
+        assert "pipelines.orchestrator" in seen and "pipelines.lib.reports" in seen
 
     def chain(name: str) -> str:
         links = [name]
@@ -79,7 +86,7 @@ def test_the_pages_load_nothing_of_the_pipeline_at_run_time():
         "import sys, runpy, pathlib\n"
         "import dashboards.app, dashboards.ui, dashboards.workflow_ui, dashboards.data\n"
         "import pipelines.orchestrator, pipelines.lib.reports, pipelines.lib.export\n"
-        "import pipelines.lib.dryrun\n"
+        "import pipelines.lib.dryrun, api.app\n"
         f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {NOT_LOADED[3:]!r} or "
         f"any(m == f or m.startswith(f + '.') for f in {NOT_LOADED[:3]!r}))\n"
         "print(bad)\n"

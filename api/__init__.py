@@ -1,0 +1,1 @@
+"""The observatory's read-only data API (see api/app.py)."""

@@ -1,0 +1,260 @@
+"""The observatory's read-only data API (FastAPI under uvicorn).
+
+    observatory api [--host 127.0.0.1] [--port 8000]        # or: python -m api
+
+Serves the current serving snapshot's disclosure-controlled figures to other systems: the
+indicator registry, the members, the published values (hidden cells come with ``value: null`` and
+their ``conf_status``), UNODC's history and the regional plan's progress. OpenAPI describes it
+at ``/api/v1/openapi.json``.
+
+* Only GET (and HEAD, OPTIONS): anything else is 405. No query language: each endpoint is one
+  parameterised statement over one table (api/store.py).
+* ``ETag`` is the snapshot's name: ``If-None-Match`` with it answers 304, and a client knows
+  the figures changed when it changes. ``Cache-Control: public, max-age=60``.
+* gzip for answers over 1 kB; CORS open to any origin for GET (the data are public).
+* A per-client rate limit (``OBSERVATORY_API_RATE`` requests per minute, default 600; a token
+  bucket refilled continuously): past it, 429 with ``Retry-After``.
+* Errors are JSON, ``{"error": {"status", "code", "message"}}``, the message in the language of
+  ``lang`` or the ``Accept-Language`` header (es, en, fr; Spanish otherwise).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+import time
+from collections import OrderedDict
+from typing import Annotated
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from api import store
+from pipelines.lib.i18n import LANGUAGES, t
+from pipelines.settings import get_settings
+
+API_VERSION = "1"
+DEFAULT_RATE = 600  # requests per minute and client
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+OPEN = {"Access-Control-Allow-Origin": "*"}  # the guard's own refusals, readable by any page
+
+# Query parameters shared by the endpoints (module level: FastAPI resolves them by name).
+Lang = Annotated[str | None, Query(pattern="^(es|en|fr)$", description="es, en or fr")]
+Codes = Annotated[list[str], Query(description="repeatable, or comma-separated")]
+Limit = Annotated[int, Query(ge=1, le=store.MAX_LIMIT)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+def language(request: Request) -> str:
+    """``lang`` if given, else the first of es/en/fr in Accept-Language, else Spanish."""
+    wanted = request.query_params.get("lang")
+    if wanted in LANGUAGES:
+        return wanted
+    for part in request.headers.get("accept-language", "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return "es"
+
+
+def error(request: Request, status: int, key: str, headers: dict | None = None, **values) -> JSONResponse:
+    lang = language(request)
+    return JSONResponse(
+        {"error": {"status": status, "code": key.removeprefix("api.error."),
+                   "message": t(key, lang, **values)}},
+        status_code=status, headers=headers)
+
+
+class RateLimit:
+    """A token bucket per client address: ``rate`` requests per minute, bursts up to ``rate / 6``
+    (ten seconds' worth). Buckets idle long enough to be full again are forgotten."""
+
+    def __init__(self, per_minute: int, max_clients: int = 10_000) -> None:
+        self.rate = per_minute / 60.0
+        self.capacity = max(1.0, per_minute / 6.0)
+        self.max_clients = max_clients
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, client: str) -> float:
+        """0 if the request may go on, else the seconds until it could."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, at = self._buckets.pop(client, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - at) * self.rate)
+            wait = 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+            self._buckets[client] = (tokens - 1 if not wait else tokens, now)
+            while len(self._buckets) > self.max_clients:
+                self._buckets.popitem(last=False)
+        return wait
+
+
+def create_app(serving_dir=None, rate_per_minute: int | None = None) -> FastAPI:
+    serving = store.Store(serving_dir or get_settings().serving_dir)
+    rate = rate_per_minute or int(os.environ.get("OBSERVATORY_API_RATE", DEFAULT_RATE))
+    limiter = RateLimit(rate)
+    app = FastAPI(
+        title="Observatory data API",
+        version=API_VERSION,
+        description=(
+            "Published, disclosure-controlled figures of the Regional Coalition against "
+            "Trafficking in Persons and Smuggling of Migrants. Read-only. A hidden cell has "
+            "value null and conf_status A (a count of 1 to 4) or D (hidden so that another "
+            "cannot be worked out)."),
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # the interactive pages load scripts from elsewhere; the document suffices
+        redoc_url=None,
+    )
+    app.state.store = serving
+
+    async def guard(request: Request, call_next):
+        preflight = request.headers.get("access-control-request-method")
+        if request.method not in READ_METHODS or (
+                request.method == "OPTIONS" and preflight and preflight not in ("GET", "HEAD")):
+            return error(request, 405, "api.error.read_only",
+                         headers={"Allow": "GET, HEAD, OPTIONS", **OPEN})
+        client = request.client.host if request.client else "-"
+        wait = limiter.take(client)
+        if wait:
+            return error(request, 429, "api.error.rate_limited", seconds=int(wait) + 1,
+                         headers={"Retry-After": str(int(wait) + 1), **OPEN})
+        return await call_next(request)
+
+    # The last middleware added runs first: the guard refuses writes (a cross-site preflight for
+    # one included) and floods before anything else; CORS then answers GET preflights and
+    # grants any origin; gzip wraps the answers.
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"],
+                       allow_headers=["If-None-Match", "Accept-Language"],
+                       expose_headers=["ETag", "Retry-After"])
+    app.add_middleware(BaseHTTPMiddleware, dispatch=guard)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        key = {404: "api.error.not_found", 405: "api.error.read_only"}.get(
+            exc.status_code, "api.error.bad_request")
+        return error(request, exc.status_code, key)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        fields = ", ".join(str(e["loc"][-1]) for e in exc.errors())
+        return error(request, 400, "api.error.bad_parameter", name=fields[:100])
+
+    @app.exception_handler(store.BadQuery)
+    async def bad_query(request: Request, exc: store.BadQuery):
+        return error(request, 400, exc.key, **exc.values)
+
+    @app.exception_handler(store.NoSnapshot)
+    async def nothing_published(request: Request, exc: store.NoSnapshot):
+        return error(request, 503, "api.error.no_snapshot", headers={"Retry-After": "60"})
+
+    def answer(request: Request, snapshot: store.Snapshot, body) -> Response:
+        headers = {"ETag": f'W/"{snapshot.name}"', "Cache-Control": "public, max-age=60"}
+        return JSONResponse(body, headers=headers)
+
+    def not_modified(request: Request) -> tuple[store.Snapshot, Response | None]:
+        snapshot = serving.current()
+        tags = [tag.strip().removeprefix("W/") for tag in
+                request.headers.get("if-none-match", "").split(",")]
+        if f'"{snapshot.name}"' in tags:
+            return snapshot, Response(status_code=304, headers={
+                "ETag": f'W/"{snapshot.name}"', "Cache-Control": "public, max-age=60"})
+        return snapshot, None
+
+    def envelope(snapshot: store.Snapshot, **rest) -> dict:
+        return {"snapshot": snapshot.name, "built_at": snapshot.built_at, **rest}
+
+    def split(values: list[str]) -> list[str]:
+        return [part for value in values for part in value.split(",")]
+
+    @app.get("/api/v1/indicators", summary="The indicator registry")
+    def indicators(request: Request, lang: Lang = None):
+        snapshot, unchanged = not_modified(request)
+        if unchanged:
+            return unchanged
+        lang = language(request)
+        return answer(request, snapshot, envelope(snapshot, lang=lang,
+                                                   data=store.indicators(snapshot, lang)))
+
+    @app.get("/api/v1/areas", summary="The members and the region (REG)")
+    def areas(request: Request, lang: Lang = None):
+        snapshot, unchanged = not_modified(request)
+        if unchanged:
+            return unchanged
+        lang = language(request)
+        return answer(request, snapshot, envelope(snapshot, lang=lang,
+                                                   data=store.areas(snapshot, lang)))
+
+    @app.get("/api/v1/values", summary="Published indicator values")
+    def values(
+        request: Request,
+        indicator: Codes = [],  # noqa: B006 (FastAPI reads the default, never mutates it)
+        ref_area: Codes = [],  # noqa: B006
+        freq: Annotated[list[str], Query(description="Q, R4Q or A")] = [],  # noqa: B006
+        from_: Annotated[str | None, Query(alias="from", description="2024 or 2024-Q2")] = None,
+        to: Annotated[str | None, Query(description="2024 or 2024-Q2")] = None,
+        sex: Codes = [],  # noqa: B006
+        age: Codes = [],  # noqa: B006
+        exploitation_form: Codes = [],  # noqa: B006
+        limit: Limit = 1000,
+        offset: Offset = 0,
+        lang: Lang = None,
+    ):
+        snapshot, unchanged = not_modified(request)
+        if unchanged:
+            return unchanged
+        total, rows = store.values(
+            snapshot, indicator=split(indicator), ref_area=split(ref_area), freq=split(freq),
+            start=from_, end=to, sex=split(sex), age=split(age),
+            exploitation_form=split(exploitation_form), limit=limit, offset=offset)
+        return answer(request, snapshot, envelope(
+            snapshot, total=total, limit=limit, offset=offset, data=rows,
+            next=_next(request, offset + limit) if offset + limit < total else None))
+
+    @app.get("/api/v1/history", summary="UNODC's published history (latest vintage)")
+    def history(request: Request, indicator: Codes = [], ref_area: Codes = [],  # noqa: B006
+                limit: Limit = 1000, offset: Offset = 0, lang: Lang = None):
+        snapshot, unchanged = not_modified(request)
+        if unchanged:
+            return unchanged
+        total, rows = store.history(snapshot, indicator=split(indicator),
+                                    ref_area=split(ref_area), limit=limit, offset=offset)
+        return answer(request, snapshot, envelope(
+            snapshot, total=total, limit=limit, offset=offset, data=rows,
+            next=_next(request, offset + limit) if offset + limit < total else None))
+
+    @app.get("/api/v1/plan", summary="The regional plan's targets and their progress")
+    def plan(request: Request, lang: Lang = None):
+        snapshot, unchanged = not_modified(request)
+        if unchanged:
+            return unchanged
+        rows = store.plan(snapshot)
+        if rows is None:
+            return error(request, 404, "api.error.no_plan")
+        return answer(request, snapshot, envelope(snapshot, data=rows))
+
+    return app
+
+
+def _next(request: Request, offset: int) -> str:
+    return str(request.url.include_query_params(offset=offset))
+
+
+def main(argv: list[str] | None = None) -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description="The observatory's read-only data API")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("OBSERVATORY_API_PORT", 8000)))
+    args = parser.parse_args(argv)
+    # proxy_headers (uvicorn's default) takes the client's address from X-Forwarded-For only when
+    # the request comes from a trusted proxy (FORWARDED_ALLOW_IPS, default 127.0.0.1): the rate
+    # limit then counts the real clients behind a local reverse proxy.
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning",
+                server_header=False)

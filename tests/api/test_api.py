@@ -1,0 +1,216 @@
+"""The data API served as `observatory api` serves it (uvicorn in its own process), over a home
+built with the real dbt project: what it answers equals the CSV export, hidden cells stay hidden,
+it follows a new snapshot, and it refuses writes, bad parameters and floods in es/en/fr."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import gzip
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from api.app import RateLimit
+from pipelines.lib.i18n import t
+from pipelines.settings import Settings
+from tests.export.conftest import build_and_publish, dbt_models_module
+from tests.served import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextlib.contextmanager
+def served_api(home: Path, log: Path, rate: int = 100_000):
+    port = free_port()
+    env = {**os.environ, "OBSERVATORY_HOME": str(home), "OBSERVATORY_API_RATE": str(rate)}
+    with log.open("w") as out:
+        server = subprocess.Popen([sys.executable, "-m", "api", "--port", str(port)], cwd=ROOT,
+                                  env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, log.read_text()
+            try:
+                urllib.request.urlopen(f"{url}/api/v1/openapi.json", timeout=2).close()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def call(url: str, method: str = "GET", headers: dict | None = None):
+    """(status, headers, parsed JSON or None) of one request; errors are answers too."""
+    request = urllib.request.Request(url, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status, head, body = response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        status, head, body = error.code, error.headers, error.read()
+    if head.get("Content-Encoding") == "gzip":
+        body = gzip.decompress(body)
+    is_json = head.get("Content-Type", "").startswith("application/json")
+    return status, head, json.loads(body) if is_json else body.decode()
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory) -> Settings:
+    home = tmp_path_factory.mktemp("api_home")
+    settings = Settings(home=home)
+    settings.ensure_dirs()
+    dbt_models_module().load_raw(settings.warehouse_path)
+    build_and_publish(settings, tmp_path_factory.mktemp("dbt"))
+    return settings
+
+
+@pytest.fixture(scope="module")
+def api(home, tmp_path_factory):
+    with served_api(home.home, tmp_path_factory.mktemp("api_log") / "api.log") as url:
+        yield url
+
+
+def all_values(api: str, query: str = "") -> list[dict]:
+    rows, url = [], f"{api}/api/v1/values?limit=500{query}"
+    while url:
+        status, _, body = call(url)
+        assert status == 200, body
+        rows += body["data"]
+        url = body["next"]
+    return rows
+
+
+def test_values_equal_the_csv_export_and_hidden_cells_stay_hidden(home, api, tmp_path):
+    from pipelines.lib.export import run_export
+
+    run_export(home, ["csv"], tmp_path)
+    with (tmp_path / "indicators.csv").open(encoding="utf-8-sig") as f:
+        exported = list(csv.DictReader(f))
+    served = all_values(api)
+    key = ("indicator_code", "ref_area", "time_period", "sex", "age", "exploitation_form")
+    by_key = {tuple(r[k] for k in key): r for r in served}
+    assert len(by_key) == len(served)
+    assert len(served) == len(exported) > 100
+    hidden = 0
+    for row in exported:
+        mine = by_key[tuple(row[k] for k in key)]
+        assert mine["conf_status"] == row["conf_status"]
+        if row["conf_status"] != "F":
+            hidden += 1
+            assert mine["value"] is None and row["value"] == ""
+        else:
+            assert float(row["value"]) == pytest.approx(mine["value"], abs=1e-6)
+            if mine["unit"] == "PERSONS":
+                assert isinstance(mine["value"], int)  # counts are whole numbers, never 18.0
+    assert hidden > 0  # the home has small counts: the test sees hidden cells
+
+
+def test_filters_and_paging(api):
+    status, _, body = call(f"{api}/api/v1/values?indicator=vic_detected&ref_area=GTM,CRI"
+                           "&freq=Q&from=2024-Q2&to=2024-Q4&sex=_T&age=_T")
+    assert status == 200, body
+    assert body["data"] and {r["ref_area"] for r in body["data"]} <= {"GTM", "CRI"}
+    assert {r["time_period"] for r in body["data"]} <= {"2024-Q2", "2024-Q3", "2024-Q4"}
+    assert {(r["indicator_code"], r["freq"], r["sex"]) for r in body["data"]} == {
+        ("VIC_DETECTED", "Q", "_T")}
+    first = call(f"{api}/api/v1/values?limit=7")[2]
+    second = call(first["next"])[2]
+    assert len(first["data"]) == 7 and second["offset"] == 7
+    assert first["data"][-1] != second["data"][0]
+
+
+def test_every_endpoint_of_the_openapi_document_answers(api):
+    status, _, document = call(f"{api}/api/v1/openapi.json")
+    assert status == 200 and document["openapi"].startswith("3.")
+    paths = document["paths"]
+    assert {"/api/v1/indicators", "/api/v1/areas", "/api/v1/values", "/api/v1/history",
+            "/api/v1/plan"} <= set(paths)
+    for path, operations in paths.items():
+        assert set(operations) == {"get"}, path  # read-only
+        status, head, body = call(f"{api}{path}?lang=en")
+        assert status == 200 or (path == "/api/v1/plan" and status == 404), (path, body)
+        if status == 200:
+            assert head["ETag"] and "max-age" in head["Cache-Control"]
+            assert isinstance(body["data"], list)
+    names = {r["indicator_code"]: r["name"] for r in call(f"{api}/api/v1/indicators?lang=fr")[2]["data"]}
+    assert names["VIC_DETECTED"] == "Victimes de la traite détectées"
+    areas = {r["ref_area"] for r in call(f"{api}/api/v1/areas")[2]["data"]}
+    assert {"GTM", "BLZ", "REG"} <= areas
+
+
+@pytest.mark.parametrize("lang", ["es", "en", "fr"])
+def test_bad_input_gets_one_clear_json_message_in_the_readers_language(api, lang):
+    head = {"Accept-Language": f"{lang}-XX,{lang};q=0.9"}
+    cases = [
+        ("GET", "/api/v1/values?indicator=NOPE", 400, "api.error.unknown_indicator", {"value": "NOPE"}),
+        ("GET", "/api/v1/values?ref_area=FRA", 400, "api.error.unknown_area", {"value": "FRA"}),
+        ("GET", "/api/v1/values?freq=M", 400, "api.error.unknown_freq", {"value": "M"}),
+        ("GET", "/api/v1/values?from=2024-Q5", 400, "api.error.bad_period", {"value": "2024-Q5"}),
+        ("GET", "/api/v1/values?limit=100000", 400, "api.error.bad_parameter", {"name": "limit"}),
+        ("GET", "/api/v1/nothing-here", 404, "api.error.not_found", {}),
+        ("POST", "/api/v1/values", 405, "api.error.read_only", {}),
+        ("DELETE", "/api/v1/values", 405, "api.error.read_only", {}),
+        ("PUT", "/api/v1/plan", 405, "api.error.read_only", {}),
+    ]
+    for method, path, expected, key, values in cases:
+        status, _, body = call(f"{api}{path}", method, head)
+        assert status == expected, (method, path, body)
+        assert body["error"]["message"] == t(key, lang, **values), (method, path)
+        assert "Traceback" not in json.dumps(body)
+
+
+def test_caching_cors_and_gzip(api):
+    status, head, _ = call(f"{api}/api/v1/areas")
+    etag = head["ETag"]
+    request = urllib.request.Request(f"{api}/api/v1/areas", headers={"If-None-Match": etag})
+    with pytest.raises(urllib.error.HTTPError) as answer:  # urllib raises on 304
+        urllib.request.urlopen(request, timeout=10)
+    assert answer.value.code == 304
+    status, head, _ = call(f"{api}/api/v1/values?limit=200",
+                           headers={"Origin": "https://example.org", "Accept-Encoding": "gzip"})
+    assert head["Access-Control-Allow-Origin"] == "*"
+    assert head["Content-Encoding"] == "gzip"
+    # A cross-site write is refused at the preflight (no CORS grant for POST) and by the API.
+    status, head, _ = call(f"{api}/api/v1/values", "OPTIONS", {
+        "Origin": "https://example.org", "Access-Control-Request-Method": "POST"})
+    assert status == 405 and "POST" not in head.get("Access-Control-Allow-Methods", "")
+    status, head, _ = call(f"{api}/api/v1/values", "OPTIONS", {
+        "Origin": "https://example.org", "Access-Control-Request-Method": "GET"})
+    assert status == 200 and "GET" in head["Access-Control-Allow-Methods"]
+
+
+def test_a_new_snapshot_is_served_from_the_next_request(home, api, tmp_path):
+    _, head, before = call(f"{api}/api/v1/areas")
+    build_and_publish(home, tmp_path)  # the pipeline publishes again: a new file, a new pointer
+    _, after_head, after = call(f"{api}/api/v1/areas", headers={"If-None-Match": head["ETag"]})
+    assert after["snapshot"] != before["snapshot"] and after_head["ETag"] != head["ETag"]
+
+
+def test_nothing_published_yet_and_floods(tmp_path):
+    empty = tmp_path / "empty"
+    Settings(home=empty).ensure_dirs()
+    with served_api(empty, tmp_path / "api.log", rate=12) as url:  # a burst of 2
+        status, head, body = call(f"{url}/api/v1/values", headers={"Accept-Language": "fr"})
+        assert status == 503 and body["error"]["message"] == t("api.error.no_snapshot", "fr")
+        answers = [call(f"{url}/api/v1/values")[0] for _ in range(4)]
+        assert 429 in answers
+        status, head, body = call(f"{url}/api/v1/values")
+        assert status == 429 and int(head["Retry-After"]) >= 1
+
+
+def test_rate_limit_refills_per_client():
+    limit = RateLimit(per_minute=60)  # one a second, bursts of 10
+    assert all(limit.take("a") == 0 for _ in range(10))
+    assert limit.take("a") > 0
+    assert limit.take("b") == 0  # another client has its own bucket
