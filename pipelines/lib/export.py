@@ -81,6 +81,15 @@ _TYPES = {"family": pa.int32(), "period_end": pa.date32(), "value": pa.float64()
           "n_countries": pa.int32(), "n_expected": pa.int32(), "is_complete_year": pa.bool_()}
 # the typed long table: what every writer reads, and the Parquet file's schema
 ROW_SCHEMA = pa.schema([(c, _TYPES.get(c, pa.string())) for c in LONG_COLUMNS])
+# The regional plan's progress (DOMAIN.md §9, marts.plan_progress): plan_progress.csv in a CSV
+# export and a sheet in the XLSX, when a plan is published; the manifest records its version.
+PLAN_TABLE = "marts.plan_progress"
+PLAN_FILE = "plan_progress.csv"
+PLAN_COLUMNS = (
+    "objective_id", "aim", "indicator", "ref_area", "direction", "baseline_period",
+    "baseline_value", "target_period", "target_value", "actual_period", "actual_value",
+    "progress", "elapsed", "status", "conf_status",
+)
 DEFINITION_COLUMNS = (
     "indicator_code", "family", "dataset", "name_es", "name_en", "definition_es", "definition_en",
     "formula", "unit", "numerator", "denominator", "sdg_series", "caveat_es", "caveat_en",
@@ -113,6 +122,8 @@ class ExportData:
     submissions: list[dict]
     source: dict
     notes: list[tuple[str, str]] = field(default_factory=list)
+    plan: list[dict] = field(default_factory=list)  # PLAN_COLUMNS of the plan in force
+    plan_info: dict | None = None  # its version, whether illustrative, the status rule
 
     def __post_init__(self) -> None:
         if not isinstance(self.rows, pl.DataFrame):
@@ -172,6 +183,7 @@ def read_export_data(database: Path, indicators: list[str] | None = None) -> Exp
                    where rank = 1
                    order by country, dataset, period""").fetchall()
         ]
+        plan, plan_info = _read_plan(con, indicators)
         info = con.execute("select built_at, snapshot from main.snapshot_info").fetchone() \
             if con.execute("select count(*) from information_schema.tables where table_name = 'snapshot_info'"
                            ).fetchone()[0] else None
@@ -195,7 +207,59 @@ def read_export_data(database: Path, indicators: list[str] | None = None) -> Exp
     rows = published.select(columns[c].cast(POLARS_SCHEMA[c]).alias(c) for c in LONG_COLUMNS).rechunk()
     source = {"snapshot": info[1] if info else database.name,
               "built_at": info[0].isoformat() if info else None}
-    return ExportData(rows=rows, definitions=definitions, m49=m49, submissions=submissions, source=source)
+    return ExportData(rows=rows, definitions=definitions, m49=m49, submissions=submissions,
+                      source=source, plan=plan, plan_info=plan_info)
+
+
+def _read_plan(con: duckdb.DuckDBPyConnection, indicators: list[str] | None
+               ) -> tuple[list[dict], dict | None]:
+    """The plan in force as published (``marts.plan_progress``), sorted on its key, and what the
+    manifest and notes say of it; ([], None) when no plan is published."""
+    if not con.execute("select count(*) from information_schema.tables where table_schema = "
+                       "'marts' and table_name = 'plan_progress'").fetchone()[0]:
+        return [], None
+    where, params = "", []
+    if indicators:
+        where, params = "where list_contains(?, indicator)", [list(indicators)]
+    cursor = con.execute(
+        f"select {', '.join(PLAN_COLUMNS)}, plan_version, plan_is_illustrative, plan_imported_at, "
+        f"rule_on_track_margin, rule_at_risk_margin, rule_maintain_tolerance from {PLAN_TABLE} "
+        f"{where} order by objective_id, indicator, ref_area", params)
+    names = [d[0] for d in cursor.description]
+    rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    if not rows:
+        return [], None
+    first = rows[0]
+    info = {"table": PLAN_TABLE, "version": first["plan_version"],
+            "illustrative": bool(first["plan_is_illustrative"]),
+            "imported_at": first["plan_imported_at"].isoformat()
+            if first["plan_imported_at"] else None,
+            "targets": len(rows),
+            "status_rule": {"plan_on_track_margin": first["rule_on_track_margin"],
+                            "plan_at_risk_margin": first["rule_at_risk_margin"],
+                            "plan_maintain_tolerance": first["rule_maintain_tolerance"]}}
+    return [{c: r[c] for c in PLAN_COLUMNS} for r in rows], info
+
+
+def write_plan_csv(data: ExportData, path: Path) -> None:
+    """plan_progress.csv: PLAN_COLUMNS, UTF-8 with BOM, CRLF, numbers as ``sdmx.format_number``,
+    texts neutralised (as indicators.csv)."""
+    import csv
+
+    def cell(value) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, int | float):
+            return sdmx.format_number(float(value))
+        return neutralise(str(value))
+
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f, lineterminator="\r\n")
+        writer.writerow(PLAN_COLUMNS)
+        for row in data.plan:
+            writer.writerow([cell(row[c]) for c in PLAN_COLUMNS])
 
 
 # --- writers (each writes one file; the ``*_bytes`` forms return its bytes) -----------------
@@ -272,6 +336,9 @@ def write_xlsx(data: ExportData, path: Path, lang: str) -> None:
             notes.write_string(r, 1, neutralise(text), wrap)
         definitions = workbook.add_worksheet(t("export.sheet.definitions", lang)[:31])
         _xlsx_table(definitions, DEFINITION_COLUMNS, data.definitions, bold)
+        if data.plan:
+            plan_sheet = workbook.add_worksheet(_sheet_name(t("export.sheet.plan", lang)))
+            _xlsx_table(plan_sheet, PLAN_COLUMNS, data.plan, bold)
         parts: dict[str, tuple[int, int]] = {}  # sheet XML -> (family, first row)
         for family, count in frame.group_by("family").len().drop_nulls().sort("family").rows():
             name = f"{family:02d} " + t(f"export.family.{family}", lang)
@@ -585,7 +652,25 @@ def notes_for(data: ExportData, as_of: dt.date | None, rules: dict, lang: str) -
         (t("export.note.as_of_key", lang),
          as_of.isoformat() if as_of else t("export.note.as_of_current", lang)),
         (t("export.note.manifest_key", lang), t("export.note.manifest", lang)),
+        *_plan_notes(data, lang),
     ]
+
+
+def _plan_notes(data: ExportData, lang: str) -> list[tuple[str, str]]:
+    """The regional plan's status rule with its thresholds (dbt vars), and whether the plan is
+    the demo's illustrative one; nothing when no plan is published."""
+    info = data.plan_info
+    if info is None:
+        return []
+    rule = info["status_rule"]
+    notes = [(t("export.note.plan_key", lang),
+              t("export.note.plan", lang, version=info["version"],
+                on_track=f"{100 * rule['plan_on_track_margin']:g}",
+                at_risk=f"{100 * rule['plan_at_risk_margin']:g}",
+                tolerance=f"{100 * rule['plan_maintain_tolerance']:g}"))]
+    if info["illustrative"]:
+        notes.append((t("export.note.plan_key", lang), t("export.note.plan_illustrative", lang)))
+    return notes
 
 
 class NothingToExport(LookupError):
@@ -652,6 +737,20 @@ def run_export(settings: Settings, formats: list[str], out_dir: Path, *,
         running = [pool.submit(lambda lane: [write(f) for f in lane], lane) for lane in lanes]
         written = {entry["format"]: entry for lane in running for entry in lane.result()}
     files = [written[f] for f in formats]
+    if "csv" in formats and data.plan:
+        begun = time.perf_counter()
+        path = out_dir / PLAN_FILE
+        tmp_path = path.with_name(f".{path.name}.tmp")
+        try:
+            write_plan_csv(data, tmp_path)
+            with tmp_path.open("rb") as f:
+                digest = hashlib.file_digest(f, "sha256").hexdigest()
+            size = tmp_path.stat().st_size
+            os.replace(tmp_path, path)
+        finally:
+            tmp_path.unlink(missing_ok=True)
+        timings["plan_csv"] = time.perf_counter() - begun
+        files.append({"file": PLAN_FILE, "format": "csv", "bytes": size, "sha256": digest})
     timings["write"] = time.perf_counter() - started - timings["read"]
     manifest = {
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -665,6 +764,7 @@ def run_export(settings: Settings, formats: list[str], out_dir: Path, *,
         "disclosure_audit": audit_summary,
         "submission_versions": [
             {**s, "version": int(s["version"])} for s in data.submissions],
+        "plan": data.plan_info,
         "files": files,
     }
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lib.export import run_export
-from pipelines.lib.warehouse import writer_lock
+from pipelines.lib.warehouse import RAW_SCHEMA_SQL, writer_lock
 from pipelines.settings import DBT_PROJECT_DIR, Settings
 
 
@@ -42,6 +42,14 @@ def build_vintage(settings: Settings, as_of: dt.date, workdir: Path) -> Path:
         con.execute("delete from raw.glotip_values where vintage in "
                     "(select vintage from raw.glotip_releases where imported_at >= ?)", [cutoff])
         con.execute("delete from raw.glotip_releases where imported_at >= ?", [cutoff])
+        # The regional plan as it stood that day: versions imported later are left out (a copy
+        # of a warehouse from before the plan existed gets its empty tables first).
+        con.execute(RAW_SCHEMA_SQL)
+        con.execute("delete from raw.plan_targets where version in "
+                    "(select version from raw.plan_versions where imported_at >= ?)", [cutoff])
+        con.execute("delete from raw.plan_findings where version in "
+                    "(select version from raw.plan_versions where imported_at >= ?)", [cutoff])
+        con.execute("delete from raw.plan_versions where imported_at >= ?", [cutoff])
         con.execute("checkpoint")
     finally:
         con.close()
@@ -52,7 +60,7 @@ def build_vintage(settings: Settings, as_of: dt.date, workdir: Path) -> Path:
         [str(dbt), "build", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
          "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(workdir / "target"),
          "--log-path", str(workdir / "logs"), "--exclude", "test_type:unit",
-         "--select", "+indicator_values_published", "+submissions_status"],
+         "--select", "+indicator_values_published", "+submissions_status", "+plan_progress"],
         env=env, capture_output=True, text=True, check=False,
     )
     if result.returncode != 0:
