@@ -514,7 +514,31 @@ def run_demo(settings: Settings, *, lang: str, load: bool = True) -> int:
                           actor="demo-generator", received_on=[f.received_on for f in files],
                           quiet=True)
     # The demo holds one file that must be rejected, so 1 is its expected outcome.
-    return 0 if code in (0, 1) else code
+    if code not in (0, 1):
+        return code
+    return run_demo_plan(settings, lang=lang)
+
+
+def run_demo_plan(settings: Settings, *, lang: str) -> int:
+    """The demo's ILLUSTRATIVE regional plan: baselines from the published demo figures three
+    years before the last complete year, targets six years after; imported flagged illustrative
+    (every page and export that shows it says so)."""
+    from pipelines.lib.demo_plan import write_demo_plan
+    from pipelines.lib.periods import Quarter
+    from pipelines.lib.publish import current_snapshot
+
+    snapshot = current_snapshot(settings)
+    if snapshot is None:
+        return 0
+    last = Quarter.last_complete(settings.today)
+    last_year = last.year if last.quarter == 4 else last.year - 1
+    baseline_year = last_year - 3
+    path = write_demo_plan(snapshot, settings.demo_dir / "plan", baseline_year, baseline_year + 6)
+    if path is None:
+        return 0
+    code = run_plan_import(settings, path, lang=lang, actor="demo-generator", illustrative=True,
+                           quiet=True)
+    return 0 if code == 0 else code
 
 
 if __name__ == "__main__":

@@ -203,3 +203,81 @@ def test_a_missing_file_and_a_bad_folder_are_usage_errors(home, tmp_path):
     (tmp_path / "file").write_text("x")
     code, _, err = run("plan", "export", "--out", str(tmp_path / "file"))
     assert code == 2 and err.strip()
+
+
+def test_the_evaluator_export_has_the_plan_with_its_version_and_rule(imported, tmp_path):
+    import json
+
+    import openpyxl
+
+    code, _, err = run("export", "--format", "csv", "xlsx", "--out", str(tmp_path))
+    assert code == 0, err
+    manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["plan"]["version"] == 1 and manifest["plan"]["targets"] == 6
+    assert manifest["plan"]["illustrative"] is False
+    assert manifest["plan"]["status_rule"] == {"plan_on_track_margin": 0.1,
+                                               "plan_at_risk_margin": 0.3,
+                                               "plan_maintain_tolerance": 0.05}
+    listed = {f["file"]: f["sha256"] for f in manifest["files"]}
+    import hashlib
+
+    assert listed["plan_progress.csv"] == hashlib.sha256(
+        (tmp_path / "plan_progress.csv").read_bytes()).hexdigest()
+    with (tmp_path / "plan_progress.csv").open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        rows = [dict(zip(header, r, strict=True)) for r in reader]
+    assert header == ["objective_id", "aim", "indicator", "ref_area", "direction",
+                      "baseline_period", "baseline_value", "target_period", "target_value",
+                      "actual_period", "actual_value", "progress", "elapsed", "status",
+                      "conf_status"]
+    published = {(r[0], r[1], r[2]): r[3:] for r in snapshot_rows(
+        "select objective_id, indicator, ref_area, actual_value, status from marts.plan_progress")}
+    assert len(rows) == len(published) == 6
+    for row in rows:
+        value, status = published[(row["objective_id"], row["indicator"], row["ref_area"])]
+        assert row["status"] == (status or "")
+        assert (float(row["actual_value"]) if row["actual_value"] else None) == value
+    workbook = openpyxl.load_workbook(tmp_path / "indicators.xlsx", read_only=True)
+    sheet = workbook[t("export.sheet.plan", "en")]
+    lines = list(sheet.iter_rows(values_only=True))
+    assert list(lines[0]) == header and len(lines) == 7
+    notes = [" ".join(str(c) for c in r if c) for r in
+             workbook[t("export.sheet.notes", "en")].iter_rows(values_only=True)]
+    assert any("version 1 of the plan in force" in n and "elapsed − 10 percentage points" in n
+               for n in notes), notes
+
+
+def test_the_demo_plan_is_built_from_published_figures_and_labelled_illustrative(
+        imported, home, tmp_path):
+    """The demo's plan from this home's snapshot (baseline 2024, the year published here): its
+    baselines are the published values, it imports as a new version flagged illustrative, and
+    the export's manifest and notes say so."""
+    import json
+
+    from pipelines.lib.demo_plan import demo_plan_rows, write_demo_plan
+
+    snapshot = current_snapshot(get_settings())
+    rows = demo_plan_rows(snapshot, 2024, 2030)
+    published = dict(((code, area), value) for code, area, value in snapshot_rows(
+        "select indicator_code, ref_area, value from marts.indicator_values_published "
+        "where time_period = '2024' and sex = '_T' and age = '_T' and exploitation_form = '_T' "
+        "and conf_status = 'F'"))
+    assert rows and all(
+        float(r["baseline_value"]) == pytest.approx(published[(r["indicator"], r["ref_area"])],
+                                                    rel=1e-3) for r in rows)
+    # Guatemala alone reported, so its victims' targets are the only members' ones
+    assert {r["ref_area"] for r in rows if r["indicator"] == "VIC_DETECTED"} == {"GTM", "REG"}
+    path = write_demo_plan(snapshot, tmp_path, 2024, 2030)
+    assert path.read_bytes() == write_demo_plan(snapshot, tmp_path / "again", 2024,
+                                                2030).read_bytes()
+    from pipelines.cli import run_plan_import
+
+    assert run_plan_import(get_settings(), path, lang="en", actor="demo-generator",
+                           illustrative=True, quiet=True) == 0
+    assert {r[0] for r in snapshot_rows("select plan_is_illustrative from marts.plan_progress")} \
+        == {True}
+    code, _, err = run("export", "--format", "csv", "--out", str(tmp_path / "export"))
+    assert code == 0, err
+    manifest = json.loads((tmp_path / "export" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["plan"]["illustrative"] is True and manifest["plan"]["version"] == 3
