@@ -25,7 +25,13 @@ import duckdb
 from pipelines.lib.contracts import load_contracts
 from pipelines.lib.publish import current_snapshot
 from pipelines.lib.reports import FileOutcome, UnitOutcome, sha256_of
-from pipelines.lib.sandbox import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, _limit_memory, plain_main
+from pipelines.lib.sandbox import (
+    DEFAULT_MEMORY_MB,
+    DEFAULT_SECONDS,
+    _limit_memory,
+    plain_main,
+    stop_pool,
+)
 from pipelines.settings import Settings
 
 
@@ -137,12 +143,7 @@ class DryRun:
 
     def _stop(self, *, kill: bool) -> None:
         pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        if kill:
-            for process in list(getattr(pool, "_processes", {}).values()):
-                process.kill()
-        pool.shutdown(wait=not kill, cancel_futures=True)
+        stop_pool(pool, kill=kill)
 
 
 _DRY_RUN = DryRun()

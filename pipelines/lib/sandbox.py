@@ -97,9 +97,15 @@ class CappedReader:
 
     def _stop(self, *, kill: bool) -> None:
         pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        if kill:
-            for process in list(getattr(pool, "_processes", {}).values()):
-                process.kill()
-        pool.shutdown(wait=not kill, cancel_futures=True)
+        stop_pool(pool, kill=kill)
+
+
+def stop_pool(pool: futures.ProcessPoolExecutor | None, *, kill: bool) -> None:
+    """Shut a child pool down; ``kill``: its children first (one stuck in a hostile file would
+    otherwise hold the shutdown)."""
+    if pool is None:
+        return
+    if kill:
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+    pool.shutdown(wait=not kill, cancel_futures=True)
