@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Serve the dashboard (http://localhost:8501), the Dagster daemon with the landing sensor and the
-# operator UI (http://localhost:3000). Ctrl-C stops all three.
+# Serve the dashboard (http://localhost:8501), the read-only data API (http://localhost:8000), the
+# Dagster daemon with the landing sensor and the operator UI (http://localhost:3000). Ctrl-C stops
+# all four.
 set -euo pipefail
 set -m  # job control: each server runs in its own process group, which stop() signals as a whole
 cd "$(dirname "$0")/.."
@@ -18,19 +19,21 @@ dagster_pid=$!
 "$bin/streamlit" run dashboards/app.py --server.port "${STREAMLIT_PORT:-8501}" \
   --server.address 127.0.0.1 --server.headless true --browser.gatherUsageStats false &
 streamlit_pid=$!
+"$bin/python" -m api --host 127.0.0.1 --port "${OBSERVATORY_API_PORT:-8000}" &
+api_pid=$!
 
 alive() {
   kill -0 -- "-$dagster_pid" 2>/dev/null || kill -0 -- "-$daemon_pid" 2>/dev/null \
-    || kill -0 -- "-$streamlit_pid" 2>/dev/null
+    || kill -0 -- "-$streamlit_pid" 2>/dev/null || kill -0 -- "-$api_pid" 2>/dev/null
 }
 stop() {
   trap - INT TERM EXIT
   # SIGINT is what Ctrl-C would send them: both shut down their own children cleanly on it.
-  kill -INT -- "-$dagster_pid" "-$daemon_pid" "-$streamlit_pid" 2>/dev/null || true
+  kill -INT -- "-$dagster_pid" "-$daemon_pid" "-$streamlit_pid" "-$api_pid" 2>/dev/null || true
   for _ in $(seq 1 30); do alive || break; sleep 1; done
-  kill -KILL -- "-$dagster_pid" "-$daemon_pid" "-$streamlit_pid" 2>/dev/null || true
+  kill -KILL -- "-$dagster_pid" "-$daemon_pid" "-$streamlit_pid" "-$api_pid" 2>/dev/null || true
   echo "stopped / detenido"
 }
 trap stop INT TERM EXIT
-echo "Dashboard: http://localhost:${STREAMLIT_PORT:-8501}   Dagster: http://localhost:${DAGSTER_PORT:-3000}   (Ctrl-C stops all)"
+echo "Dashboard: http://localhost:${STREAMLIT_PORT:-8501}   API: http://localhost:${OBSERVATORY_API_PORT:-8000}/api/v1/openapi.json   Dagster: http://localhost:${DAGSTER_PORT:-3000}   (Ctrl-C stops all)"
 wait -n || true

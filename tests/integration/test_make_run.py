@@ -1,6 +1,6 @@
 """What `make run` does, piece by piece: `observatory demo` writes and loads the demo (a second
 run reuses what is there and duplicates nothing), and `scripts/serve.sh` serves the dashboard, the
-Dagster daemon (its landing sensor takes a dropped file in) and the guarded operator UI until
+data API, the Dagster daemon (its landing sensor takes a dropped file in) and the guarded operator UI until
 Ctrl-C stops them all. The demo is pinned to its first quarter (a short 'today') so
 the test loads 8 files, not the whole history."""
 
@@ -62,8 +62,9 @@ def answers(url: str) -> bool:
 
 
 def test_serve_runs_both_servers_and_ctrl_c_stops_both(observatory_home: Path, tmp_path: Path):
-    dashboard, dagster = free_port(), free_port()
-    env = {**os.environ, "STREAMLIT_PORT": str(dashboard), "DAGSTER_PORT": str(dagster)}
+    dashboard, dagster, api = free_port(), free_port(), free_port()
+    env = {**os.environ, "STREAMLIT_PORT": str(dashboard), "DAGSTER_PORT": str(dagster),
+           "OBSERVATORY_API_PORT": str(api)}
     log = (tmp_path / "serve.log").open("w")
     # As from a terminal: SIGINT at its default. pytest-xdist's workers ignore it, and a shell
     # that starts with SIGINT ignored cannot trap it (Ctrl-C would do nothing).
@@ -71,7 +72,8 @@ def test_serve_runs_both_servers_and_ctrl_c_stops_both(observatory_home: Path, t
                              stderr=subprocess.STDOUT, start_new_session=True,
                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     urls = [f"http://127.0.0.1:{dashboard}/_stcore/health",
-            f"http://127.0.0.1:{dagster}/server_info"]
+            f"http://127.0.0.1:{dagster}/server_info",
+            f"http://127.0.0.1:{api}/api/v1/openapi.json"]
     try:
         deadline = time.monotonic() + 180
         while not all(answers(u) for u in urls):
