@@ -187,21 +187,28 @@ def values(snapshot: Snapshot, *, indicator: list[str], ref_area: list[str], fre
         where.append("period_end <= ?")
         params.append(period_bounds(end)[1])
     clause = f"where {' and '.join(where)}" if where else ""
-    [total] = _rows(snapshot, f"select count(*) as n from marts.indicator_values_published {clause}",
-                    params)
+    # One scan: the total comes with each row (a page past the end asks for it apart).
     rows = _rows(snapshot, f"""
-        select {', '.join(VALUE_COLUMNS)} from marts.indicator_values_published {clause}
+        select {', '.join(VALUE_COLUMNS)}, count(*) over () as total_rows
+        from marts.indicator_values_published {clause}
         order by indicator_code, ref_area, period_end, freq, sex, age, exploitation_form
         limit ? offset ?""", [*params, limit, offset])
+    if rows:
+        total = rows[0]["total_rows"]
+    else:
+        [count] = _rows(snapshot, "select count(*) as n from marts.indicator_values_published "
+                        f"{clause}", params)
+        total = count["n"]
     out = []
     for row in rows:
         row = _plain(row)
+        del row["total_rows"]
         if row["value"] is not None and row["unit"] in COUNT_UNITS:
             row["value"] = int(round(row["value"]))
         elif row["value"] is not None:
             row["value"] = round(row["value"], 6)
         out.append(row)
-    return total["n"], out
+    return total, out
 
 
 def history(snapshot: Snapshot, *, indicator: list[str], ref_area: list[str],

@@ -22,7 +22,7 @@ file (``benchmarks.intake_throughput``; ``--skip-throughput``). After them, unle
    the dbt process: its ``ru_maxrss`` from ``os.wait4``), then the build after one new
    country-quarter;
 6. ``benchmarks.export_large``: everything in every format, in a fresh process (wall, CPU, its
-   peak memory);
+   peak memory); ``benchmarks.api``: the data API's one-series latency and throughput;
 7. ``benchmarks.dashboard``: the served app in headless Chromium, ``--repeat`` samples (first
    chart cold / new session / warm, interactions); its per-page table is printed by it and
    written to ``test-artifacts/dashboard_bench.json``.
@@ -737,6 +737,14 @@ def bench_large_export(results: dict) -> None:
     export_large.print_export(export)
 
 
+def bench_large_api(results: dict) -> None:
+    from benchmarks import api
+
+    home = require_large_history(results)
+    print("[large] data API: one series at a time, then 8 clients for 10 s ...", flush=True)
+    results["large_api"] = api.measure(home)
+
+
 def bench_large_dashboard(results: dict, repeat: int) -> None:
     from benchmarks import dashboard
 
@@ -866,6 +874,15 @@ def large_rows(results: dict) -> list[tuple[str, str, str]]:
                      f"< {EXPORT_TARGET_S:.0f} s"))
         rows.append(("export: peak memory of its process", f"{export['peak_mb'] / 1024:.2f} GB",
                      "-"))
+    served = results.get("large_api")
+    if served:
+        from benchmarks.api import P95_TARGET_MS, THROUGHPUT_TARGET
+
+        rows.append((f"data API, one series ({served['published_rows']:,} published rows; "
+                     "median / p95)", f"{served['median_ms']:.1f} / {served['p95_ms']:.1f} ms",
+                     f"p95 <= {P95_TARGET_MS} ms"))
+        rows.append((f"data API, {served['clients']} clients on this machine",
+                     f"{served['queries_per_s']:.0f} answers/s", f">= {THROUGHPUT_TARGET}/s"))
     dash = results.get("large_dashboard")
     if dash:
         from benchmarks.dashboard import FIRST_CHART_TARGET_S, INTERACTION_SERVER_TARGET_S
@@ -979,6 +996,7 @@ def main(argv: list[str] | None = None) -> int:
             run_part(results, "large: dbt build",
                      lambda: bench_large_build(results, args.quarters))
             run_part(results, "large: export", lambda: bench_large_export(results))
+            run_part(results, "large: data API", lambda: bench_large_api(results))
             run_part(results, "large: dashboard",
                      lambda: bench_large_dashboard(results, args.repeat))
     finally:
