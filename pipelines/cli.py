@@ -521,8 +521,10 @@ def run_demo(settings: Settings, *, lang: str, load: bool = True) -> int:
 
 def run_demo_plan(settings: Settings, *, lang: str) -> int:
     """The demo's ILLUSTRATIVE regional plan: baselines from the published demo figures three
-    years before the last complete year, targets six years after; imported flagged illustrative
-    (every page and export that shows it says so)."""
+    years before the last complete year (at the earliest the collection's first year), targets
+    six years after; imported flagged illustrative (every page and export that shows it says
+    so). Nothing when the baseline year is not published (a demo shorter than a year)."""
+    from pipelines.lib.contracts import load_contracts
     from pipelines.lib.demo_plan import write_demo_plan
     from pipelines.lib.periods import Quarter
     from pipelines.lib.publish import current_snapshot
@@ -532,7 +534,8 @@ def run_demo_plan(settings: Settings, *, lang: str) -> int:
         return 0
     last = Quarter.last_complete(settings.today)
     last_year = last.year if last.quarter == 4 else last.year - 1
-    baseline_year = last_year - 3
+    first_year = Quarter.parse(load_contracts().reporting["first_period"]).year
+    baseline_year = max(first_year, last_year - 3)
     path = write_demo_plan(snapshot, settings.demo_dir / "plan", baseline_year, baseline_year + 6)
     if path is None:
         return 0

@@ -20,8 +20,12 @@ from pipelines.lib.i18n import t
 from pipelines.settings import CONTRACTS_DIR
 
 STATUSES = ("achieved", "on_track", "at_risk", "off_track", "no_data", "confidential", "monitor")
-LIGHTS = {"achieved": "🟢", "on_track": "🟢", "at_risk": "🟡", "off_track": "🔴",
-          "no_data": "⚪", "confidential": "🔒", "monitor": "🔵"}
+# The traffic lights: a cell's background (the status is also written in it, so the colour is
+# never the only sign). Green for achieved and on track, amber at risk, red off track.
+LIGHTS = {"achieved": ("#1A7F37", "#FFFFFF"), "on_track": ("#8FD19E", "#0B2E13"),
+          "at_risk": ("#FFD666", "#3D2B00"), "off_track": ("#C62828", "#FFFFFF"),
+          "no_data": ("#E0E0E0", "#333333"), "confidential": ("#B0B0B0", "#1F1F1F"),
+          "monitor": ("#BBD7EE", "#0B2540")}
 PATH_COLOR = "#D55E00"
 SERIES_COLOR = "#0072B2"
 
@@ -44,7 +48,15 @@ def status_of(row) -> str:
 
 
 def status_text(status: str) -> str:
-    return f"{LIGHTS[status]} {t(f'dash.plan.status.{status}', lang)}"
+    return t(f"dash.plan.status.{status}", lang)
+
+
+def lit(frame: pd.DataFrame, statuses: pd.DataFrame):
+    """``frame`` with each status cell coloured as its traffic light (``statuses``: the codes)."""
+    def colours(_):
+        return statuses.map(lambda s: "" if not s else
+                            f"background-color: {LIGHTS[s][0]}; color: {LIGHTS[s][1]}")
+    return frame.style.apply(colours, axis=None)
 
 
 def period_end(period: str) -> dt.date:
@@ -149,15 +161,20 @@ for objective_id, targets in shown.groupby("objective_id", sort=False):
         st.subheader(f"{objective_id} · {text}")
         st.caption(t(f"dash.plan.aim.{int(first['aim'])}", lang))
         columns = [a for a in areas_in_plan if a in set(targets["ref_area"])]
-        lights = []
+        lights, codes = [], []
         for code, rows in targets.groupby("indicator", sort=False):
             direction = t(f"dash.plan.direction.{rows.iloc[0]['direction']}", lang)
             by_area = dict(zip(rows["ref_area"], rows["shown_status"], strict=True))
-            lights.append({t("dash.plan.col.indicator", lang): f"{indicator_name(code)} ({direction})",
+            label = t("dash.plan.col.indicator", lang)
+            lights.append({label: f"{indicator_name(code)} ({direction})",
                            **{ui.area_label(a, lang): status_text(by_area[a]) if a in by_area
                               else "" for a in columns}})
-        lights = pd.DataFrame(lights)
-        st.dataframe(lights, hide_index=True, width="stretch")
+            codes.append({label: "", **{ui.area_label(a, lang): by_area.get(a, "")
+                                        for a in columns}})
+        st.dataframe(lit(pd.DataFrame(lights), pd.DataFrame(codes)), hide_index=True,
+                     width="stretch")
+        detail_codes = pd.DataFrame([{t("dash.plan.col.status", lang): r["shown_status"]}
+                                     for _, r in targets.iterrows()])
         details = pd.DataFrame([{
             t("dash.plan.col.indicator", lang): indicator_name(r["indicator"]),
             t("dash.plan.col.area", lang): ui.area_label(r["ref_area"], lang),
@@ -174,7 +191,9 @@ for objective_id, targets in shown.groupby("objective_id", sort=False):
             t("dash.plan.col.responsible", lang): text_of(r["responsible"]),
         } for _, r in targets.iterrows()])
         with st.expander(t("dash.plan.details", lang), icon=":material/table:"):
-            st.dataframe(details, hide_index=True, width="stretch")
+            st.dataframe(lit(details, detail_codes.reindex(columns=details.columns,
+                                                           fill_value="")),
+                         hide_index=True, width="stretch")
 
 # --- one target's series with its baseline -> target path ---------------------------------------
 
@@ -200,7 +219,11 @@ if not shown.empty:
             fig.add_trace(go.Scatter(
                 x=pd.to_datetime(part["period_end"]), y=part["value"], mode="lines+markers",
                 name=t(f"dash.plan.series_{freq}", lang),
-                line={"color": SERIES_COLOR, "dash": dash_style}, connectgaps=False))
+                line={"color": SERIES_COLOR, "dash": dash_style}, connectgaps=False,
+                text=[f"{ui.period_label(p)}: {value_text(v, unit_of(row['indicator']), c)}"
+                      for p, v, c in zip(part["time_period"], part["value"], part["conf_status"],
+                                         strict=True)],
+                hovertemplate="%{text}<extra></extra>"))
     path_x = [period_end(row["baseline_period"]), period_end(row["target_period"])]
     path_y = [row["baseline_value"], row["target_value"]]
     fig.add_trace(go.Scatter(x=path_x, y=path_y, mode="lines+markers",
@@ -216,7 +239,8 @@ if not shown.empty:
     fig.update_layout(
         title=ui.wrap(f"{indicator_name(row['indicator'])} · {ui.area_label(row['ref_area'], lang)}"
                       f" · {status_text(row['shown_status'])}"),
-        separators=ui.plotly_separators(lang), height=420, legend={"orientation": "h"})
+        separators=ui.plotly_separators(lang), height=420, legend={"orientation": "h"},
+        xaxis_title=t("dash.plan.axis_end", lang))
     ui.show_chart(fig, "plan_path")
     st.caption(t("dash.plan.series_note", lang))
 
