@@ -8,18 +8,17 @@ force is the newest version without errors (dbt: ``int_plan_targets_current``). 
 computed in dbt from the published indicators only (``marts.plan_progress``).
 
 Findings are cell-level (sheet, row, column, value, rule) with messages in es/en/fr from
-``pipelines/locales/plan.yaml``, like a submission's.
+``pipelines/locales/plan.yaml``, like a submission's. Storing a version is in
+``pipelines.lib.plan_store`` (the writer's side), so the dashboard can import this module.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import json
 import re
-import time
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
@@ -351,82 +350,6 @@ def render_report(report: PlanReport, lang: str, snapshot: str = "-") -> list[st
     return lines
 
 
-# --- storing -----------------------------------------------------------------------------------
-
-TARGET_COLUMNS = ("version", "sheet", "row_number", *(c for c in (
-    "objective_id", "objective_es", "objective_en", "objective_fr", "aim", "indicator", "ref_area",
-    "direction", "baseline_period", "baseline_value", "target_period", "target_value",
-    "milestones", "responsible", "comment")))
-
-
-def import_plan(path: Path, settings: Settings, *, actor: str = "operator",
-                illustrative: bool = False) -> PlanReport:
-    """Validate one plan file and store it as a new version (or recognise the same bytes).
-
-    Takes the warehouse's writer lock: call it from the Dagster plan job only.
-    """
-    from pipelines.lib.warehouse import connect_writer, writer_lock
-
-    started = time.perf_counter()
-    data = path.read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
-    report = PlanReport(file_name=path.name, sha256=sha)
-    rows = read_plan(path)  # outside the lock: reading needs no warehouse
-    typed, findings = validate(rows)
-    report.rows = len(typed)
-    report.errors = sum(f.is_error for f in findings)
-    report.warnings = len(findings) - report.errors
-    report.findings = [f.as_dict() for f in findings]
-    report.status = "rejected" if report.errors or not typed else "accepted"
-    if not typed:
-        report.findings.append(Finding.make("P01", "plan.finding.no_rows").as_dict())
-        report.errors += 1
-    with writer_lock(settings):
-        con = connect_writer(settings.warehouse_path)
-        try:
-            known = con.execute("select version, imported_at, status from raw.plan_versions "
-                                "where file_sha256 = ?", [sha]).fetchone()
-            if known:
-                report.duplicate = True
-                report.version, imported_at, report.status = known
-                report.imported_at = imported_at.isoformat()
-                report.seconds = round(time.perf_counter() - started, 3)
-                return report
-            version = (con.execute("select max(version) from raw.plan_versions").fetchone()[0]
-                       or 0) + 1
-            report.version = version
-            archive = settings.archive_dir / sha
-            settings.archive_dir.mkdir(parents=True, exist_ok=True)
-            if not archive.exists():
-                tmp = archive.with_suffix(".tmp")
-                tmp.write_bytes(data)
-                tmp.replace(archive)
-            imported_at = dt.datetime.now(dt.UTC)
-            report.imported_at = imported_at.isoformat()
-            report.seconds = round(time.perf_counter() - started, 3)
-            con.execute("begin")
-            for row in typed:
-                values = {**row, "version": version}
-                con.execute(f"insert into raw.plan_targets ({', '.join(TARGET_COLUMNS)}) values "
-                            f"({', '.join('?' for _ in TARGET_COLUMNS)})",
-                            [values[c] for c in TARGET_COLUMNS])
-            for finding in report.findings:
-                con.execute("insert into raw.plan_findings values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            [version, finding["sheet"], finding["row"], finding["column"],
-                             finding["value"], finding["rule"], finding["severity"],
-                             finding["message_es"], finding["message_en"],
-                             finding.get("message_fr")])
-            con.execute(
-                "insert into raw.plan_versions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [version, sha, path.name, len(data), imported_at, actor, illustrative,
-                 report.status, report.rows, report.errors, report.warnings,
-                 contract()["contract_version"], str(archive), report.to_json()])
-            con.execute("commit")
-        finally:
-            con.close()
-    return report
-
-
 # --- export (the plan in force, from the serving snapshot) --------------------------------------
 
 
@@ -459,6 +382,14 @@ def _shown(value: object) -> str:
     if isinstance(value, float):
         return f"{value:g}" if value.is_integer() or abs(value) >= 1e-4 else repr(value)
     return str(neutralise(str(value)))
+
+
+def plan_workbook_bytes(rows: list[dict]) -> bytes:
+    """``plan.xlsx`` of :func:`write_plan_files` as bytes (the Plan page's download)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="observatory-plan-") as tmp:
+        return write_plan_files(rows, Path(tmp))[0].read_bytes()
 
 
 def write_plan_files(rows: list[dict], out_dir: Path) -> list[Path]:

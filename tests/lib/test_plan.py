@@ -14,13 +14,13 @@ from pipelines.lib.i18n import LANGUAGES, messages
 from pipelines.lib.plan import (
     PlanFileError,
     columns,
-    import_plan,
     parse_number,
     parse_period,
     read_plan,
     validate,
     write_plan_files,
 )
+from pipelines.lib.plan_store import import_plan
 from pipelines.settings import Settings
 
 GOOD = {
@@ -177,6 +177,8 @@ def test_versions_are_appended_never_overwritten(tmp_path):
                               "group by 1 order by 1").fetchall()
         findings = con.execute("select version, row_number, column_name, rule, message_fr "
                                "from raw.plan_findings").fetchall()
+        events = con.execute("select actor, action, to_status, file_sha256 from raw.audit_events "
+                             "order by occurred_at").fetchall()
     finally:
         con.close()
     assert versions == [(1, "accepted", 1, False), (2, "accepted", 2, True),
@@ -185,3 +187,6 @@ def test_versions_are_appended_never_overwritten(tmp_path):
     assert [f[:4] for f in findings] == [(3, 2, "indicator", "P03")]
     assert "NOPE" in findings[0][4]
     assert (settings.archive_dir / one.sha256).read_bytes() == first.read_bytes()
+    assert events == [("operator", "plan_version", "accepted", one.sha256),
+                      ("operator", "plan_version", "accepted", two.sha256),
+                      ("operator", "plan_version", "rejected", three.sha256)]

@@ -11,7 +11,8 @@ import dagster as dg
 
 from pipelines.lib.i18n import refusal_text
 from pipelines.lib.inputs import InputRefused, check_owned
-from pipelines.lib.plan import import_plan, report_path
+from pipelines.lib.plan import report_path
+from pipelines.lib.plan_store import import_plan
 from pipelines.settings import get_settings
 
 PLAN_TABLES = ("plan_versions", "plan_targets")
