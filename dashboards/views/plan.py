@@ -15,7 +15,8 @@ import pandas as pd
 import streamlit as st
 import yaml
 
-from dashboards import data, ui
+from dashboards import data, ui, workflow_ui
+from pipelines.lib.auth import can
 from pipelines.lib.i18n import t
 from pipelines.settings import CONTRACTS_DIR
 
@@ -243,6 +244,23 @@ if not shown.empty:
         xaxis_title=t("dash.plan.axis_end", lang))
     ui.show_chart(fig, "plan_path")
     st.caption(t("dash.plan.series_note", lang))
+
+# --- the secretariat's copy of the plan, to edit ------------------------------------------------
+
+user = workflow_ui.current_user()
+if can(user, "manage_plan"):
+    from pipelines.lib.plan import columns as plan_columns
+    from pipelines.lib.plan import plan_workbook_bytes
+
+    st.subheader(t("dash.plan.manage_heading", lang))
+    st.markdown(t("dash.plan.manage_text", lang))
+    editable = [{c: (None if ui.is_missing(r[c]) else r[c].item() if hasattr(r[c], "item")
+                     else r[c]) for c in plan_columns()} for _, r in plan.iterrows()]
+    st.download_button(
+        t("dash.plan.download_plan", lang), plan_workbook_bytes(editable),
+        file_name=f"plan_v{version}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="plan_download", icon=":material/download:", on_click="ignore")
 
 # --- the status rule and the data ---------------------------------------------------------------
 

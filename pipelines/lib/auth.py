@@ -53,6 +53,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "grant_exception": frozenset({"reviewer"}),
     "audit": frozenset({"reviewer", "admin"}),
     "export": frozenset({"evaluator", "admin"}),  # evaluator exports (issue 5)
+    "manage_plan": frozenset({"reviewer", "admin"}),  # the regional plan's file (DOMAIN.md §9)
 }
 ACTIONS = tuple(PERMISSIONS)
 # Actions about one country's data: a submitter may do them only for its own country.

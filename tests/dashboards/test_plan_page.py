@@ -149,3 +149,48 @@ def test_the_series_draws_the_path_from_baseline_to_target(plan_home):
 def test_without_a_plan_the_page_says_so(snapshot_home):
     at = open_plan("es")
     assert t("dash.plan.no_plan", "es") in [i.value for i in at.info]
+
+
+@pytest.mark.parametrize(("role", "offered"), [("reviewer", True), ("admin", True),
+                                               ("analyst", False), (None, False)])
+def test_the_secretariat_downloads_the_plan_to_edit(plan_home, role, offered):
+    """Reviewers and admins get the plan in force as the XLSX the import reads; the others do
+    not (the server checks the role)."""
+    from dashboards.workflow_ui import TOKEN_KEY
+    from pipelines.lib.auth import AuthStore
+    from pipelines.settings import get_settings
+
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["lang"] = "en"
+    if role:
+        store = AuthStore(get_settings())
+        name = f"plan-{role}"
+        if name not in {u["username"] for u in store.list_users()}:
+            store.add_user(name, role, "correct horse battery")
+        at.session_state[TOKEN_KEY] = store.sign_in(name, "correct horse battery")
+    at.run()
+    at.switch_page("views/plan.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert (t("dash.plan.download_plan", "en") in labels) is offered
+    assert (t("dash.plan.manage_heading", "en") in [h.value for h in at.subheader]) is offered
+
+
+def test_the_downloaded_workbook_imports_as_the_same_plan(tmp_path):
+    from pipelines.lib.plan import columns, plan_workbook_bytes, read_plan, validate
+
+    rows = [{c: None for c in columns()} | {
+        "objective_id": objective, "objective_es": f"Objetivo {objective}",
+        "objective_en": f"Objective {objective}", "objective_fr": f"Objectif {objective}",
+        "aim": aim, "indicator": indicator, "ref_area": area, "direction": direction,
+        "baseline_period": baseline[0], "baseline_value": float(baseline[1]),
+        "target_period": target[0], "target_value": float(target[1])}
+        for objective, aim, indicator, area, direction, baseline, target, *_ in TARGETS]
+    path = tmp_path / "plan.xlsx"
+    path.write_bytes(plan_workbook_bytes(rows))
+    typed, findings = validate(read_plan(path))
+    assert [f.rule for f in findings if f.is_error] == []
+    assert [(r["objective_id"], r["indicator"], r["ref_area"], r["aim"], r["target_value"])
+            for r in typed] == [(r["objective_id"], r["indicator"], r["ref_area"], r["aim"],
+                                 r["target_value"]) for r in rows]

@@ -28,6 +28,7 @@ EXPECTED = {
     "grant_exception": {"reviewer"},
     "audit": {"reviewer", "admin"},
     "export": {"evaluator", "admin"},
+    "manage_plan": {"reviewer", "admin"},
 }
 
 
