@@ -281,3 +281,23 @@ def test_the_demo_plan_is_built_from_published_figures_and_labelled_illustrative
     assert code == 0, err
     manifest = json.loads((tmp_path / "export" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["plan"]["illustrative"] is True and manifest["plan"]["version"] == 3
+
+
+def test_as_of_a_date_the_plan_is_the_one_in_force_that_day(imported, tmp_path):
+    """The vintage of a past day has none of the plan versions imported after it; the vintage
+    of today has the plan in force now (the plan is rebuilt with the figures)."""
+    import datetime as dt
+
+    from pipelines.lib.vintage import build_vintage
+
+    today = dt.datetime.now(dt.UTC).date()  # imports are stamped with the real clock
+    current = snapshot_rows("select plan_version, count(*) from marts.plan_progress group by 1")
+    for as_of, expected in ((today - dt.timedelta(days=1), []), (today, current)):
+        work = tmp_path / as_of.isoformat()
+        work.mkdir()
+        vintage = build_vintage(get_settings(), as_of, work)
+        with duckdb.connect(str(vintage), read_only=True) as con:
+            assert con.execute("select plan_version, count(*) from marts.plan_progress "
+                               "group by 1").fetchall() == expected
+            versions = con.execute("select count(*) from raw.plan_versions").fetchone()[0]
+        assert (versions == 0) is (not expected)
