@@ -5,7 +5,7 @@ Everything runs in a fresh temporary ``$OBSERVATORY_HOME`` (``OBSERVATORY_TODAY`
 
 1. the demo files are written and loaded in ONE submission run (as ``observatory demo`` does);
 2. ``observatory submit FILE`` is run as a subprocess on three single country-quarter files
-   (a new version of an existing unit each time: same data, a different comment);
+   (a new version of an existing unit each time: one coordination count changed);
 3. ``dagster dev`` is started in its own process group; three such files are dropped atomically
    into ``landing/`` and the time until ``serving/CURRENT`` names a new snapshot is measured;
 4. each run is broken down from the Dagster instance (sensor tick, run queue and launch, steps);
@@ -116,14 +116,18 @@ def bench_quarter():
 
 
 def write_unit_file(path: Path, label: str) -> Path:
-    """One member × quarter file in that member's own format, with a comment that makes the
-    bytes new (a new version of a unit the demo already holds)."""
+    """One member × quarter file in that member's own format, with other figures (a new version
+    of units the demo already holds: a file whose figures are the same makes none)."""
     from pipelines.lib.demo import demo_rows, file_format
     from pipelines.lib.template import write_csv, write_xlsx
 
     quarter = bench_quarter()
     data = demo_rows(BENCH_MEMBER, quarter)
     data["TIP_VICTIMS"][0]["comment"] = f"Benchmark {label} {time.time_ns()}"
+    # Coordination counts have no total beside them: one can change and stay valid.
+    row = next((r for r in data["COORDINATION"] if r["indicator"] == "JOINT_INVESTIGATIONS"),
+               data["COORDINATION"][0])
+    row["value"] = int(row["value"]) + 1 + time.time_ns() % 5
     fmt = file_format(BENCH_MEMBER, quarter)
     if fmt.ext == "xlsx":
         write_xlsx(path, data, lang=fmt.lang)

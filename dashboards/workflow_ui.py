@@ -250,6 +250,8 @@ def show_report(outcome, units, lang: str, key: str, first_check: bool = False) 
         line = _unit_line(unit, lang)
         if unit.status == "rejected":
             st.error(line, icon=":material/error:")
+        elif unit.status == "unchanged":
+            st.info(line, icon=":material/info:")
         elif unit.warnings:
             st.warning(line, icon=":material/warning:")
         else:

@@ -121,9 +121,9 @@ def take_in(deliveries: list[Delivery], settings: Settings) -> list[FileOutcome]
 
 
 def published_is_current(settings: Settings) -> bool:
-    """Whether the current snapshot was built after the warehouse's latest change (a file
-    received, a status, an explanation or an exception: not the duplicates and refusals, which
-    change no figure)."""
+    """Whether the current snapshot was built after the warehouse's latest change (a file that
+    made a version, a status, an explanation or an exception: not the duplicates, refusals and
+    files whose every unit was unchanged, which change no figure)."""
     snapshot = current_snapshot(settings)
     if snapshot is None:
         return False
@@ -134,8 +134,10 @@ def published_is_current(settings: Settings) -> bool:
         try:
             [(changed,)] = con.execute(
                 "select max(changed_at) from (select max(received_at) as changed_at "
-                "from raw.files union all select max(occurred_at) from raw.audit_events "
-                "where action not in ('duplicate', 'refused')) as changes").fetchall()
+                "from raw.files f where exists (select 1 from raw.submissions s "
+                "where s.file_sha256 = f.file_sha256) union all select max(occurred_at) "
+                "from raw.audit_events where action not in ('duplicate', 'refused', "
+                "'received', 'unchanged')) as changes").fetchall()
         finally:
             con.close()
     return built_at is not None and (changed is None or changed <= built_at)
@@ -232,7 +234,7 @@ def _take_in_one(con: duckdb.DuckDBPyConnection, item: _Received, cell_failures,
         con.execute("rollback")
         raise
     fault_point("after_commit")
-    outcome.stored = True
+    outcome.stored = any(unit.status != "unchanged" for unit in outcome.units) or not outcome.units
     write_report(settings, outcome)
     if delivery.remove_after:
         delivery.path.unlink(missing_ok=True)
@@ -346,10 +348,72 @@ def _context(con, settings: Settings, delivery: Delivery, frame) -> ValidationCo
     )
 
 
+# What a unit's content is: every column of its observations but where they sat in the file and
+# the submitter's comments. A new file whose unit has the same content as the version in use
+# makes no new version of that unit.
+CONTENT_COLUMNS = ("dataset", "country", "period", "indicator", "sex", "age", "exploitation_form",
+                   "citizenship", "counterpart_area", "stage", "identification_channel",
+                   "unaccompanied", "value", "obs_status")
+
+
+def _content_key(relation: str) -> str:  # relation: a table name or a parameterised subquery
+    """One fingerprint of the rows of ``relation`` (order-free), in SQL."""
+    fields = ", ".join(f"coalesce(cast({c} as varchar), '\x00')" for c in CONTENT_COLUMNS)
+    return (f"select count(*) as n, coalesce(md5(string_agg(k, chr(10) order by k)), '') "
+            f"from (select concat_ws('|', {fields}) as k from {relation})")
+
+
+def _kept_version(con, unit: UnitResult, rows) -> tuple[str, int, bool | None] | None:
+    """The unit's version in use (validated or accepted, the latest validated one) when its
+    observations are the same as ``rows``: (submission id, version, late)."""
+    u = unit.unit
+    current = con.execute(
+        """
+        with latest as (
+            select submission_id, to_status,
+                   row_number() over (partition by submission_id
+                                      order by occurred_at desc, event_id desc) as rn
+            from raw.audit_events where action = 'status'
+        )
+        select s.submission_id, s.version, s.is_late, l.to_status
+        from raw.submissions s join latest l using (submission_id)
+        where l.rn = 1 and s.status = 'validated'
+          and s.country = ? and s.dataset = ? and s.period = ?
+        order by s.version desc limit 1
+        """, [u.country, u.dataset, u.period]).fetchone()
+    if current is None or current[3] not in ("validated", "accepted"):
+        return None
+    # Both sides through the warehouse's own column types, so equal values print alike.
+    con.execute("create or replace temp table incoming_content as "
+                "select * from raw.observations limit 0")
+    con.register("incoming_rows", rows.to_arrow())
+    con.execute("insert into incoming_content select * from incoming_rows")
+    con.unregister("incoming_rows")
+    new = con.execute(_content_key("incoming_content")).fetchone()
+    old = con.execute(_content_key("(select * from raw.observations where submission_id = ?)"),
+                      [current[0]]).fetchone()
+    con.execute("drop table incoming_content")
+    return (current[0], current[1], current[2]) if new == old else None
+
+
 def _store_unit(con, unit: UnitResult, sha, file_name, now, received_on, delivery) -> UnitOutcome:
     u = unit.unit
     suffix = u.dataset if u.dataset in load_contracts().datasets else "FILE"
     submission_id = f"{sha[:12]}-{suffix}"
+    rows = None if unit.observations is None else unit.observations.rename(
+        {"_sheet": "sheet", "_row": "row_number"}).with_columns(
+        pl.lit(submission_id).alias("submission_id")).select(OBSERVATION_COLUMNS)
+    kept = _kept_version(con, unit, rows) if rows is not None else None
+    if kept is not None:
+        # The same figures as the version in use: that version stays (with its review, its
+        # explanations and its place in the queue); the report says so.
+        _audit(con, now, delivery.actor, "unchanged", sha, kept[0],
+               reason=f"{u.country} {u.dataset} {u.period}: same content as version {kept[1]}",
+               details={"file_name": file_name, "channel": delivery.channel})
+        return UnitOutcome(
+            submission_id=kept[0], dataset=u.dataset, country=u.country, period=u.period,
+            version=kept[1], status="unchanged", errors=unit.errors, warnings=unit.warnings,
+            is_late=kept[2], findings=[f.as_dict() for f in unit.findings])
     version, due_on, is_late = _version_and_lateness(con, u, received_on)
     if due_on is not None and delivery.role == "operator" and delivery.channel in OPERATOR_CHANNELS:
         window = load_contracts().reporting["window_days_after_quarter_end"]
@@ -367,10 +431,7 @@ def _store_unit(con, unit: UnitResult, sha, file_name, now, received_on, deliver
          due_on, is_late, 0 if unit.observations is None else unit.observations.height,
          unit.errors, unit.warnings, contract.contract_version if contract else None],
     )
-    if unit.observations is not None:
-        rows = unit.observations.rename({"_sheet": "sheet", "_row": "row_number"}).with_columns(
-            pl.lit(submission_id).alias("submission_id")
-        ).select(OBSERVATION_COLUMNS)
+    if rows is not None:
         con.register("incoming_observations", rows.to_arrow())
         con.execute("insert into raw.observations select * from incoming_observations")
         con.unregister("incoming_observations")

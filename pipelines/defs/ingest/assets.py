@@ -93,6 +93,7 @@ def intake(context: dg.AssetExecutionContext, config: IntakeConfig):
         "duplicates": sum(o.duplicate for o in outcomes),
         "units_validated": sum(u.status == "validated" for u in units),
         "units_rejected": sum(u.status == "rejected" for u in units),
+        "units_unchanged": sum(u.status == "unchanged" for u in units),
         "file_hashes": ", ".join(o.sha256[:12] for o in outcomes),
         "seconds": round(time.perf_counter() - started, 3),
     }
