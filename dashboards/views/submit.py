@@ -82,7 +82,11 @@ if sha:
     outcome.duplicate = duplicate
     units = outcome.units
     workflow_ui.show_report(outcome, units, lang, key=sha[:12])
-    to_explain = [u for u in units if u.status == "validated" and u.warnings]
+    to_explain = [u for u in units if u.status == "validated" and u.warnings and not u.explained]
+    for unit in units:
+        if unit.explained:
+            st.caption(t("workflow.explain.carried", lang, unit=workflow_ui.unit_label(
+                unit.dataset, unit.period, unit.version, lang)))
     if to_explain:
         st.subheader(t("workflow.explain.title", lang))
         st.caption(t("workflow.explain.help", lang))

@@ -450,11 +450,43 @@ def _store_unit(con, unit: UnitResult, sha, file_name, now, received_on, deliver
         )
     _audit(con, now, delivery.actor, "status", sha, submission_id, to_status=status,
            reason=f"{unit.errors} errors, {unit.warnings} warnings")
+    explained = status == "validated" and bool(unit.warnings) and _carry_explanation(
+        con, now, sha, submission_id, u, version)
     return UnitOutcome(
         submission_id=submission_id, dataset=u.dataset, country=u.country, period=u.period,
         version=version, status=status, errors=unit.errors, warnings=unit.warnings,
-        is_late=is_late, findings=[f.as_dict() for f in unit.findings],
+        is_late=is_late, findings=[f.as_dict() for f in unit.findings], explained=explained,
     )
+
+
+def _warning_set(con, submission_id: str) -> set[tuple]:
+    """A version's warnings by what they say about which cell (not where the row sat)."""
+    return set(con.execute(
+        "select rule, coalesce(column_name, ''), coalesce(value, ''), message_en "
+        "from raw.findings where submission_id = ? and severity = 'WARNING'",
+        [submission_id]).fetchall())
+
+
+def _carry_explanation(con, now, sha, submission_id: str, u, version: int) -> bool:
+    """The explanation of the previous validated version, copied to this one when its warnings
+    are the same (same rules on the same cells with the same figures): the submitter is not
+    asked again to explain what it already explained. Recorded as an explanation event."""
+    previous = con.execute(
+        """
+        select s.submission_id, e.text, e.written_by
+        from raw.submissions s
+        join raw.explanations e using (submission_id)
+        where s.country = ? and s.dataset = ? and s.period = ? and s.status = 'validated'
+          and s.version < ?
+        order by s.version desc, e.written_at desc limit 1
+        """, [u.country, u.dataset, u.period, version]).fetchone()
+    if previous is None or _warning_set(con, previous[0]) != _warning_set(con, submission_id):
+        return False
+    con.execute("insert into raw.explanations values (?, ?, ?, ?, ?)",
+                [uuid.uuid4().hex, submission_id, previous[1], previous[2], now])
+    _audit(con, now, previous[2], "explanation", sha, submission_id, reason=previous[1],
+           details={"carried_from": previous[0]})
+    return True
 
 
 def _finding_row(finding: Finding, sha, submission_id, file_name) -> list:

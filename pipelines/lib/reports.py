@@ -26,6 +26,7 @@ class UnitOutcome:
     warnings: int
     is_late: bool | None
     findings: list[dict] = field(default_factory=list)
+    explained: bool = False  # its warnings were explained for the previous version (carried over)
 
 
 @dataclass

@@ -101,3 +101,52 @@ def test_a_returned_version_is_not_kept_and_a_file_of_only_unchanged_figures_bui
     [third] = take_in([Delivery(latest)], settings)
     assert statuses(third) == {"TIP_JUSTICE": ("unchanged", 2)} and not third.stored
     assert published_is_current(settings)  # nothing for the job to rebuild
+
+
+def template_rows(unknown_victims: int, tmp_path) -> list[dict]:
+    """A Guatemalan template as the secretariat gives it, filled as a ministry does (every
+    victim of unknown sex, age, form and citizenship: a warning to explain)."""
+    from pipelines.lib.reader import read_submission
+    from pipelines.lib.template import blank_template
+    from tests.workflow.filling import fill_template
+
+    path = tmp_path / f"template_{unknown_victims}.xlsx"
+    write_xlsx(path, blank_template("GTM", QUARTER))
+    fill_template(path, unknown_victims=unknown_victims)
+    frame = read_submission(path.read_bytes(), path.name).frame
+    return frame.drop("_sheet", "_row").filter(frame["dataset"] == "TIP_VICTIMS").to_dicts()
+
+
+def test_an_explanation_carries_over_to_a_version_with_the_same_warnings(observatory_home,
+                                                                         tmp_path):
+    settings = get_settings()
+    rows = template_rows(5, tmp_path)
+    write_csv(tmp_path / "v1.csv", rows)
+    [first] = take_in([Delivery(tmp_path / "v1.csv")], settings)
+    [v1] = first.units
+    assert (v1.status, v1.version, v1.explained) == ("validated", 1, False) and v1.warnings
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute("insert into raw.explanations values ('e1', ?, 'Police records lack sex', "
+                    "'ana', now())", [v1.submission_id])
+
+    # Two victims assisted reported too: a new version, the same warnings on the same cells.
+    assisted = {**rows[0], "indicator": "VIC_ASSISTED", "sex": "_T", "age": "_T",
+                "exploitation_form": "_T", "citizenship": "_T", "identification_channel": "_T",
+                "value": "2", "comment": None}
+    write_csv(tmp_path / "v2.csv", [*rows, assisted])
+    [second] = take_in([Delivery(tmp_path / "v2.csv")], settings)
+    [v2] = second.units
+    assert (v2.status, v2.version, v2.explained) == ("validated", 2, True)
+    # Other figures behind the warnings: explained again.
+    write_csv(tmp_path / "v3.csv", template_rows(6, tmp_path))
+    [third] = take_in([Delivery(tmp_path / "v3.csv")], settings)
+    [v3] = third.units
+    assert (v3.status, v3.version, v3.explained) == ("validated", 3, False) and v3.warnings
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        texts = con.execute("select submission_id, text, written_by from raw.explanations "
+                            "order by written_at").fetchall()
+        carried = con.execute("select actor, details from raw.audit_events "
+                              "where action = 'explanation'").fetchall()
+    assert texts == [(v1.submission_id, "Police records lack sex", "ana"),
+                     (v2.submission_id, "Police records lack sex", "ana")]
+    assert carried == [("ana", f'{{"carried_from": "{v1.submission_id}"}}')]
