@@ -36,12 +36,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from api import store
+from pipelines.lib import sdmx_structure
 from pipelines.lib.i18n import LANGUAGES, t
 from pipelines.settings import get_settings
 
 API_VERSION = "1"
 DEFAULT_RATE = 600  # requests per minute and client
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
+STRUCTURE_XML = "application/vnd.sdmx.structure+xml; version=2.1"
+DATA_XML = "application/vnd.sdmx.structurespecificdata+xml; version=2.1"
+DATA_CSV = "application/vnd.sdmx.data+csv; version=2.0.0"
 OPEN = {"Access-Control-Allow-Origin": "*"}  # the guard's own refusals, readable by any page
 
 # Query parameters shared by the endpoints (module level: FastAPI resolves them by name).
@@ -238,6 +242,84 @@ def create_app(serving_dir=None, rate_per_minute: int | None = None) -> FastAPI:
         if rows is None:
             return error(request, 404, "api.error.no_plan")
         return answer(request, snapshot, envelope(snapshot, data=rows))
+
+    # --- SDMX REST 2.1 (structures and data of pipelines/lib/sdmx_structure.py) -------------
+
+    def sdmx_answer(request: Request, snapshot: store.Snapshot | None, body: bytes,
+                    media: str) -> Response:
+        headers = {"Cache-Control": "public, max-age=60"}
+        if snapshot is not None:
+            headers["ETag"] = f'W/"{snapshot.name}"'
+        return Response(body, media_type=media, headers=headers)
+
+    def check_reference(agency: str, version: str) -> None:
+        if agency not in ("all", sdmx_structure.AGENCY_ID):
+            raise store.BadQuery("api.error.sdmx_unknown", value=agency[:40])
+        if version not in ("all", "latest", sdmx_structure.VERSION):
+            raise store.BadQuery("api.error.sdmx_unknown", value=version[:40])
+
+    @app.get("/sdmx/2.1/data/{flow}/{key}",
+             summary="SDMX 2.1 data: one dataflow, a key like VIC_DETECTED.GTM+REG.A... "
+                     "(empty parts: every code); SDMX-ML, or SDMX-CSV with format=csv")
+    def sdmx_data(request: Request, flow: str, key: str = "all",
+                  startPeriod: str | None = None, endPeriod: str | None = None,  # noqa: N803
+                  format: str | None = None):  # noqa: A002 (the SDMX REST parameter's name)
+        snapshot, unchanged = not_modified(request)
+        if unchanged:
+            return unchanged
+        parts = flow.split(",")
+        flow_id = parts[1] if len(parts) == 3 else parts[0]
+        if len(parts) == 3:
+            check_reference(parts[0], parts[2])
+        allowed = sdmx_structure.structures()["indicators"].get(
+            flow_id.removeprefix(sdmx_structure.FLOW_PREFIX))
+        if not flow_id.startswith(sdmx_structure.FLOW_PREFIX) or allowed is None:
+            return error(request, 404, "api.error.sdmx_unknown", value=flow[:80])
+        filters = {dim: [] for dim in sdmx_structure.DIMENSIONS}
+        if key not in ("all", ""):
+            values = key.split(".")
+            if len(values) != len(sdmx_structure.DIMENSIONS):
+                raise store.BadQuery("api.error.sdmx_key", value=key[:80],
+                                     n=len(sdmx_structure.DIMENSIONS))
+            for dim, value in zip(sdmx_structure.DIMENSIONS, values, strict=True):
+                filters[dim] = [v for v in value.split("+") if v]
+        indicators = filters["INDICATOR"] or allowed
+        outside = sorted(set(i.upper() for i in indicators) - set(allowed))
+        if outside:
+            raise store.BadQuery("api.error.unknown_indicator", value=", ".join(outside)[:200])
+        total, rows = store.values(
+            snapshot, indicator=indicators, ref_area=filters["REF_AREA"], freq=filters["FREQ"],
+            start=startPeriod, end=endPeriod, sex=filters["SEX"], age=filters["AGE"],
+            exploitation_form=filters["EXPLOITATION_FORM"], limit=store.MAX_SDMX, offset=0)
+        if total > store.MAX_SDMX:
+            raise store.BadQuery("api.error.sdmx_too_many", n=total, max=store.MAX_SDMX)
+        if format == "csv" or "csv" in request.headers.get("accept", ""):
+            return sdmx_answer(request, snapshot, sdmx_structure.sdmx_csv(flow_id, rows), DATA_CSV)
+        return sdmx_answer(request, snapshot, sdmx_structure.to_xml(
+            sdmx_structure.data_message(flow_id, rows)), DATA_XML)
+
+    @app.get("/sdmx/2.1/data/{flow}", include_in_schema=False)
+    def sdmx_data_all(request: Request, flow: str, startPeriod: str | None = None,  # noqa: N803
+                      endPeriod: str | None = None, format: str | None = None):  # noqa: A002, N803
+        return sdmx_data(request, flow, "all", startPeriod, endPeriod, format)
+
+    @app.get("/sdmx/2.1/{kind}/{agency}/{resource_id}/{version}",
+             summary="SDMX 2.1 structures: dataflow, datastructure, codelist, conceptscheme")
+    def sdmx_structures(request: Request, kind: str, agency: str, resource_id: str,
+                        version: str):
+        check_reference(agency, version)
+        message = sdmx_structure.structure_message(kind, resource_id)
+        if message is None:
+            return error(request, 404, "api.error.sdmx_unknown", value=f"{kind}/{resource_id}"[:80])
+        return sdmx_answer(request, None, sdmx_structure.to_xml(message), STRUCTURE_XML)
+
+    @app.get("/sdmx/2.1/{kind}/{agency}/{resource_id}", include_in_schema=False)
+    def sdmx_structures_latest(request: Request, kind: str, agency: str, resource_id: str):
+        return sdmx_structures(request, kind, agency, resource_id, "latest")
+
+    @app.get("/sdmx/2.1/{kind}/{agency}", include_in_schema=False)
+    def sdmx_structures_all(request: Request, kind: str, agency: str):
+        return sdmx_structures(request, kind, agency, "all", "latest")
 
     return app
 

@@ -21,6 +21,7 @@ from pipelines.lib.periods import Quarter
 POINTER = "CURRENT"
 REGION = "REG"
 MAX_LIMIT = 10_000
+MAX_SDMX = 50_000  # observations in one SDMX data answer (a larger query: narrow the key)
 # Units whose values are counts: written as whole numbers (never "18.0").
 COUNT_UNITS = ("PERSONS", "INVESTIGATIONS")
 

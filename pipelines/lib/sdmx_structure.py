@@ -1,0 +1,227 @@
+"""The observatory's own SDMX structures and data messages (SDMX-ML 2.1), built with ``sdmx1``.
+
+Everything comes from the registry (``dbt_project/seeds/indicator_registry.csv``), the code lists
+of ``data_contracts/`` and the members of ``countries.csv``: never written by hand. One data
+structure definition holds every indicator value; each indicator family (the data set an
+indicator is computed from) has its dataflow, restricted to its indicators by a content
+constraint. Names are in es, en and fr.
+
+    INDICATOR . REF_AREA . FREQ . SEX . AGE . EXPLOITATION_FORM   (then TIME_PERIOD)
+    OBS_VALUE, with OBS_STATUS, CONF_STATUS and UNIT_MEASURE attached to each observation
+
+A hidden cell is an observation without OBS_VALUE whose CONF_STATUS says why (A or D).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from functools import cache
+
+import sdmx
+from sdmx.message import DataMessage, StructureMessage
+from sdmx.model import common
+from sdmx.model import v21 as m
+
+from pipelines.lib.contracts import CONTRACTS_DIR, load_contracts
+from pipelines.lib.i18n import LANGUAGES, t
+from pipelines.settings import DBT_PROJECT_DIR
+
+AGENCY_ID = "RCTPSM"
+VERSION = "1.0"
+DSD_ID = "DSD_INDICATORS"
+DIMENSIONS = ("INDICATOR", "REF_AREA", "FREQ", "SEX", "AGE", "EXPLOITATION_FORM")
+COLUMNS = {"INDICATOR": "indicator_code", "REF_AREA": "ref_area", "FREQ": "freq", "SEX": "sex",
+           "AGE": "age", "EXPLOITATION_FORM": "exploitation_form"}
+ATTRIBUTES = ("OBS_STATUS", "CONF_STATUS", "UNIT_MEASURE")
+REGION = "REG"
+OTHER_FAMILY = "REPORTING"  # indicators computed from no one data set (reporting rates)
+FLOW_PREFIX = "DF_"
+
+
+def _names(key: str) -> dict[str, str]:
+    return {lang: t(key, lang) for lang in LANGUAGES}
+
+
+def _registry() -> list[dict]:
+    with (DBT_PROJECT_DIR / "seeds" / "indicator_registry.csv").open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _members() -> list[dict]:
+    with (CONTRACTS_DIR / "countries.csv").open(encoding="utf-8") as f:
+        return [row for row in csv.DictReader(f) if row["member"] == "True"]
+
+
+def family_of(row: dict) -> str:
+    return row["dataset"] or OTHER_FAMILY
+
+
+@cache
+def structures() -> dict:
+    """The artefacts by kind: agency, codelists, concept scheme, DSD, dataflows, constraints."""
+    agency = m.Agency(id=AGENCY_ID, name=_names("sdmx.agency"))
+    common_args = {"maintainer": agency, "version": VERSION, "is_final": True}
+    registry = _registry()
+    contracts = load_contracts()
+
+    def codelist(cl_id: str, codes: dict[str, dict[str, str]]) -> m.Codelist:
+        cl = m.Codelist(id=cl_id, name=_names(f"sdmx.codelist.{cl_id}"), **common_args)
+        for code, names in codes.items():
+            cl.append(m.Code(id=code, name={lang: names.get(lang) or names["en"]
+                                            for lang in LANGUAGES}))
+        return cl
+
+    def labels(name: str) -> dict[str, dict[str, str]]:
+        return {code: dict(names) for code, names in contracts.codelists[name].labels.items()}
+
+    codelists = {
+        "CL_INDICATOR": codelist("CL_INDICATOR", {
+            row["indicator_code"]: {lang: row[f"name_{lang}"] for lang in LANGUAGES}
+            for row in registry}),
+        "CL_AREA": codelist("CL_AREA", {
+            **{row["iso3"]: {lang: row[f"name_{lang}"] for lang in LANGUAGES}
+               for row in _members()},
+            REGION: _names("sdmx.area.REG")}),
+        "CL_FREQ": codelist("CL_FREQ", {code: _names(f"dash.freq.{code}")
+                                        for code in ("Q", "R4Q", "A")}),
+        "CL_SEX": codelist("CL_SEX", labels("SEX")),
+        "CL_AGE": codelist("CL_AGE", labels("AGE")),
+        "CL_EXPLOITATION_FORM": codelist("CL_EXPLOITATION_FORM", labels("EXPLOITATION_FORM")),
+        "CL_OBS_STATUS": codelist("CL_OBS_STATUS", {code: _names(f"sdmx.obs_status.{code}")
+                                                    for code in ("A", "P")}),
+        "CL_CONF_STATUS": codelist("CL_CONF_STATUS", {code: _names(f"sdmx.conf_status.{code}")
+                                                      for code in ("F", "A", "D")}),
+        "CL_UNIT_MEASURE": codelist("CL_UNIT_MEASURE", {
+            unit: _names(f"sdmx.unit.{unit}") for unit in sorted({r["unit"] for r in registry})}),
+    }
+    concepts = m.ConceptScheme(id="CS_OBSERVATORY", name=_names("sdmx.concepts"), **common_args)
+    for concept in (*DIMENSIONS, "TIME_PERIOD", "OBS_VALUE", *ATTRIBUTES):
+        concepts.append(m.Concept(id=concept, name=_names(f"sdmx.concept.{concept}")))
+
+    dsd = m.DataStructureDefinition(id=DSD_ID, name=_names("sdmx.dsd"), **common_args)
+    enumerated = {"INDICATOR": "CL_INDICATOR", "REF_AREA": "CL_AREA", "FREQ": "CL_FREQ",
+                  "SEX": "CL_SEX", "AGE": "CL_AGE", "EXPLOITATION_FORM": "CL_EXPLOITATION_FORM",
+                  "OBS_STATUS": "CL_OBS_STATUS", "CONF_STATUS": "CL_CONF_STATUS",
+                  "UNIT_MEASURE": "CL_UNIT_MEASURE"}
+    for order, dim in enumerate(DIMENSIONS, start=1):
+        dsd.dimensions.getdefault(dim, concept_identity=concepts[dim], order=order,
+                                  local_representation=common.Representation(
+                                      enumerated=codelists[enumerated[dim]]))
+    dsd.dimensions.getdefault("TIME_PERIOD", cls=m.TimeDimension, order=len(DIMENSIONS) + 1,
+                              concept_identity=concepts["TIME_PERIOD"])
+    dsd.measures.getdefault("OBS_VALUE", concept_identity=concepts["OBS_VALUE"])
+    for attribute in ATTRIBUTES:
+        dsd.attributes.getdefault(
+            attribute, concept_identity=concepts[attribute],
+            related_to=m.PrimaryMeasureRelationship(),
+            usage_status=m.UsageStatus.conditional if attribute == "OBS_STATUS"
+            else m.UsageStatus.mandatory,
+            local_representation=common.Representation(
+                enumerated=codelists[enumerated[attribute]]))
+
+    flows, constraints = {}, {}
+    for family in sorted({family_of(r) for r in registry}):
+        flow = m.DataflowDefinition(id=f"{FLOW_PREFIX}{family}", structure=dsd,
+                                    name=_names(f"sdmx.flow.{family}"), **common_args)
+        flows[flow.id] = flow
+        indicators = [r["indicator_code"] for r in registry if family_of(r) == family]
+        region = m.CubeRegion(included=True, member={
+            dsd.dimensions.get("INDICATOR"): m.MemberSelection(
+                values_for=dsd.dimensions.get("INDICATOR"),
+                values=[m.MemberValue(value=code) for code in indicators])})
+        constraints[f"CC_{family}"] = m.ContentConstraint(
+            id=f"CC_{family}", name=_names(f"sdmx.flow.{family}"),
+            role=m.ConstraintRole(role=m.ConstraintRoleType.allowable),
+            content={flow}, data_content_region=[region], **common_args)
+    return {"agency": agency, "codelist": codelists, "concept_scheme": concepts, "dsd": dsd,
+            "dataflow": flows, "constraint": constraints,
+            "indicators": {f: [r["indicator_code"] for r in registry if family_of(r) == f]
+                           for f in {family_of(r) for r in registry}}}
+
+
+def structure_message(kind: str = "all", resource_id: str = "all") -> StructureMessage | None:
+    """The structures a REST query asks for (kind: ``dataflow``, ``datastructure``,
+    ``codelist``, ``conceptscheme`` or ``all``); with its references, as SDMX REST answers
+    ``references=all`` (a client reading a dataflow gets its structure too). None: no such id."""
+    s = structures()
+    msg = StructureMessage()
+    if kind in ("dataflow", "all"):
+        flows = [f for i, f in s["dataflow"].items() if resource_id in ("all", i)]
+        if not flows and kind == "dataflow":
+            return None
+        for flow in flows:
+            msg.add(flow)
+        for constraint in s["constraint"].values():
+            if any(flow in constraint.content for flow in flows):
+                msg.add(constraint)
+    if kind == "datastructure" and resource_id not in ("all", DSD_ID):
+        return None
+    if kind == "codelist":
+        lists = [c for i, c in s["codelist"].items() if resource_id in ("all", i)]
+        if not lists:
+            return None
+        for cl in lists:
+            msg.add(cl)
+        return msg
+    if kind == "conceptscheme":
+        if resource_id not in ("all", s["concept_scheme"].id):
+            return None
+        msg.add(s["concept_scheme"])
+        return msg
+    if kind not in ("dataflow", "datastructure", "all"):
+        return None
+    msg.add(s["dsd"])
+    msg.add(s["concept_scheme"])
+    for cl in s["codelist"].values():
+        msg.add(cl)
+    return msg
+
+
+def to_xml(message) -> bytes:
+    xml = sdmx.to_xml(message, pretty_print=False)
+    if isinstance(message, DataMessage):
+        # SDMX-ML 2.1 requires dimensionAtObservation in a structure-specific header; sdmx1
+        # writes it only for a single dimension, not for AllDimensions (a flat message).
+        tag = f'<mes:Structure structureID="{DSD_ID}"'.encode()
+        xml = xml.replace(tag, tag + b' dimensionAtObservation="AllDimensions"', 1)
+    return xml
+
+
+def data_message(flow_id: str, rows: list[dict]) -> DataMessage:
+    """Published rows (the mart's columns) as a structure-specific data message of ``flow_id``."""
+    s = structures()
+    dsd = s["dsd"]
+    flow = s["dataflow"][flow_id]
+    measure = dsd.measures.get("OBS_VALUE")
+    attributes = {a: dsd.attributes.get(a) for a in ATTRIBUTES}
+    data = m.StructureSpecificDataSet(structured_by=dsd, described_by=flow)
+    observations = []
+    for row in rows:
+        key = dsd.make_key(m.Key, {**{dim: row[column] for dim, column in COLUMNS.items()},
+                                   "TIME_PERIOD": row["time_period"]})
+        attached = {"CONF_STATUS": m.AttributeValue(value=row["conf_status"],
+                                                    value_for=attributes["CONF_STATUS"]),
+                    "UNIT_MEASURE": m.AttributeValue(value=row["unit"],
+                                                     value_for=attributes["UNIT_MEASURE"])}
+        if row.get("obs_status"):
+            attached["OBS_STATUS"] = m.AttributeValue(value=row["obs_status"],
+                                                      value_for=attributes["OBS_STATUS"])
+        observations.append(m.Observation(dimension=key, value=row["value"], value_for=measure,
+                                          attached_attribute=attached))
+    data.add_obs(observations)
+    return DataMessage(data=[data], dataflow=flow, observation_dimension=m.AllDimensions)
+
+
+def sdmx_csv(flow_id: str, rows: list[dict]) -> bytes:
+    """The same observations as SDMX-CSV 2.0 (one row each, hidden values empty)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["STRUCTURE", "STRUCTURE_ID", "ACTION", *DIMENSIONS, "TIME_PERIOD",
+                     "OBS_VALUE", *ATTRIBUTES])
+    for row in rows:
+        writer.writerow(["dataflow", f"{AGENCY_ID}:{flow_id}({VERSION})", "I",
+                         *(row[COLUMNS[d]] for d in DIMENSIONS), row["time_period"],
+                         "" if row["value"] is None else row["value"],
+                         row.get("obs_status") or "", row["conf_status"], row["unit"]])
+    return out.getvalue().encode("utf-8")
