@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     _add_plan_commands(commands)
     _add_workflow_commands(commands)
     _add_backup_commands(commands)
+    api = commands.add_parser("api", help="serve the read-only data API (JSON and SDMX REST)")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=int(os.environ.get("OBSERVATORY_API_PORT", 8000)))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
@@ -78,6 +81,11 @@ def _run_command(settings: Settings, args) -> int:
         return run_export_command(settings, args)
     if args.command in ("backup", "restore", "verify"):
         return run_backup_command(settings, args)
+    if args.command == "api":
+        from api.app import main as serve_api
+
+        serve_api(["--host", args.host, "--port", str(args.port)])
+        return 0
     return 2
 
 
