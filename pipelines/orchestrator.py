@@ -376,3 +376,46 @@ def export_as_of(settings: Settings, formats: list[str], *, as_of, indicators: l
         return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+# --- the regional plan from the Plan page (DOMAIN.md §9) ----------------------------------------
+
+
+def start_plan_upload(settings: Settings, path: Path, *, actor: str, role: str) -> str:
+    """Queue the plan job for a plan file the secretariat uploaded (stored in uploads/), acting
+    for ``actor`` with a single-use grant; return the run's id. On :class:`OrchestratorUnavailable`
+    or :class:`LaunchRefused` the upload is removed: nothing was received."""
+    config = {"file": str(path), "actor": actor, "channel": "upload", "role": role,
+              "grant": AuthStore(settings).grant(actor, "manage_plan")}
+    try:
+        return launch(settings, "plan_job", "plan_import", config,
+                      {"observatory/channel": "upload", "observatory/actor": actor})
+    except (OrchestratorUnavailable, LaunchRefused):
+        path.unlink(missing_ok=True)
+        raise
+
+
+def wait_for_plan_report(settings: Settings, run_id: str, timeout: float = 300):
+    """(the plan job's report once it is written, or None; the run's first error): the report
+    comes before dbt and the publication, which go on."""
+    from pipelines.lib.plan import PlanReport, report_path
+
+    path = report_path(settings, run_id)
+    state = RunState(run_id)
+    deadline = time.monotonic() + timeout
+    checked = 0.0
+    while time.monotonic() < deadline:
+        if path.exists():
+            return PlanReport.from_json(path.read_text(encoding="utf-8")), ""
+        if time.monotonic() - checked > 1:
+            checked = time.monotonic()
+            try:
+                refresh(state)
+            except OrchestratorUnavailable:
+                pass
+            if state.finished:
+                if path.exists():
+                    return PlanReport.from_json(path.read_text(encoding="utf-8")), ""
+                return None, state.first_error()[:500]
+        time.sleep(0.2)
+    return None, ""

@@ -88,11 +88,77 @@ def rule_text(plan: pd.DataFrame) -> str:
              tolerance=ui.format_number(100 * tolerance, lang))
 
 
+PLAN_REPORT = "plan.last_report"
+
+
+def manage_plan_section(plan: pd.DataFrame) -> None:
+    """For the secretariat (reviewer, admin; checked here on the server): the plan in force as
+    the XLSX the import reads, and the upload of a new version. The upload is checked before
+    anything parses it, stored under a generated name and handed to the orchestrator's plan job
+    (this server never writes the warehouse), which checks the account and its grant again."""
+    user = workflow_ui.current_user()
+    if not can(user, "manage_plan"):
+        return
+    from pipelines.lib.plan import columns as plan_columns
+    from pipelines.lib.plan import plan_workbook_bytes, render_report
+    from pipelines.lib.upload import check_upload, store_upload
+    from pipelines.orchestrator import (
+        LaunchRefused,
+        OrchestratorUnavailable,
+        start_plan_upload,
+        wait_for_plan_report,
+    )
+    from pipelines.settings import get_settings
+
+    st.subheader(t("dash.plan.manage_heading", lang))
+    st.markdown(t("dash.plan.manage_text", lang))
+    editable = [{c: (None if ui.is_missing(r[c]) else r[c].item() if hasattr(r[c], "item")
+                     else r[c]) for c in plan_columns()} for _, r in plan.iterrows()]
+    version = int(plan["plan_version"].iloc[0]) if not plan.empty else 0
+    st.download_button(
+        t("dash.plan.download_plan", lang), plan_workbook_bytes(editable),
+        file_name=f"plan_v{version}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="plan_download", icon=":material/download:", on_click="ignore")
+    uploaded = st.file_uploader(t("dash.plan.upload", lang), type=["xlsx", "csv"],
+                                accept_multiple_files=False, key="plan_upload")
+    if uploaded is not None and st.button(t("dash.plan.send", lang), type="primary",
+                                          key="plan_send"):
+        settings = get_settings()
+        data_bytes = uploaded.getvalue()
+        check = check_upload(uploaded.name, data_bytes)
+        if not check.ok:
+            st.error(t(check.key, lang, **(check.values or {})), icon=":material/block:")
+            return
+        path = store_upload(settings, data_bytes, check.extension)
+        with st.spinner(t("dash.plan.working", lang)):
+            try:  # the orchestrator's daemon runs the job; this server only follows it
+                run_id = start_plan_upload(settings, path, actor=user.username, role=user.role)
+            except OrchestratorUnavailable:
+                st.error(t("workflow.orchestrator_down", lang), icon=":material/cloud_off:")
+                return
+            except LaunchRefused as refused:
+                st.error(t("dash.plan.failed", lang, error=str(refused)[:300]))
+                return
+            report, error = wait_for_plan_report(settings, run_id)
+        if report is None:
+            st.error(t("dash.plan.failed", lang, error=error or "-"))
+            return
+        report.file_name = uploaded.name
+        st.session_state[PLAN_REPORT] = report
+    report = st.session_state.get(PLAN_REPORT)
+    if report is not None:
+        # A code block: the file's name and values are shown as text, never as markdown.
+        st.code("\n".join(render_report(report, lang)), language=None)
+
+
 # --- the page ---------------------------------------------------------------------------------
 
 st.title(t("dash.plan.title", lang))
 st.caption(t("dash.plan.intro", lang))
 
+if data.current_snapshot() is None:  # nothing published yet: the secretariat may still upload
+    manage_plan_section(pd.DataFrame())
 snapshot = ui.require_snapshot()
 try:
     plan = data.plan_progress(snapshot.path)
@@ -103,6 +169,7 @@ except data.SnapshotUnreadable as error:
 if plan.empty:
     st.info(t("dash.plan.no_plan", lang), icon=":material/flag:")
     st.caption(rule_text(plan))
+    manage_plan_section(plan)
     st.stop()
 
 if plan["plan_is_illustrative"].fillna(False).astype(bool).any():
@@ -245,22 +312,7 @@ if not shown.empty:
     ui.show_chart(fig, "plan_path")
     st.caption(t("dash.plan.series_note", lang))
 
-# --- the secretariat's copy of the plan, to edit ------------------------------------------------
-
-user = workflow_ui.current_user()
-if can(user, "manage_plan"):
-    from pipelines.lib.plan import columns as plan_columns
-    from pipelines.lib.plan import plan_workbook_bytes
-
-    st.subheader(t("dash.plan.manage_heading", lang))
-    st.markdown(t("dash.plan.manage_text", lang))
-    editable = [{c: (None if ui.is_missing(r[c]) else r[c].item() if hasattr(r[c], "item")
-                     else r[c]) for c in plan_columns()} for _, r in plan.iterrows()]
-    st.download_button(
-        t("dash.plan.download_plan", lang), plan_workbook_bytes(editable),
-        file_name=f"plan_v{version}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key="plan_download", icon=":material/download:", on_click="ignore")
+manage_plan_section(plan)
 
 # --- the status rule and the data ---------------------------------------------------------------
 

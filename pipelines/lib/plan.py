@@ -330,7 +330,9 @@ def render_report(report: PlanReport, lang: str, snapshot: str = "-") -> list[st
     from pipelines.lib.i18n import t
 
     lines = [t("plan.report.file", lang, name=report.file_name, sha=report.sha256[:16])]
-    if report.duplicate:
+    if report.status == "unreadable":
+        lines.append(t("plan.report.unreadable", lang))
+    elif report.duplicate:
         lines.append(t("plan.report.duplicate", lang, version=report.version,
                        when=report.imported_at[:19].replace("T", " "),
                        status=t(f"plan.status.{report.status}", lang)))

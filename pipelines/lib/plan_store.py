@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from pipelines.lib.findings import Finding
-from pipelines.lib.plan import PlanReport, contract, read_plan, validate
+from pipelines.lib.plan import PlanFileError, PlanReport, contract, read_plan, validate
 from pipelines.settings import Settings
 
 TARGET_COLUMNS = ("version", "sheet", "row_number", *(c for c in (
@@ -36,7 +36,15 @@ def import_plan(path: Path, settings: Settings, *, actor: str = "operator",
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     report = PlanReport(file_name=path.name, sha256=sha)
-    rows = read_plan(path)  # outside the lock: reading needs no warehouse
+    try:
+        rows = read_plan(path)  # outside the lock: reading needs no warehouse
+    except PlanFileError as error:  # not a plan at all: said in the report, nothing stored
+        report.status = "unreadable"
+        report.errors = 1
+        report.findings = [Finding.make("P00", error.key, **error.values).as_dict()]
+        report.imported_at = dt.datetime.now(dt.UTC).isoformat()
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
     typed, findings = validate(rows)
     report.rows = len(typed)
     report.errors = sum(f.is_error for f in findings)
@@ -98,3 +106,34 @@ def import_plan(path: Path, settings: Settings, *, actor: str = "operator",
         finally:
             con.close()
     return report
+
+
+# The platform's own channels that may import a plan: the operator's command line and the demo.
+PLAN_SYSTEM_ACTORS = ("operator", "demo-generator")
+
+
+def plan_actor_refusal(*, channel: str, actor: str, role: str, grant: str,
+                       illustrative: bool) -> str | None:
+    """Why a plan run may not run as it says (a ``workflow.refused.*`` key), else None.
+
+    A run's configuration can come from anyone who reaches the orchestrator. From the Plan page
+    (channel ``upload``) it runs as an active reviewer or admin account, with the single-use
+    grant the page made for it (purpose ``manage_plan``), never as the demo's illustrative
+    plan; from the command line or the demo (channel ``plan``) under the platform's own names.
+    """
+    from pipelines.lib.auth import PERMISSIONS, AuthStore
+    from pipelines.settings import get_settings
+
+    if channel == "upload":
+        store = AuthStore(get_settings())
+        user = store.active_user(actor)
+        if user is None:
+            return "workflow.refused.unknown_actor"
+        if user.role not in PERMISSIONS["manage_plan"] or role != user.role or illustrative:
+            return "workflow.refused.forbidden"
+        if not store.redeem(grant, user.username, "manage_plan"):
+            return "workflow.refused.unverified"
+        return None
+    if channel != "plan" or actor not in PLAN_SYSTEM_ACTORS or role != "operator":
+        return "workflow.refused.forbidden"
+    return None

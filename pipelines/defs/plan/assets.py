@@ -12,7 +12,8 @@ import dagster as dg
 from pipelines.lib.i18n import refusal_text
 from pipelines.lib.inputs import InputRefused, check_owned
 from pipelines.lib.plan import report_path
-from pipelines.lib.plan_store import import_plan
+from pipelines.lib.plan_store import import_plan, plan_actor_refusal
+from pipelines.lib.review import MAX_ACTOR, record_refusal
 from pipelines.settings import get_settings
 
 PLAN_TABLES = ("plan_versions", "plan_targets")
@@ -24,6 +25,11 @@ class PlanImportConfig(dg.Config):
     file: str
     actor: str = "operator"
     illustrative: bool = False
+    # "plan": the command line and the demo (files staged in the inbox, the operator's role);
+    # "upload": the Plan page (files in uploads/, a reviewer's or admin's account and grant).
+    channel: str = "plan"
+    role: str = "operator"
+    grant: str = ""
 
 
 @dg.multi_asset(
@@ -38,12 +44,25 @@ class PlanImportConfig(dg.Config):
 def plan_import(context: dg.AssetExecutionContext, config: PlanImportConfig):
     """Validate and store the file as a new plan version; the report is left for the CLI."""
     settings = get_settings()
+    # The configuration may come from anyone who reaches the orchestrator: its author first.
+    refusal = plan_actor_refusal(channel=config.channel, actor=config.actor, role=config.role,
+                                 grant=config.grant, illustrative=config.illustrative)
+    if refusal:
+        record_refusal(settings, actor=config.actor, reason=refusal,
+                       details={"job": "plan_job", "channel": config.channel,
+                                "claimed_role": config.role})
+        raise dg.Failure(description=refusal_text(refusal, actor=config.actor[:MAX_ACTOR]))
     try:
-        # The path may come from anyone who reaches the orchestrator: only the platform's folders.
-        path = check_owned(settings, config.file, "plan")
+        # Only the channel's own folder: the inbox (command line, demo) or uploads/ (the page).
+        path = check_owned(settings, config.file, config.channel)
     except InputRefused as refused:
         raise dg.Failure(description=refusal_text(refused.key, path=refused.path)) from None
-    report = import_plan(path, settings, actor=config.actor, illustrative=config.illustrative)
+    actor = config.actor.strip().lower()
+    try:
+        report = import_plan(path, settings, actor=actor, illustrative=config.illustrative)
+    finally:
+        if config.channel == "upload":
+            path.unlink(missing_ok=True)  # archived under its hash; the upload copy goes
     out = report_path(settings, context.run.run_id)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report.to_json(), encoding="utf-8")
