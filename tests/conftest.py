@@ -60,6 +60,8 @@ LONGEST_FIRST = (
     "tests/export/test_export.py",
     "tests/glotip/test_glotip_pipeline.py",
     "tests/integration/test_pipeline.py",
+    "tests/plan/test_plan_upload.py",  # a real orchestrator and plan runs (about 5 min alone)
+    "tests/plan/test_plan_pipeline.py",
 )
 
 

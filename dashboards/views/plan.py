@@ -186,14 +186,16 @@ areas_in_plan = [a for a in [data.REGION, *data.member_countries(snapshot.path)]
 left, middle, right = st.columns(3)
 with left:
     aims = st.multiselect(t("dash.plan.filter_aim", lang), options=[1, 2, 3],
-                          format_func=lambda a: t(f"dash.plan.aim.{a}", lang), key="plan_aim")
+                          format_func=lambda a: t(f"dash.plan.aim.{a}", lang), key="plan_aim",
+                          placeholder=t("dash.plan.all_areas", lang))
 with middle:
     area = st.selectbox(t("dash.plan.filter_area", lang), options=["*", *areas_in_plan],
                         format_func=lambda a: t("dash.plan.all_areas", lang) if a == "*"
                         else ui.area_label(a, lang), key="plan_area")
 with right:
     statuses = st.multiselect(t("dash.plan.filter_status", lang), options=list(STATUSES),
-                              format_func=status_text, key="plan_status")
+                              format_func=status_text, key="plan_status",
+                              placeholder=t("dash.plan.all_areas", lang))
 
 shown = plan
 if aims:
