@@ -213,8 +213,11 @@ def validate(rows: list[dict]) -> tuple[list[dict], list[Finding]]:
     for row in rows:
         typed = {c: row[c] for c in columns()}
         typed.update(row_number=row["_row"], sheet=row["_sheet"])
+        # Detected victims are `monitor` by default: an empty direction is not missing there.
+        monitored = (row["indicator"] or "").strip().upper() in contract()["monitor_by_default"]
         for spec in contract()["columns"]:
-            if spec["required"] and row[spec["name"]] is None:
+            if spec["required"] and row[spec["name"]] is None and not (
+                    spec["name"] == "direction" and monitored):
                 add("P01", "plan.finding.required", row, spec["name"])
         aim = row["aim"]
         typed["aim"] = None
@@ -231,7 +234,7 @@ def validate(rows: list[dict]) -> tuple[list[dict], list[Finding]]:
         typed["ref_area"] = area
         if area and area not in known_areas:
             add("P04", "plan.finding.area", row, "ref_area", areas=", ".join(sorted(known_areas)))
-        direction = (row["direction"] or "").strip().lower() or None
+        direction = (row["direction"] or "").strip().lower() or ("monitor" if monitored else None)
         typed["direction"] = direction
         if direction and direction not in contract()["directions"]:
             add("P05", "plan.finding.direction", row, "direction")

@@ -190,3 +190,11 @@ def test_versions_are_appended_never_overwritten(tmp_path):
     assert events == [("operator", "plan_version", "accepted", one.sha256),
                       ("operator", "plan_version", "accepted", two.sha256),
                       ("operator", "plan_version", "rejected", three.sha256)]
+
+
+def test_detected_victims_are_monitor_by_default(tmp_path):
+    rows = [{**GOOD, "indicator": "VIC_DETECTED", "direction": ""},
+            {**GOOD, "indicator": "VIC_ASSISTED", "ref_area": "HND", "direction": ""}]
+    typed, findings = validate(read_plan(write_csv(tmp_path / "plan.csv", rows)))
+    assert typed[0]["direction"] == "monitor" and typed[1]["direction"] is None
+    assert [(f.rule, f.row, f.column) for f in findings] == [("P01", 3, "direction")]
