@@ -405,7 +405,7 @@ def write_plan_files(rows: list[dict], out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     names = columns()
     csv_path = out_dir / "plan.csv"
-    with csv_path.open("w", encoding="utf-8", newline="") as f:
+    with csv_path.open("w", encoding="utf-8-sig", newline="") as f:  # Excel reads the accents
         writer = csv.writer(f)
         writer.writerow(names)
         for row in rows:

@@ -154,7 +154,7 @@ def test_the_export_gives_the_plan_back_and_it_imports_as_the_same_plan(imported
     code, out, err = run("plan", "export", "--out", str(tmp_path / "out"), lang="es")
     assert code == 0, err
     assert t("plan.cli.exported", "es", version=1, rows=6, path=tmp_path / "out") in out
-    with (tmp_path / "out" / "plan.csv").open(encoding="utf-8") as f:
+    with (tmp_path / "out" / "plan.csv").open(encoding="utf-8-sig") as f:
         exported = list(csv.DictReader(f))
     assert {(r["objective_id"], r["indicator"], r["ref_area"]) for r in exported} == {
         (r["objective_id"], r["indicator"], r["ref_area"]) for r in imported[2]}
