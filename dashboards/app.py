@@ -87,7 +87,10 @@ page = st.navigation(
         ),
         *analyst_pages,
         *workflow_pages,
-    ]
+    ],
+    # Every page listed: collapsed ("View more" past ten), a submitter's own pages would be
+    # the ones hidden, below the analysts' pages.
+    expanded=True,
 )
 
 if user is not None:

@@ -71,7 +71,8 @@ def test_an_operator_load_after_the_window_is_an_audited_back_load(observatory_h
     [outcome] = take_in([Delivery(old, channel="cli", actor="operator")], get_settings())
     assert outcome.accepted and outcome.units[0].is_late is True
     demo = tmp_path / "demo.csv"
-    demo.write_bytes(csv_bytes(justice_rows({(0, 9): "demo"})))
+    # Other figures (one more case): the same figures would keep the version in use.
+    demo.write_bytes(csv_bytes(justice_rows({(0, 9): "demo", (15, 8): "5"})))
     import datetime as dt
 
     take_in([Delivery(demo, channel="demo", received_on=dt.date(2024, 4, 20))], get_settings())
