@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboards import ui, workflow_ui
 from pipelines.lib.auth import require as authorize
-from pipelines.lib.i18n import t
+from pipelines.lib.i18n import messages, t
 from pipelines.lib.reports import load_report, version_changes
 from pipelines.settings import get_settings
 
@@ -55,6 +55,28 @@ choice = st.selectbox(t("workflow.mine.pick", lang), frame["submission_id"].toli
                                                     ["dataset", "period", "version"]].iloc[0]))
 row = frame[frame["submission_id"] == choice].iloc[0]
 authorize(user, "view_report", row["country"])
+
+# Where the version stands now, in its own colour, with the secretariat's reason in full: the
+# report below is what validation said when the file came in, not the review's outcome.
+state = "superseded" if row["is_superseded"] and row["current_status"] == "validated" \
+    else row["current_status"]
+if state == "validated" and row["n_warnings"] and pd.isna(row["explanation"]):
+    state = "unexplained"
+box, icon = {
+    "accepted": (st.success, ":material/verified:"),
+    "returned": (st.warning, ":material/undo:"),
+    "rejected": (st.error, ":material/block:"),
+    "unexplained": (st.warning, ":material/edit_note:"),
+}.get(state, (st.info, ":material/hourglass_top:" if state == "validated"
+              else ":material/history:"))
+changed = row["status_changed_at"]
+if f"workflow.mine.now.{state}" in messages():  # every state the workflow has
+    def said(value) -> str:
+        return ui.plain(value) if isinstance(value, str) and value.strip() else "-"
+
+    box(t(f"workflow.mine.now.{state}", lang, by=said(row["status_changed_by"]),
+          at=str(changed)[:16] if not pd.isna(changed) else "-",
+          reason=said(row["status_reason"])), icon=icon)
 try:
     outcome = load_report(settings, row["file_sha256"])
 except FileNotFoundError:
