@@ -90,6 +90,24 @@ PLAN_COLUMNS = (
     "baseline_value", "target_period", "target_value", "actual_period", "actual_value",
     "progress", "elapsed", "status", "conf_status",
 )
+# Tables beside the indicators, each written (a CSV file in a CSV export, a sheet in the XLSX)
+# when the snapshot has rows for it: UNODC's published history, latest vintage, with its source
+# and vintage (the dashboard shows it beside the members' figures); and the referral pairs
+# under the same disclosure control as the dashboard's coordination page.
+SIDE_TABLES = {
+    "history": ("unodc_history.csv", "marts.history_values", (
+        "source", "vintage", "indicator_code", "stage", "ref_area", "year", "breakdown", "sex",
+        "age", "exploitation_form", "citizenship", "counterpart_area", "value", "value_text",
+        "suppressed_at_source", "flag"), "is_latest_vintage",
+        "indicator_code, ref_area, year, breakdown, sex, age"),
+    "pairs": ("referral_pairs.csv", "marts.coordination_mirror_published", (
+        "sender", "receiver", "time_period", "freq", "period_end", "sent_by_sender",
+        "sent_conf_status", "received_by_receiver", "received_conf_status", "sender_reported",
+        "receiver_reported", "gap_persons", "mirror_gap_percent", "gap_conf_status",
+        "pair_status", "obs_status"), None, "sender, receiver, period_end, freq"),
+}
+# The indicators a side table belongs with (an --indicators export leaves the others out).
+SIDE_INDICATORS = {"pairs": ("REF_SENT", "REF_RECEIVED", "REF_MIRROR_GAP")}
 DEFINITION_COLUMNS = (
     "indicator_code", "family", "dataset", "name_es", "name_en", "definition_es", "definition_en",
     "formula", "unit", "numerator", "denominator", "sdg_series", "caveat_es", "caveat_en",
@@ -124,6 +142,7 @@ class ExportData:
     notes: list[tuple[str, str]] = field(default_factory=list)
     plan: list[dict] = field(default_factory=list)  # PLAN_COLUMNS of the plan in force
     plan_info: dict | None = None  # its version, whether illustrative, the status rule
+    side: dict[str, tuple[tuple[str, ...], list[dict]]] = field(default_factory=dict)  # SIDE_TABLES
 
     def __post_init__(self) -> None:
         if not isinstance(self.rows, pl.DataFrame):
@@ -184,6 +203,7 @@ def read_export_data(database: Path, indicators: list[str] | None = None) -> Exp
                    order by country, dataset, period""").fetchall()
         ]
         plan, plan_info = _read_plan(con, indicators)
+        side = _read_side_tables(con, indicators)
         info = con.execute("select built_at, snapshot from main.snapshot_info").fetchone() \
             if con.execute("select count(*) from information_schema.tables where table_name = 'snapshot_info'"
                            ).fetchone()[0] else None
@@ -208,7 +228,35 @@ def read_export_data(database: Path, indicators: list[str] | None = None) -> Exp
     source = {"snapshot": info[1] if info else database.name,
               "built_at": info[0].isoformat() if info else None}
     return ExportData(rows=rows, definitions=definitions, m49=m49, submissions=submissions,
-                      source=source, plan=plan, plan_info=plan_info)
+                      source=source, plan=plan, plan_info=plan_info, side=side)
+
+
+def _read_side_tables(con: duckdb.DuckDBPyConnection, indicators: list[str] | None
+                      ) -> dict[str, tuple[tuple[str, ...], list[dict]]]:
+    """SIDE_TABLES that hold rows, with the columns this snapshot has (in SIDE_TABLES' order)."""
+    out = {}
+    for key, (_, table, wanted, where, order) in SIDE_TABLES.items():
+        schema, name = table.split(".")
+        present = {r[0] for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = ? "
+            "and table_name = ?", [schema, name]).fetchall()}
+        if not present:
+            continue
+        if indicators and key in SIDE_INDICATORS and not set(indicators) & set(SIDE_INDICATORS[key]):
+            continue
+        columns = tuple(c for c in wanted if c in present)
+        clauses, params = [where] if where else [], []
+        if indicators and "indicator_code" in present:
+            clauses.append("list_contains(?, indicator_code)")
+            params.append(list(indicators))
+        sql = (f"select {', '.join(columns)} from {table} "
+               + (f"where {' and '.join(clauses)} " if clauses else "")
+               + f"order by {', '.join(c for c in order.split(', ') if c in present)}")
+        cursor = con.execute(sql, params)
+        rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+        if rows:
+            out[key] = (columns, rows)
+    return out
 
 
 def _read_plan(con: duckdb.DuckDBPyConnection, indicators: list[str] | None
@@ -241,9 +289,9 @@ def _read_plan(con: duckdb.DuckDBPyConnection, indicators: list[str] | None
     return [{c: r[c] for c in PLAN_COLUMNS} for r in rows], info
 
 
-def write_plan_csv(data: ExportData, path: Path) -> None:
-    """plan_progress.csv: PLAN_COLUMNS, UTF-8 with BOM, CRLF, numbers as ``sdmx.format_number``,
-    texts neutralised (as indicators.csv)."""
+def write_table_csv(columns, rows: list[dict], path: Path) -> None:
+    """A table beside the indicators: UTF-8 with BOM, CRLF, numbers as ``sdmx.format_number``
+    (counts as whole numbers), dates ISO, texts neutralised (as indicators.csv)."""
     import csv
 
     def cell(value) -> str:
@@ -253,13 +301,15 @@ def write_plan_csv(data: ExportData, path: Path) -> None:
             return str(value).lower()
         if isinstance(value, int | float):
             return sdmx.format_number(float(value))
+        if isinstance(value, dt.date):
+            return value.isoformat()
         return neutralise(str(value))
 
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f, lineterminator="\r\n")
-        writer.writerow(PLAN_COLUMNS)
-        for row in data.plan:
-            writer.writerow([cell(row[c]) for c in PLAN_COLUMNS])
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([cell(row[c]) for c in columns])
 
 
 # --- writers (each writes one file; the ``*_bytes`` forms return its bytes) -----------------
@@ -339,6 +389,9 @@ def write_xlsx(data: ExportData, path: Path, lang: str) -> None:
         if data.plan:
             plan_sheet = workbook.add_worksheet(_sheet_name(t("export.sheet.plan", lang)))
             _xlsx_table(plan_sheet, PLAN_COLUMNS, data.plan, bold)
+        for key, (columns, rows) in data.side.items():
+            _xlsx_table(workbook.add_worksheet(_sheet_name(t(f"export.sheet.{key}", lang))),
+                        columns, rows, bold)
         parts: dict[str, tuple[int, int]] = {}  # sheet XML -> (family, first row)
         for family, count in frame.group_by("family").len().drop_nulls().sort("family").rows():
             name = f"{family:02d} " + t(f"export.family.{family}", lang)
@@ -645,8 +698,9 @@ def notes_for(data: ExportData, as_of: dt.date | None, rules: dict, lang: str) -
         (t("export.note.methods_key", lang), t("export.note.methods", lang)),
         (t("export.note.history_key", lang), t("export.note.history", lang)),
         (t("export.note.disclosure_key", lang),
-         t("export.note.disclosure", lang, min_count=rules.get("disclosure_min_count"),
-           min_child=rules.get("disclosure_min_count_child_citizenship"),
+         t("export.note.disclosure", lang,
+           max_small=int(rules.get("disclosure_min_count", 5)) - 1,
+           max_small_child=int(rules.get("disclosure_min_count_child_citizenship", 10)) - 1,
            rule_set=rules.get("disclosure_rule_set"))),
         (t("export.note.status_key", lang), t("export.note.status", lang)),
         (t("export.note.as_of_key", lang),
@@ -737,20 +791,22 @@ def run_export(settings: Settings, formats: list[str], out_dir: Path, *,
         running = [pool.submit(lambda lane: [write(f) for f in lane], lane) for lane in lanes]
         written = {entry["format"]: entry for lane in running for entry in lane.result()}
     files = [written[f] for f in formats]
-    if "csv" in formats and data.plan:
+    tables = [(PLAN_FILE, PLAN_COLUMNS, data.plan)] if data.plan else []
+    tables += [(SIDE_TABLES[key][0], columns, rows) for key, (columns, rows) in data.side.items()]
+    for name, columns, rows in tables if "csv" in formats else []:
         begun = time.perf_counter()
-        path = out_dir / PLAN_FILE
+        path = out_dir / name
         tmp_path = path.with_name(f".{path.name}.tmp")
         try:
-            write_plan_csv(data, tmp_path)
+            write_table_csv(columns, rows, tmp_path)
             with tmp_path.open("rb") as f:
                 digest = hashlib.file_digest(f, "sha256").hexdigest()
             size = tmp_path.stat().st_size
             os.replace(tmp_path, path)
         finally:
             tmp_path.unlink(missing_ok=True)
-        timings["plan_csv"] = time.perf_counter() - begun
-        files.append({"file": PLAN_FILE, "format": "csv", "bytes": size, "sha256": digest})
+        timings[name] = time.perf_counter() - begun
+        files.append({"file": name, "format": "csv", "bytes": size, "sha256": digest})
     timings["write"] = time.perf_counter() - started - timings["read"]
     manifest = {
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -765,6 +821,9 @@ def run_export(settings: Settings, formats: list[str], out_dir: Path, *,
         "submission_versions": [
             {**s, "version": int(s["version"])} for s in data.submissions],
         "plan": data.plan_info,
+        # Whose figures each file holds: the members' (COALITION) or UNODC's published history.
+        "sources": {entry["file"]: "UNODC" if entry["file"] == SIDE_TABLES["history"][0]
+                    else "COALITION" for entry in files},
         "files": files,
     }
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",

@@ -89,7 +89,7 @@ def test_notes_sheet_carries_the_unodc_history_methods_note(exported: Path) -> N
     assert '"<5" in UNODC\'s file means a count below 5 (1 to 4) suppressed at source' in text
     assert "no number is invented" in text
     assert "depend on detection capacity" in text
-    assert "never replace what a member submitted" in text
+    assert "a file of their own" in text and "never mixed with the members' values" in text
 
 
 def test_notes_carry_the_history_note_in_spanish() -> None:
@@ -291,3 +291,52 @@ def test_cli_export_says_what_is_wrong_in_one_line(small_home, tmp_path: Path, m
         assert message in err and "\n" not in err and "Traceback" not in err, err
     assert not empty.exists() or not any(empty.iterdir())  # nothing written
     assert existing.read_text() == "x"
+
+
+def test_unodc_history_and_referral_pairs_come_in_files_of_their_own(small_home, tmp_path):
+    """Every figure the dashboard shows is in some export: UNODC's history (latest vintage, with
+    its source and vintage) and the referral pairs under their disclosure control, as CSV files
+    and XLSX sheets beside the indicators; the manifest says whose figures each file holds."""
+    import shutil
+
+    import duckdb
+
+    from pipelines.lib.publish import current_snapshot
+
+    snapshot = tmp_path / "snapshot.duckdb"
+    shutil.copyfile(current_snapshot(small_home), snapshot)
+    with duckdb.connect(str(snapshot)) as con:
+        columns = [r[0] for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'marts' "
+            "and table_name = 'history_values' order by ordinal_position").fetchall()]
+        for vintage, latest, value in ((1, False, 90), (2, True, 97)):
+            row = {c: None for c in columns} | {
+                "source": "UNODC", "vintage": vintage, "is_latest_vintage": latest,
+                "indicator_code": "VIC_DETECTED", "ref_area": "GTM", "year": 2019,
+                "breakdown": "total", "sex": "_T", "age": "_T", "value": value,
+                "value_text": str(value), "suppressed_at_source": False}
+            con.execute(f"insert into marts.history_values ({', '.join(columns)}) values "
+                        f"({', '.join('?' for _ in columns)})", list(row.values()))
+        con.execute("delete from marts.coordination_mirror_published")
+        con.execute("insert into marts.coordination_mirror_published (sender, receiver, "
+                    "time_period, freq, period_end, sent_by_sender, sent_conf_status, "
+                    "received_by_receiver, received_conf_status, pair_status) values "
+                    "('GTM', 'CRI', '2024', 'A', '2024-12-31', 12, 'F', null, 'A', 'hidden')")
+    out = tmp_path / "out"
+    manifest = run_export(small_home, ["csv", "xlsx"], out, lang="fr", snapshot=snapshot)
+    history = read_csv(out / "unodc_history.csv")
+    assert [(r["source"], r["vintage"], r["ref_area"], r["year"], r["value"])
+            for r in history] == [("UNODC", "2", "GTM", "2019", "97")]
+    [pair] = read_csv(out / "referral_pairs.csv")
+    assert (pair["sender"], pair["sent_by_sender"], pair["received_by_receiver"],
+            pair["received_conf_status"]) == ("GTM", "12", "", "A")
+    assert manifest["sources"] == {"indicators.csv": "COALITION", "indicators.xlsx": "COALITION",
+                                   "unodc_history.csv": "UNODC",
+                                   "referral_pairs.csv": "COALITION"}
+    workbook = openpyxl.load_workbook(out / "indicators.xlsx", read_only=True)
+    assert {t("export.sheet.history", "fr"), t("export.sheet.pairs", "fr")} <= set(
+        workbook.sheetnames)
+    # An export of other indicators leaves the pairs out; the history follows --indicators.
+    subset = run_export(small_home, ["csv"], tmp_path / "subset", snapshot=snapshot,
+                        indicators=["VIC_DETECTED"])
+    assert [f["file"] for f in subset["files"]] == ["indicators.csv", "unodc_history.csv"]

@@ -111,3 +111,25 @@ def test_xlsx_sheets_continue_and_chunks_join(monkeypatch, tmp_path: Path) -> No
 
 def test_xlsx_same_bytes_twice() -> None:
     assert xlsx_bytes(data(), "es") == xlsx_bytes(data(), "es")
+
+
+def test_every_family_sheet_name_fits_excel_whole_in_every_language() -> None:
+    """Excel allows 31 characters and no []:*?/\\ : a name that needs cutting or mending reads
+    badly ("02 Tasa por 100.000 (ODS 16.2"), so each is written to fit."""
+    from pipelines.lib.i18n import LANGUAGES, messages
+
+    families = [key.rsplit(".", 1)[1] for key in messages() if key.startswith("export.family.")]
+    for lang in LANGUAGES:
+        for family in families:
+            name = f"{int(family):02d} " + t(f"export.family.{family}", lang)
+            assert export_lib._sheet_name(name) == name, (lang, name)
+
+
+def test_the_disclosure_note_says_its_numbers_in_words() -> None:
+    rules = export_lib.disclosure_rules()
+    small = int(rules["disclosure_min_count"]) - 1
+    for lang, words in (("es", f"de 1 a {small};"), ("en", f"from 1 to {small};"),
+                        ("fr", f"de 1 à {small} ;")):
+        note = dict(export_lib.notes_for(data(), None, rules, lang))[
+            t("export.note.disclosure_key", lang)]
+        assert words in note and " - 1" not in note, (lang, note)
