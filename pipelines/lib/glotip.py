@@ -31,6 +31,7 @@ import polars as pl
 import yaml
 
 from pipelines.lib.contracts import OWN_COUNTRY
+from pipelines.lib.reader import workbook_grids
 from pipelines.lib.validate import MODIFIED_Z_LIMIT, _fold, country_hint
 from pipelines.settings import CONTRACTS_DIR, Settings
 
@@ -155,17 +156,6 @@ def _from_grid(rows: list[list[str | None]], sheet: str | None) -> pl.DataFrame:
     return frame.filter(pl.any_horizontal(pl.col(n).is_not_null() for n in names.values()))
 
 
-def _cell_text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    text = str(value).strip()
-    return text or None
-
-
 def read_glotip(path: Path) -> pl.DataFrame:
     """UNODC's rows as text, with the row number a person sees in the file (header row + 1...).
     Anything that is not such a file raises :class:`GlotipFileError`."""
@@ -180,13 +170,7 @@ def read_glotip(path: Path) -> pl.DataFrame:
 
 def _read_glotip(data: bytes) -> pl.DataFrame:
     if data[:4] == b"PK\x03\x04":
-        import fastexcel
-
-        workbook = fastexcel.read_excel(data)
-        for sheet in workbook.sheet_names:
-            table = workbook.load_sheet(sheet, header_row=None, dtype_coercion="coerce",
-                                        schema_sample_rows=None).to_polars()
-            grid = [[_cell_text(v) for v in row] for row in table.iter_rows()]
+        for sheet, grid in workbook_grids(data):
             try:
                 return _from_grid(grid, sheet)
             except GlotipFileError:

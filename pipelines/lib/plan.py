@@ -26,6 +26,7 @@ from pathlib import Path
 import yaml
 
 from pipelines.lib.findings import ERROR, WARNING, Finding
+from pipelines.lib.reader import workbook_grids
 from pipelines.settings import CONTRACTS_DIR, DBT_PROJECT_DIR, Settings
 
 CONTRACT_PATH = CONTRACTS_DIR / "plan.yaml"
@@ -75,17 +76,6 @@ class PlanFileError(ValueError):
 # --- reading -----------------------------------------------------------------------------------
 
 
-def _cell_text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    text = str(value).strip()
-    return text or None
-
-
 def _key(name: object) -> str:
     return str(name or "").strip().lower()
 
@@ -126,14 +116,7 @@ def _read(data: bytes) -> list[dict]:
     if not data.strip():
         raise PlanFileError("plan.file.empty")
     if data[:4] == b"PK\x03\x04":
-        import fastexcel
-
-        workbook = fastexcel.read_excel(data)
-        names = sorted(workbook.sheet_names, key=lambda n: n.strip().lower() != SHEET)
-        for sheet in names:
-            table = workbook.load_sheet(sheet, header_row=None, dtype_coercion="coerce",
-                                        schema_sample_rows=None).to_polars()
-            grid = [[_cell_text(v) for v in row] for row in table.iter_rows()]
+        for sheet, grid in workbook_grids(data, first=SHEET):
             if grid and "objective_id" in {_key(c) for c in grid[0]}:
                 return _rows_of(grid, sheet)
         raise PlanFileError("plan.file.no_plan_sheet")

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -24,6 +26,33 @@ MAX_UNPACKED_BYTES = 256 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
 ZIP_SIGNATURE = b"PK\x03\x04"
 OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls
+
+
+def cell_text(value: object) -> str | None:
+    """A workbook cell as the text a person typed: whole numbers without ``.0``, dates in ISO."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    return text or None
+
+
+def workbook_grids(data: bytes, first: str | None = None) -> Iterator[tuple[str, list[list[str | None]]]]:
+    """Each sheet of an XLSX as rows of :func:`cell_text` (the sheet named ``first``, in any
+    case, comes first): the reading shared by the side files (UNODC's history, the plan)."""
+    import fastexcel  # only where a workbook is read
+
+    workbook = fastexcel.read_excel(data)
+    names = list(workbook.sheet_names)
+    if first is not None:
+        names.sort(key=lambda name: name.strip().lower() != first)
+    for name in names:
+        table = workbook.load_sheet(name, header_row=None, dtype_coercion="coerce",
+                                    schema_sample_rows=None).to_polars()
+        yield name, [[cell_text(v) for v in row] for row in table.iter_rows()]
 
 
 @dataclass
