@@ -27,7 +27,7 @@ import time
 from collections import OrderedDict
 from typing import Annotated
 
-from fastapi import FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
@@ -99,6 +99,28 @@ class RateLimit:
         return wait
 
 
+def cached(snapshot: store.Snapshot) -> dict:
+    return {"ETag": f'W/"{snapshot.name}"', "Cache-Control": "public, max-age=60"}
+
+
+class NotModified(Exception):  # noqa: N818 (an answer, not an error)
+    def __init__(self, snapshot: store.Snapshot):
+        self.snapshot = snapshot
+
+
+def current(request: Request) -> store.Snapshot:
+    """The snapshot an answer reads; a client already holding it gets 304 at once."""
+    snapshot = request.app.state.serving.current()
+    tags = [tag.strip().removeprefix("W/") for tag in
+            request.headers.get("if-none-match", "").split(",")]
+    if f'"{snapshot.name}"' in tags:
+        raise NotModified(snapshot)
+    return snapshot
+
+
+Current = Annotated[store.Snapshot, Depends(current)]
+
+
 def create_app(serving_dir=None, rate_per_minute: int | None = None) -> FastAPI:
     serving = store.Store(serving_dir or get_settings().serving_dir)
     rate = rate_per_minute or int(os.environ.get("OBSERVATORY_API_RATE", DEFAULT_RATE))
@@ -115,7 +137,7 @@ def create_app(serving_dir=None, rate_per_minute: int | None = None) -> FastAPI:
         docs_url=None,  # the interactive pages load scripts from elsewhere; the document suffices
         redoc_url=None,
     )
-    app.state.store = serving
+    app.state.serving = serving
 
     async def guard(request: Request, call_next):
         preflight = request.headers.get("access-control-request-method")
@@ -158,18 +180,12 @@ def create_app(serving_dir=None, rate_per_minute: int | None = None) -> FastAPI:
     async def nothing_published(request: Request, exc: store.NoSnapshot):
         return error(request, 503, "api.error.no_snapshot", headers={"Retry-After": "60"})
 
-    def answer(request: Request, snapshot: store.Snapshot, body) -> Response:
-        headers = {"ETag": f'W/"{snapshot.name}"', "Cache-Control": "public, max-age=60"}
-        return JSONResponse(body, headers=headers)
+    def answer(snapshot: store.Snapshot, body) -> Response:
+        return JSONResponse(body, headers=cached(snapshot))
 
-    def not_modified(request: Request) -> tuple[store.Snapshot, Response | None]:
-        snapshot = serving.current()
-        tags = [tag.strip().removeprefix("W/") for tag in
-                request.headers.get("if-none-match", "").split(",")]
-        if f'"{snapshot.name}"' in tags:
-            return snapshot, Response(status_code=304, headers={
-                "ETag": f'W/"{snapshot.name}"', "Cache-Control": "public, max-age=60"})
-        return snapshot, None
+    @app.exception_handler(NotModified)
+    async def not_modified(request: Request, exc: NotModified):
+        return Response(status_code=304, headers=cached(exc.snapshot))
 
     def envelope(snapshot: store.Snapshot, **rest) -> dict:
         return {"snapshot": snapshot.name, "built_at": snapshot.built_at, **rest}
@@ -178,26 +194,21 @@ def create_app(serving_dir=None, rate_per_minute: int | None = None) -> FastAPI:
         return [part for value in values for part in value.split(",")]
 
     @app.get("/api/v1/indicators", summary="The indicator registry")
-    def indicators(request: Request, lang: Lang = None):
-        snapshot, unchanged = not_modified(request)
-        if unchanged:
-            return unchanged
+    def indicators(request: Request, snapshot: Current, lang: Lang = None):
         lang = language(request)
-        return answer(request, snapshot, envelope(snapshot, lang=lang,
+        return answer(snapshot, envelope(snapshot, lang=lang,
                                                    data=store.indicators(snapshot, lang)))
 
     @app.get("/api/v1/areas", summary="The members and the region (REG)")
-    def areas(request: Request, lang: Lang = None):
-        snapshot, unchanged = not_modified(request)
-        if unchanged:
-            return unchanged
+    def areas(request: Request, snapshot: Current, lang: Lang = None):
         lang = language(request)
-        return answer(request, snapshot, envelope(snapshot, lang=lang,
+        return answer(snapshot, envelope(snapshot, lang=lang,
                                                    data=store.areas(snapshot, lang)))
 
     @app.get("/api/v1/values", summary="Published indicator values")
     def values(
         request: Request,
+        snapshot: Current,
         indicator: Codes = [],  # noqa: B006 (FastAPI reads the default, never mutates it)
         ref_area: Codes = [],  # noqa: B006
         freq: Annotated[list[str], Query(description="Q, R4Q or A")] = [],  # noqa: B006
@@ -210,46 +221,35 @@ def create_app(serving_dir=None, rate_per_minute: int | None = None) -> FastAPI:
         offset: Offset = 0,
         lang: Lang = None,
     ):
-        snapshot, unchanged = not_modified(request)
-        if unchanged:
-            return unchanged
         total, rows = store.values(
             snapshot, indicator=split(indicator), ref_area=split(ref_area), freq=split(freq),
             start=from_, end=to, sex=split(sex), age=split(age),
             exploitation_form=split(exploitation_form), limit=limit, offset=offset)
-        return answer(request, snapshot, envelope(
+        return answer(snapshot, envelope(
             snapshot, total=total, limit=limit, offset=offset, data=rows,
             next=_next(request, offset + limit) if offset + limit < total else None))
 
     @app.get("/api/v1/history", summary="UNODC's published history (latest vintage)")
-    def history(request: Request, indicator: Codes = [], ref_area: Codes = [],  # noqa: B006
+    def history(request: Request, snapshot: Current, indicator: Codes = [], ref_area: Codes = [],  # noqa: B006
                 limit: Limit = 1000, offset: Offset = 0, lang: Lang = None):
-        snapshot, unchanged = not_modified(request)
-        if unchanged:
-            return unchanged
         total, rows = store.history(snapshot, indicator=split(indicator),
                                     ref_area=split(ref_area), limit=limit, offset=offset)
-        return answer(request, snapshot, envelope(
+        return answer(snapshot, envelope(
             snapshot, total=total, limit=limit, offset=offset, data=rows,
             next=_next(request, offset + limit) if offset + limit < total else None))
 
     @app.get("/api/v1/plan", summary="The regional plan's targets and their progress")
-    def plan(request: Request, lang: Lang = None):
-        snapshot, unchanged = not_modified(request)
-        if unchanged:
-            return unchanged
+    def plan(request: Request, snapshot: Current, lang: Lang = None):
         rows = store.plan(snapshot)
         if rows is None:
             return error(request, 404, "api.error.no_plan")
-        return answer(request, snapshot, envelope(snapshot, data=rows))
+        return answer(snapshot, envelope(snapshot, data=rows))
 
     # --- SDMX REST 2.1 (structures and data of pipelines/lib/sdmx_structure.py) -------------
 
-    def sdmx_answer(request: Request, snapshot: store.Snapshot | None, body: bytes,
+    def sdmx_answer(snapshot: store.Snapshot | None, body: bytes,
                     media: str) -> Response:
-        headers = {"Cache-Control": "public, max-age=60"}
-        if snapshot is not None:
-            headers["ETag"] = f'W/"{snapshot.name}"'
+        headers = cached(snapshot) if snapshot is not None else {"Cache-Control": "public, max-age=60"}
         return Response(body, media_type=media, headers=headers)
 
     def check_reference(agency: str, version: str) -> None:
@@ -261,12 +261,9 @@ def create_app(serving_dir=None, rate_per_minute: int | None = None) -> FastAPI:
     @app.get("/sdmx/2.1/data/{flow}/{key}",
              summary="SDMX 2.1 data: one dataflow, a key like VIC_DETECTED.GTM+REG.A... "
                      "(empty parts: every code); SDMX-ML, or SDMX-CSV with format=csv")
-    def sdmx_data(request: Request, flow: str, key: str = "all",
+    def sdmx_data(request: Request, flow: str, snapshot: Current, key: str = "all",
                   startPeriod: str | None = None, endPeriod: str | None = None,  # noqa: N803
                   format: str | None = None):  # noqa: A002 (the SDMX REST parameter's name)
-        snapshot, unchanged = not_modified(request)
-        if unchanged:
-            return unchanged
         parts = flow.split(",")
         flow_id = parts[1] if len(parts) == 3 else parts[0]
         if len(parts) == 3:
@@ -294,14 +291,14 @@ def create_app(serving_dir=None, rate_per_minute: int | None = None) -> FastAPI:
         if total > store.MAX_SDMX:
             raise store.BadQuery("api.error.sdmx_too_many", n=total, max=store.MAX_SDMX)
         if format == "csv" or "csv" in request.headers.get("accept", ""):
-            return sdmx_answer(request, snapshot, sdmx_structure.sdmx_csv(flow_id, rows), DATA_CSV)
-        return sdmx_answer(request, snapshot, sdmx_structure.to_xml(
+            return sdmx_answer(snapshot, sdmx_structure.sdmx_csv(flow_id, rows), DATA_CSV)
+        return sdmx_answer(snapshot, sdmx_structure.to_xml(
             sdmx_structure.data_message(flow_id, rows)), DATA_XML)
 
     @app.get("/sdmx/2.1/data/{flow}", include_in_schema=False)
-    def sdmx_data_all(request: Request, flow: str, startPeriod: str | None = None,  # noqa: N803
+    def sdmx_data_all(request: Request, flow: str, snapshot: Current, startPeriod: str | None = None,  # noqa: N803
                       endPeriod: str | None = None, format: str | None = None):  # noqa: A002, N803
-        return sdmx_data(request, flow, "all", startPeriod, endPeriod, format)
+        return sdmx_data(request, flow, snapshot, "all", startPeriod, endPeriod, format)
 
     @app.get("/sdmx/2.1/{kind}/{agency}/{resource_id}/{version}",
              summary="SDMX 2.1 structures: dataflow, datastructure, codelist, conceptscheme")
@@ -311,7 +308,7 @@ def create_app(serving_dir=None, rate_per_minute: int | None = None) -> FastAPI:
         message = sdmx_structure.structure_message(kind, resource_id)
         if message is None:
             return error(request, 404, "api.error.sdmx_unknown", value=f"{kind}/{resource_id}"[:80])
-        return sdmx_answer(request, None, sdmx_structure.to_xml(message), STRUCTURE_XML)
+        return sdmx_answer(None, sdmx_structure.to_xml(message), STRUCTURE_XML)
 
     @app.get("/sdmx/2.1/{kind}/{agency}/{resource_id}", include_in_schema=False)
     def sdmx_structures_latest(request: Request, kind: str, agency: str, resource_id: str):
