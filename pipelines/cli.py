@@ -50,10 +50,15 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(t(problem[0], args.lang, value=problem[1]), file=sys.stderr)
         return 2
+    from pipelines.lib.migrations import StateTooNew
     from pipelines.orchestrator import LaunchRefused, OrchestratorUnavailable
 
     try:
         return _run_command(settings, args)
+    except StateTooNew as error:
+        print(t(error.key, args.lang, store=t(f"state.store.{error.store}", args.lang),
+                **error.values), file=sys.stderr)
+        return 1
     except OrchestratorUnavailable:  # it stopped between the check and the launch
         print(t("workflow.orchestrator_down", args.lang), file=sys.stderr)
         return 1
@@ -63,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_command(settings: Settings, args) -> int:
+    if args.command not in ("migrate", "restore"):  # restore may replace a newer state
+        from pipelines.lib.migrations import check_home
+
+        check_home(settings)
     if args.command == "submit":
         return run_submission(settings, args.files, lang=args.lang, channel="cli", actor="operator",
                               submitter_country=args.country.strip().upper() if args.country
@@ -81,6 +90,16 @@ def _run_command(settings: Settings, args) -> int:
         return run_export_command(settings, args)
     if args.command in ("backup", "restore", "verify"):
         return run_backup_command(settings, args)
+    if args.command == "migrate":
+        from pipelines.lib.migrations import migrate_home
+
+        for store, found, now in migrate_home(settings):
+            name = t(f"state.store.{store}", args.lang)
+            name = name[:1].upper() + name[1:]  # it starts the line
+            key = ("state.absent" if found is None else
+                   "state.current" if found == now else "state.migrated")
+            print(t(key, args.lang, store=name, found=found, now=now))
+        return 0
     if args.command == "api":
         from api.app import main as serve_api
 
@@ -273,6 +292,8 @@ def _add_backup_commands(commands) -> None:
     restore.add_argument("--replace", action="store_true",
                          help="overwrite the warehouse and archive of a home that has them")
     commands.add_parser("verify", help="check the archive against the warehouse, both ways")
+    commands.add_parser("migrate", help="bring the warehouse and the accounts store to this "
+                                        "version's schema (make run does it before serving)")
 
 
 def run_backup_command(settings: Settings, args) -> int:

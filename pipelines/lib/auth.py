@@ -28,6 +28,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.lib.migrations import Migration, migrate_sqlite
 from pipelines.settings import Settings
 
 ROLES = ("submitter", "reviewer", "analyst", "evaluator", "admin")
@@ -60,7 +61,10 @@ ACTIONS = tuple(PERMISSIONS)
 COUNTRY_SCOPED = frozenset({"download_template", "submit", "my_submissions", "view_report",
                             "explain"})
 
-SCHEMA_SQL = """
+# Version 1: the accounts store of the release of 2026-11-30 (accounts and sessions); 2: sign-in
+# throttling and the single-use grants a run acts under (pipelines/lib/migrations.py).
+MIGRATIONS = (
+    Migration(1, "accounts and sessions", """
 create table if not exists users (
     username      text primary key,
     role          text not null,
@@ -70,6 +74,15 @@ create table if not exists users (
     created_at    text not null,
     disabled_at   text
 );
+create table if not exists sessions (
+    token_sha256  text primary key,
+    username      text not null references users(username),
+    created_at    text not null,
+    expires_at    text not null,
+    ended_at      text
+);
+"""),
+    Migration(2, "sign-in failures and run grants", """
 create table if not exists sign_in_failures (
     username      text not null,    -- as typed (lowercased): unknown names count too
     client        text not null,    -- the browser's address as the server sees it
@@ -85,14 +98,8 @@ create table if not exists run_grants (
     expires_at    text not null,
     used_at       text
 );
-create table if not exists sessions (
-    token_sha256  text primary key,
-    username      text not null references users(username),
-    created_at    text not null,
-    expires_at    text not null,
-    ended_at      text
-);
-"""
+"""),
+)
 
 
 class AuthError(ValueError):
@@ -309,11 +316,15 @@ class AuthStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(self.path, timeout=10)
         con.execute("pragma journal_mode=wal")
-        con.executescript(SCHEMA_SQL)
         try:
             os.chmod(self.path, 0o600)
         except OSError:
             pass
+        try:
+            migrate_sqlite(con, "accounts", MIGRATIONS)
+        except BaseException:
+            con.close()
+            raise
         return con
 
     # accounts

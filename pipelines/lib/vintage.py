@@ -15,7 +15,8 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lib.export import run_export
-from pipelines.lib.warehouse import RAW_SCHEMA_SQL, writer_lock
+from pipelines.lib.migrations import migrate_warehouse
+from pipelines.lib.warehouse import MIGRATIONS, writer_lock
 from pipelines.settings import DBT_PROJECT_DIR, Settings
 
 
@@ -43,8 +44,8 @@ def build_vintage(settings: Settings, as_of: dt.date, workdir: Path) -> Path:
                     "(select vintage from raw.glotip_releases where imported_at >= ?)", [cutoff])
         con.execute("delete from raw.glotip_releases where imported_at >= ?", [cutoff])
         # The regional plan as it stood that day: versions imported later are left out (a copy
-        # of a warehouse from before the plan existed gets its empty tables first).
-        con.execute(RAW_SCHEMA_SQL)
+        # of a warehouse no writer of this code has opened yet is brought to its schema first).
+        migrate_warehouse(con, MIGRATIONS)
         con.execute("delete from raw.plan_targets where version in "
                     "(select version from raw.plan_versions where imported_at >= ?)", [cutoff])
         con.execute("delete from raw.plan_findings where version in "

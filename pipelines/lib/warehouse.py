@@ -14,9 +14,12 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.lib.migrations import Migration, migrate_warehouse
 from pipelines.settings import Settings
 
-RAW_SCHEMA_SQL = """
+# Version 1: the tables of the release of 2026-11-30 (commit 89699f0), the last that recorded no
+# version: what ministries sent, the workflow's record and UNODC's history.
+SCHEMA_V1_SQL = """
 create schema if not exists raw;
 
 -- One row per file received, whatever its outcome; the bytes are kept in archive/<sha256>.
@@ -126,36 +129,6 @@ create table if not exists raw.explanations (
     written_at      timestamptz not null
 );
 
--- Disclosure control beyond dbt's local rules (pipelines/lib/disclosure/repair.py): the cells the
--- audit hid so that no hidden count can be worked out by arithmetic. dbt hides them like any
--- secondary cell; kept from build to build, so the pattern of hidden cells stays stable.
-create schema if not exists disclosure;
-create table if not exists disclosure.repairs (
-    cell_id   varchar primary key,    -- dbt's disclosure_cell_id, or FLOW|origin|destination|period|_T|_T|_T
-    added_at  timestamptz not null
-);
-
--- One row per audit of a build (pipelines/lib/disclosure/gate.py); the latest is published with
--- the snapshot it let through (marts.disclosure_audit).
-create table if not exists disclosure.audits (
-    audited_at      timestamptz not null,
-    passed          boolean not null,
-    cells           integer not null,
-    hidden          integer not null,
-    relations       integer not null,
-    attackers       varchar not null,   -- 'outsider' and the members audited as insiders
-    failing         integer not null,   -- hidden cells narrowed below the standard
-    failing_cells   varchar,            -- the first of them, with their intervals
-    narrowest_cell  varchar,
-    narrowest_low   double,
-    narrowest_high  double,
-    repairs_added   integer not null,
-    repairs_total   integer not null,
-    rounds          integer not null,
-    lp_solves       integer not null,
-    seconds         double not null
-);
-
 -- Reference data (not member submissions): UNODC's published GLOTIP figures (issue 6), written
 -- only by the reference job (pipelines/lib/glotip.py). One row per imported file = one vintage.
 create table if not exists raw.glotip_releases (
@@ -206,7 +179,41 @@ create table if not exists raw.glotip_values (
     flag                 varchar,             -- value_equals_year, outlier, duplicate_cell, unreadable_value
     flag_detail          varchar
 );
+"""
 
+SCHEMA_V2_SQL = """
+-- Disclosure control beyond dbt's local rules (pipelines/lib/disclosure/repair.py): the cells the
+-- audit hid so that no hidden count can be worked out by arithmetic. dbt hides them like any
+-- secondary cell; kept from build to build, so the pattern of hidden cells stays stable.
+create schema if not exists disclosure;
+create table if not exists disclosure.repairs (
+    cell_id   varchar primary key,    -- dbt's disclosure_cell_id, or FLOW|origin|destination|period|_T|_T|_T
+    added_at  timestamptz not null
+);
+
+-- One row per audit of a build (pipelines/lib/disclosure/gate.py); the latest is published with
+-- the snapshot it let through (marts.disclosure_audit).
+create table if not exists disclosure.audits (
+    audited_at      timestamptz not null,
+    passed          boolean not null,
+    cells           integer not null,
+    hidden          integer not null,
+    relations       integer not null,
+    attackers       varchar not null,   -- 'outsider' and the members audited as insiders
+    failing         integer not null,   -- hidden cells narrowed below the standard
+    failing_cells   varchar,            -- the first of them, with their intervals
+    narrowest_cell  varchar,
+    narrowest_low   double,
+    narrowest_high  double,
+    repairs_added   integer not null,
+    repairs_total   integer not null,
+    rounds          integer not null,
+    lp_solves       integer not null,
+    seconds         double not null
+);
+"""
+
+SCHEMA_V3_SQL = """
 -- The coalition's regional plan (DOMAIN.md §9), written only by the plan job
 -- (pipelines/lib/plan.py; contract data_contracts/plan.yaml). One row per imported file = one
 -- version, accepted (no ERROR finding) or rejected; never updated. The plan in force is the
@@ -265,6 +272,15 @@ create table if not exists raw.plan_findings (
 );
 """
 
+# Ordered; each idempotent, so a state written between two versions still comes out whole.
+# A change to a table is a new entry here (an ``alter table``), never an edit of an old one.
+MIGRATIONS = (
+    Migration(1, "raw: files, submissions, observations, findings, workflow, UNODC history",
+              SCHEMA_V1_SQL),
+    Migration(2, "disclosure: the audit's repairs and its record", SCHEMA_V2_SQL),
+    Migration(3, "raw: the regional plan's versions, targets and findings", SCHEMA_V3_SQL),
+)
+
 
 @contextlib.contextmanager
 def writer_lock(settings: Settings) -> Iterator[None]:
@@ -279,10 +295,16 @@ def writer_lock(settings: Settings) -> Iterator[None]:
 
 
 def connect_writer(path: Path) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse for writing (caller holds :func:`writer_lock`) and make sure of ``raw``."""
+    """Open the warehouse for writing (caller holds :func:`writer_lock`), brought to the schema
+    this code writes (:data:`MIGRATIONS`); a warehouse newer than the code raises
+    :class:`~pipelines.lib.migrations.StateTooNew` and is left untouched."""
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
     # The warehouse holds every figure before disclosure control: the platform's account only.
     path.chmod(0o600)
-    con.execute(RAW_SCHEMA_SQL)
+    try:
+        migrate_warehouse(con, MIGRATIONS)
+    except BaseException:
+        con.close()
+        raise
     return con
