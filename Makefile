@@ -10,7 +10,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 # The 15 slowest tests are listed at the end, to see where the suite's time goes.
 PYTEST_ARGS ?= -n 2 --no-loadscope-reorder --durations=15
 
-.PHONY: setup run serve test bench soak lint docs clean chromium
+.PHONY: setup run serve test bench soak lint docs clean chromium postgresql
 
 setup: .venv/.synced dbt_project/target/manifest.json
 
@@ -38,7 +38,11 @@ serve: setup
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: setup chromium
+# Debian's PostgreSQL for the test of Dagster's production storage (the test starts its own server).
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
+test: setup chromium postgresql
 	$(UV) run --locked pytest $(PYTEST_ARGS)
 
 bench: setup

@@ -94,6 +94,9 @@ class Settings:
                 raise ValueError
         except ValueError:
             return "cli.config.session_hours", hours
+        url = os.environ.get("OBSERVATORY_DAGSTER_POSTGRES_URL", "")
+        if url and not url.startswith("postgresql+psycopg2://"):  # the driver dagster-postgres brings
+            return "cli.config.postgres_url", url.split("@")[-1][:80]  # never the password
         return None
 
     def ensure_dirs(self) -> None:

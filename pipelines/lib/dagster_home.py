@@ -19,11 +19,29 @@ run_coordinator:
     dequeue_interval_seconds: 1
 """
 
+# Production option (deploy/README.md): Dagster's runs, event logs and schedules in PostgreSQL
+# instead of the SQLite files under DAGSTER_HOME, when OBSERVATORY_DAGSTER_POSTGRES_URL is set
+# (postgresql+psycopg2://user:password@host:port/database; read from the environment at each start, so
+# the password is never written here).
+POSTGRES_STORAGE = """\
+storage:
+  postgres:
+    postgres_url:
+      env: OBSERVATORY_DAGSTER_POSTGRES_URL
+"""
+
+
+def dagster_yaml() -> str:
+    if os.environ.get("OBSERVATORY_DAGSTER_POSTGRES_URL"):
+        return DAGSTER_YAML + POSTGRES_STORAGE
+    return DAGSTER_YAML
+
 
 def prepare_dagster_home(settings: Settings) -> None:
     """Create DAGSTER_HOME with its dagster.yaml and point the environment at it."""
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
     config = settings.dagster_home / "dagster.yaml"
-    if not config.exists() or config.read_text(encoding="utf-8") != DAGSTER_YAML:
-        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    wanted = dagster_yaml()
+    if not config.exists() or config.read_text(encoding="utf-8") != wanted:
+        config.write_text(wanted, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
