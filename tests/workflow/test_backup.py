@@ -11,6 +11,7 @@ from pipelines.cli import main
 from pipelines.lib.auth import AuthStore
 from pipelines.lib.export import run_export
 from pipelines.lib.i18n import t
+from pipelines.lib.publish import current_snapshot
 from pipelines.settings import get_settings
 
 
@@ -44,12 +45,65 @@ def test_a_backup_restores_the_same_figures_trail_and_accounts(workflow_home, tm
                 "select * from raw.submissions order by submission_id"):
         assert rows(original.warehouse_path, sql) == rows(restored.warehouse_path, sql)
     assert AuthStore(restored).sign_in("ana", PASSWORD)
+    # The dashboard's snapshot: the same published tables, row for row.
+    snapshots = [current_snapshot(settings) for settings in (original, restored)]
+    assert snapshots[0].name == snapshots[1].name
+    tables = "select table_schema || '.' || table_name from information_schema.tables order by 1"
+    assert rows(snapshots[0], tables) == rows(snapshots[1], tables)
+    for (table,) in rows(snapshots[0], tables):
+        sql = f"select * from {table} order by all"
+        assert rows(snapshots[0], sql) == rows(snapshots[1], sql), table
     assert oct((restored_home / "auth.sqlite").stat().st_mode & 0o777) == "0o600"
 
     # A home with data is not overwritten unless asked.
     assert main(["--lang", "es", "restore", str(out)]) == 2
     assert t("backup.home_not_empty", "es", path=restored_home) in capsys.readouterr().err
     assert main(["--lang", "en", "restore", str(out), "--replace"]) == 0
+
+
+def test_a_backup_taken_while_a_submission_runs_restores_a_whole_state(workflow_home, tmp_path,
+                                                                        monkeypatch):
+    """The backup waits for the writer lock the running job holds: the restored warehouse has
+    each submission whole (all its rows) or not at all, and its archive matches it."""
+    import fcntl
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from conftest import template_file
+
+    settings = get_settings()
+    data = template_file(tmp_path, "BLZ")
+    job = subprocess.Popen([str(Path(sys.executable).with_name("observatory")), "--lang", "en",
+                            "submit", str(data)], env=dict(os.environ),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    held = False
+    with open(settings.writer_lock_path, "a+") as lock:
+        while job.poll() is None and not held:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(lock, fcntl.LOCK_UN)
+                time.sleep(0.02)
+            except BlockingIOError:
+                held = True
+    assert held, "the job ended before it was seen holding the writer lock"
+    out = tmp_path / "backup"
+    assert main(["--lang", "en", "backup", "--out", str(out)]) == 0
+    assert job.wait(timeout=600) == 0, job.stdout.read()[-2000:]
+
+    monkeypatch.setenv("OBSERVATORY_HOME", str(tmp_path / "restored"))
+    assert main(["--lang", "en", "restore", str(out)]) == 0
+    assert main(["--lang", "en", "verify"]) == 0
+    per_submission = ("select submission_id, count(*) from raw.observations group by 1 "
+                      "order by 1")
+    restored = dict(rows(get_settings().warehouse_path, per_submission))
+    live = dict(rows(settings.warehouse_path, per_submission))
+    assert restored and all(live[sid] == n for sid, n in restored.items())
+    submissions = "select submission_id, file_sha256 from raw.submissions"
+    assert set(rows(get_settings().warehouse_path, submissions)) <= \
+        set(rows(settings.warehouse_path, submissions))
 
 
 def test_a_damaged_backup_restores_nothing_and_verify_finds_an_altered_file(
