@@ -10,7 +10,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 # The 15 slowest tests are listed at the end, to see where the suite's time goes.
 PYTEST_ARGS ?= -n 2 --no-loadscope-reorder --durations=15
 
-.PHONY: setup run serve test bench soak lint docs clean chromium postgresql
+.PHONY: setup run serve test bench soak lint docs clean chromium postgresql nginx
 
 setup: .venv/.synced dbt_project/target/manifest.json
 
@@ -42,7 +42,11 @@ chromium:
 postgresql:
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
-test: setup chromium postgresql
+# Debian's nginx, to serve deploy/nginx/observatory.conf in its test.
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
+
+test: setup chromium postgresql nginx
 	$(UV) run --locked pytest $(PYTEST_ARGS)
 
 bench: setup

@@ -91,8 +91,11 @@ def _run_command(settings: Settings, args) -> int:
     if args.command in ("backup", "restore", "verify"):
         return run_backup_command(settings, args)
     if args.command == "migrate":
+        from pipelines.lib.dagster_home import prepare_dagster_home
         from pipelines.lib.migrations import migrate_home
 
+        settings.ensure_dirs()  # the home's folders and Dagster's configuration, then the stores
+        prepare_dagster_home(settings)
         for store, found, now in migrate_home(settings):
             name = t(f"state.store.{store}", args.lang)
             name = name[:1].upper() + name[1:]  # it starts the line
@@ -292,8 +295,8 @@ def _add_backup_commands(commands) -> None:
     restore.add_argument("--replace", action="store_true",
                          help="overwrite the warehouse and archive of a home that has them")
     commands.add_parser("verify", help="check the archive against the warehouse, both ways")
-    commands.add_parser("migrate", help="bring the warehouse and the accounts store to this "
-                                        "version's schema (make run does it before serving)")
+    commands.add_parser("migrate", help="prepare the home and bring the warehouse and the "
+                                        "accounts store to this version's schema (before serving)")
 
 
 def run_backup_command(settings: Settings, args) -> int:

@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 export OBSERVATORY_HOME="${OBSERVATORY_HOME:-$PWD/data}"
 export DAGSTER_HOME="$OBSERVATORY_HOME/dagster"
 bin="$PWD/.venv/bin"
-"$bin/python" -c "from pipelines.lib.dagster_home import prepare_dagster_home; from pipelines.settings import get_settings; s = get_settings(); s.ensure_dirs(); prepare_dagster_home(s)"
-# An upgrade's migrations run before anything serves; a state newer than this code stops here.
+# The home's folders and Dagster's configuration, and an upgrade's migrations, before anything
+# serves; a state newer than this code stops here.
 "$bin/observatory" migrate
 
 # The daemon runs the sensor and the queued runs; the operator UI is Dagster's webserver behind
