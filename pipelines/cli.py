@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run_command(settings: Settings, args) -> int:
     if args.command not in ("migrate", "restore"):  # restore may replace a newer state
-        from pipelines.lib.migrations import check_home
+        from pipelines.lib.upgrade import check_home
 
         check_home(settings)
     if args.command == "submit":
@@ -92,7 +92,7 @@ def _run_command(settings: Settings, args) -> int:
         return run_backup_command(settings, args)
     if args.command == "migrate":
         from pipelines.lib.dagster_home import prepare_dagster_home
-        from pipelines.lib.migrations import migrate_home
+        from pipelines.lib.upgrade import migrate_home
 
         settings.ensure_dirs()  # the home's folders and Dagster's configuration, then the stores
         prepare_dagster_home(settings)

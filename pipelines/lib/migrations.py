@@ -12,7 +12,6 @@ processes starting at once migrate it once.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import sqlite3
 from dataclasses import dataclass
@@ -45,7 +44,7 @@ def statements(sql: str) -> list[str]:
     return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
 
 
-def _check(store: str, found: int, migrations: tuple[Migration, ...]) -> list[Migration]:
+def check_version(store: str, found: int, migrations: tuple[Migration, ...]) -> list[Migration]:
     versions = [m.version for m in migrations]
     assert versions == sorted(set(versions)), "migrations must be numbered in order"
     if found > versions[-1]:
@@ -64,7 +63,7 @@ def warehouse_version(con: duckdb.DuckDBPyConnection) -> int:
 def migrate_warehouse(con: duckdb.DuckDBPyConnection, migrations: tuple[Migration, ...]) -> tuple[int, int]:
     """Bring the warehouse to the last of ``migrations``; returns (version before, after)."""
     found = warehouse_version(con)
-    pending = _check("warehouse", found, migrations)
+    pending = check_version("warehouse", found, migrations)
     for migration in pending:
         con.execute("begin transaction")
         try:
@@ -86,12 +85,12 @@ def migrate_sqlite(con: sqlite3.Connection, store: str,
                    migrations: tuple[Migration, ...]) -> tuple[int, int]:
     """The same for a SQLite store, whose version is its ``user_version``."""
     found = con.execute("pragma user_version").fetchone()[0]
-    if not _check(store, found, migrations):
+    if not check_version(store, found, migrations):
         return found, found
     con.execute("begin immediate")  # another process may be migrating: wait for it, read again
     try:
         found = con.execute("pragma user_version").fetchone()[0]
-        pending = _check(store, found, migrations)
+        pending = check_version(store, found, migrations)
         for migration in pending:
             for statement in statements(migration.sql):
                 con.execute(statement)
@@ -102,52 +101,3 @@ def migrate_sqlite(con: sqlite3.Connection, store: str,
         raise
     return found, (pending[-1].version if pending else found)
 
-
-def migrate_home(settings) -> list[tuple[str, int | None, int]]:
-    """``observatory migrate``: both stores of a home brought to this code's schema, the
-    warehouse under the writer lock. Per store: (name, version before or None when the store does
-    not exist yet, version now). Stores that do not exist yet are left to be created on first use."""
-    from pipelines.lib import auth, warehouse  # both import this module
-
-    out: list[tuple[str, int | None, int]] = []
-    with warehouse.writer_lock(settings):
-        if settings.warehouse_path.exists():
-            con = duckdb.connect(str(settings.warehouse_path))
-            try:
-                out.append(("warehouse", *migrate_warehouse(con, warehouse.MIGRATIONS)))
-            finally:
-                con.close()
-        else:
-            out.append(("warehouse", None, warehouse.MIGRATIONS[-1].version))
-        path = auth.auth_path(settings)
-        if path.exists():
-            con = sqlite3.connect(path, timeout=10)
-            try:
-                out.append(("accounts", *migrate_sqlite(con, "accounts", auth.MIGRATIONS)))
-            finally:
-                con.close()
-        else:
-            out.append(("accounts", None, auth.MIGRATIONS[-1].version))
-    return out
-
-
-def check_home(settings) -> None:
-    """Raise :class:`StateTooNew` when a store of the home is newer than this code, before a
-    command starts work that would fail on it half-way (read-only; a warehouse another process is
-    writing is checked by that writer instead)."""
-    from pipelines.lib import auth, warehouse
-
-    if settings.warehouse_path.exists():
-        try:
-            con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-        except duckdb.Error:
-            con = None
-        if con is not None:
-            try:
-                _check("warehouse", warehouse_version(con), warehouse.MIGRATIONS)
-            finally:
-                con.close()
-    path = auth.auth_path(settings)
-    if path.exists():
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
-            _check("accounts", con.execute("pragma user_version").fetchone()[0], auth.MIGRATIONS)

@@ -1,0 +1,66 @@
+"""Upgrading a home: ``observatory migrate`` and the check every command makes first.
+
+Kept apart from :mod:`pipelines.lib.migrations`, which the accounts store (and so the dashboard)
+imports: this module reaches the warehouse's writer path, which the web process must not load.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+
+import duckdb
+
+from pipelines.lib import auth, warehouse
+from pipelines.lib.migrations import (
+    check_version,
+    migrate_sqlite,
+    migrate_warehouse,
+    warehouse_version,
+)
+
+
+def migrate_home(settings) -> list[tuple[str, int | None, int]]:
+    """``observatory migrate``: both stores of a home brought to this code's schema, the
+    warehouse under the writer lock. Per store: (name, version before or None when the store does
+    not exist yet, version now). Stores that do not exist yet are left to be created on first use."""
+    out: list[tuple[str, int | None, int]] = []
+    with warehouse.writer_lock(settings):
+        if settings.warehouse_path.exists():
+            con = duckdb.connect(str(settings.warehouse_path))
+            try:
+                out.append(("warehouse", *migrate_warehouse(con, warehouse.MIGRATIONS)))
+            finally:
+                con.close()
+        else:
+            out.append(("warehouse", None, warehouse.MIGRATIONS[-1].version))
+        path = auth.auth_path(settings)
+        if path.exists():
+            con = sqlite3.connect(path, timeout=10)
+            try:
+                out.append(("accounts", *migrate_sqlite(con, "accounts", auth.MIGRATIONS)))
+            finally:
+                con.close()
+        else:
+            out.append(("accounts", None, auth.MIGRATIONS[-1].version))
+    return out
+
+
+def check_home(settings) -> None:
+    """Raise :class:`StateTooNew` when a store of the home is newer than this code, before a
+    command starts work that would fail on it half-way (read-only; a warehouse another process is
+    writing is checked by that writer instead)."""
+    if settings.warehouse_path.exists():
+        try:
+            con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+        except duckdb.Error:
+            con = None
+        if con is not None:
+            try:
+                check_version("warehouse", warehouse_version(con), warehouse.MIGRATIONS)
+            finally:
+                con.close()
+    path = auth.auth_path(settings)
+    if path.exists():
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
+            check_version("accounts", con.execute("pragma user_version").fetchone()[0], auth.MIGRATIONS)
