@@ -482,7 +482,7 @@ def print_report(outcome, settings: Settings, lang: str, name: str | None = None
         status = t(f"cli.status.{unit.status}", lang)
         if unit.dataset:
             print(t("cli.unit", lang, dataset=unit.dataset, country=unit.country,
-                    period=unit.period, version=unit.version, status=status,
+                    period=unit.period, version=unit.version or "-", status=status,
                     errors=unit.errors, warnings=unit.warnings))
         else:
             print(t("cli.unit_unknown", lang, status=status, errors=unit.errors))

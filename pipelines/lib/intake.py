@@ -193,7 +193,9 @@ def _take_in_one(con: duckdb.DuckDBPyConnection, item: _Received, cell_failures,
     known = item.known or con.execute(
         "select 1 from raw.files where file_sha256 = ?", [sha]).fetchone()
     if item.foreign:
-        return _answer_as_new(con, item, cell_failures, settings, now, name)
+        units = validate_frame(item.read.frame, item.read.findings,
+                               _context(con, settings, delivery, item.read.frame), cell_failures)
+        return _answer_not_stored(con, item, units, settings, now, name)
     if known:
         _audit(con, now, delivery.actor, "duplicate", sha, None,
                details={"file_name": name, "channel": delivery.channel})
@@ -208,10 +210,12 @@ def _take_in_one(con: duckdb.DuckDBPyConnection, item: _Received, cell_failures,
             delivery.path.unlink(missing_ok=True)
         return outcome
 
-    archive_path = _archive(data, sha, settings)
-    fault_point("after_archive")
     context = _context(con, settings, delivery, read.frame)
     units = validate_frame(read.frame, read.findings, context, cell_failures)
+    if _holds_another_members_rows(delivery, units):
+        return _answer_not_stored(con, item, units, settings, now, name)
+    archive_path = _archive(data, sha, settings)
+    fault_point("after_archive")
     received_on = delivery.received_on or now.date()
     outcome = FileOutcome(file_name=name, sha256=sha, duplicate=False, received_at=now.isoformat())
 
@@ -241,29 +245,34 @@ def _take_in_one(con: duckdb.DuckDBPyConnection, item: _Received, cell_failures,
     return outcome
 
 
-def _answer_as_new(con, item: _Received, cell_failures, settings: Settings, now, name: str
-                   ) -> FileOutcome:
-    """A submitter sent bytes another member sent before: telling them so, or showing that
-    member's report, would confirm the other country's file. They get what the same bytes would
-    get if new (validated against their own country: another country's rows are errors), and
-    nothing is stored but the report they saw and an audit event for the secretariat."""
+def _holds_another_members_rows(delivery: Delivery, units) -> bool:
+    # validate._file_identity's "another country's rows" (V02 on the country column)
+    return delivery.submitter_country is not None and any(
+        f.rule == "V02" and f.column == "country" for unit in units for f in unit.findings)
+
+
+def _answer_not_stored(con, item: _Received, units, settings: Settings, now, name: str
+                       ) -> FileOutcome:
+    """A submitter's file that holds another member's rows, whether its bytes are new or that
+    member sent them before. Storing one and not the other, or telling the second "already
+    received", or showing the other member's report, would confirm the other country's file;
+    so both get the report of their own check (another country's rows are errors), no version
+    number, nothing stored in the warehouse or the archive, and an audit event for the
+    secretariat. The same bytes a second time are "already received" for this member alike."""
     delivery, country = item.delivery, item.delivery.submitter_country
-    _audit(con, now, delivery.actor, "duplicate", item.sha, None,
+    _audit(con, now, delivery.actor, "duplicate" if item.foreign else "refused", item.sha, None,
+           reason=None if item.foreign else "another member's rows",
            details={"file_name": name, "channel": delivery.channel, "other_member": True})
     seen = report_path(settings, item.sha, country).exists()
-    units = validate_frame(item.read.frame, item.read.findings,
-                           _context(con, settings, delivery, item.read.frame), cell_failures)
-    received_on = delivery.received_on or now.date()
     outcome = FileOutcome(file_name=name, sha256=item.sha, duplicate=seen,
                           received_at=now.isoformat())
     for unit in units:
         u = unit.unit
         suffix = u.dataset if u.dataset in load_contracts().datasets else "FILE"
-        version, _, is_late = _version_and_lateness(con, u, received_on)
         outcome.units.append(UnitOutcome(
             submission_id=f"{item.sha[:12]}-{suffix}", dataset=u.dataset, country=u.country,
-            period=u.period, version=version, status=unit.status, errors=unit.errors,
-            warnings=unit.warnings, is_late=is_late, findings=[f.as_dict() for f in unit.findings]))
+            period=u.period, version=None, status=unit.status, errors=unit.errors,
+            warnings=unit.warnings, is_late=None, findings=[f.as_dict() for f in unit.findings]))
     write_report(settings, outcome, country)
     if delivery.remove_after:
         delivery.path.unlink(missing_ok=True)

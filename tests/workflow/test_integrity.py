@@ -239,19 +239,27 @@ def test_an_upload_says_nothing_about_another_members_files(workflow_home, tmp_p
                                           for u in shown.units),
                 sorted({f["rule"] for u in shown.units for f in u.findings}))
 
-    # The copy is answered as the never-sent file is: another country's rows, rejected; and a
-    # second time "already received" alike.
+    def stored() -> tuple:
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+            return con.execute("select count(*), max(version) from raw.submissions "
+                               "where country = 'GTM'").fetchone()
+
+    gtm_before = stored()
+    # The copy is answered as the never-sent file is: another country's rows, rejected, with no
+    # version number; and a second time "already received" alike.
     first_copy, first_fresh = as_gtm(copy), as_gtm(fresh)
     assert first_copy == first_fresh
-    assert first_copy[0] is False and {u[1:3] for u in first_copy[1]} == {("GTM", "rejected")}
+    assert first_copy[0] is False and {u[1:] for u in first_copy[1]} == {("GTM", "rejected", None)}
     assert "V02" in first_copy[2]
     assert as_gtm(copy)[0] is True and as_gtm(fresh)[0] is True
-    # Honduras' own report and submissions are untouched; the copy stored nothing.
+    # Neither is stored, so "My submissions" and GTM's next version number cannot tell them
+    # apart either; Honduras' own report and submissions are untouched.
+    assert files_received() == before and stored() == gtm_before
     assert {u.country for u in report_for(settings, hnd_sha, "HND").units} == {"HND"}
-    assert files_received() == before + 1  # the fresh file only
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        assert con.execute("select count(*) from raw.audit_events where action = 'duplicate' "
-                           "and details like '%other_member%'").fetchone() == (2,)
+        assert con.execute("select action, count(*) from raw.audit_events where details like "
+                           "'%other_member%' group by 1 order by 1").fetchall() == [
+            ("duplicate", 2), ("refused", 2)]
 
 
 def test_a_folder_swapped_for_a_link_after_the_check_is_caught_on_the_file_opened(tmp_path):
