@@ -347,8 +347,13 @@ def write_parquet(data: ExportData, path: Path) -> None:
 
 
 def write_sdmx(data: ExportData, path: Path) -> None:
-    """SDMX-CSV 2.0 (UTF-8 without BOM, CRLF) of the SDG 16.2.2 series."""
+    """SDMX-CSV 2.0 (UTF-8 without BOM, CRLF) of the SDG 16.2.2 series, checked against the kept
+    SDG DSD first: a file the DSD does not accept is not written."""
     body = sdmx.sdmx_frame(data.rows, data.m49)
+    problems = sdmx.dsd_problems(body)
+    if problems:
+        raise ValueError("the SDG 16.2.2 file does not conform to the SDG DSD "
+                         f"({sdmx.DSD_FILE.name}): " + "; ".join(problems))
     body.select(pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in body.columns).write_csv(
         path, include_bom=False, line_terminator="\r\n", quote_style="necessary")
 

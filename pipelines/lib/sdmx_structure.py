@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from functools import cache
 
 import sdmx
@@ -61,7 +62,10 @@ def family_of(row: dict) -> str:
 def structures() -> dict:
     """The artefacts by kind: agency, codelists, concept scheme, DSD, dataflows, constraints."""
     agency = m.Agency(id=AGENCY_ID, name=_names("sdmx.agency"))
-    common_args = {"maintainer": agency, "version": VERSION, "is_final": True}
+    # is_external_reference written out: sdmx1 leaves it as "none", which the SDMX-ML 2.1 schema
+    # refuses (tests/api validates every message against the official schemas).
+    common_args = {"maintainer": agency, "version": VERSION, "is_final": True,
+                   "is_external_reference": False}
     registry = _registry()
     contracts = load_contracts()
 
@@ -100,6 +104,9 @@ def structures() -> dict:
         concepts.append(m.Concept(id=concept, name=_names(f"sdmx.concept.{concept}")))
 
     dsd = m.DataStructureDefinition(id=DSD_ID, name=_names("sdmx.dsd"), **common_args)
+    # The lists' fixed ids (the schema refuses them empty).
+    dsd.dimensions.id, dsd.attributes.id = "DimensionDescriptor", "AttributeDescriptor"
+    dsd.measures.id = "MeasureDescriptor"
     enumerated = {"INDICATOR": "CL_INDICATOR", "REF_AREA": "CL_AREA", "FREQ": "CL_FREQ",
                   "SEX": "CL_SEX", "AGE": "CL_AGE", "EXPLOITATION_FORM": "CL_EXPLOITATION_FORM",
                   "OBS_STATUS": "CL_OBS_STATUS", "CONF_STATUS": "CL_CONF_STATUS",
@@ -109,7 +116,9 @@ def structures() -> dict:
                                   local_representation=common.Representation(
                                       enumerated=codelists[enumerated[dim]]))
     dsd.dimensions.getdefault("TIME_PERIOD", cls=m.TimeDimension, order=len(DIMENSIONS) + 1,
-                              concept_identity=concepts["TIME_PERIOD"])
+                              concept_identity=concepts["TIME_PERIOD"],
+                              local_representation=common.Representation(non_enumerated=[
+                                  common.Facet(value_type=common.FacetValueType.observationalTimePeriod)]))
     dsd.measures.getdefault("OBS_VALUE", concept_identity=concepts["OBS_VALUE"])
     for attribute in ATTRIBUTES:
         dsd.attributes.getdefault(
@@ -183,8 +192,12 @@ def to_xml(message) -> bytes:
     if isinstance(message, DataMessage):
         # SDMX-ML 2.1 requires dimensionAtObservation in a structure-specific header; sdmx1
         # writes it only for a single dimension, not for AllDimensions (a flat message).
+        # Its namespace attribute is required too: the URN of the DSD's structure-specific schema.
         tag = f'<mes:Structure structureID="{DSD_ID}"'.encode()
-        xml = xml.replace(tag, tag + b' dimensionAtObservation="AllDimensions"', 1)
+        namespace = (f"urn:sdmx:org.sdmx.infomodel.datastructure.DataStructure={AGENCY_ID}:"
+                     f"{DSD_ID}({VERSION}):ObsLevelDim:AllDimensions")
+        xml = xml.replace(tag, tag + f' namespace="{namespace}" '
+                          'dimensionAtObservation="AllDimensions"'.encode(), 1)
     return xml
 
 
@@ -225,3 +238,67 @@ def sdmx_csv(flow_id: str, rows: list[dict]) -> bytes:
                          "" if row["value"] is None else row["value"],
                          row.get("obs_status") or "", row["conf_status"], row["unit"]])
     return out.getvalue().encode("utf-8")
+
+
+def sdmx_json(flow_id: str, rows: list[dict], lang: str, prepared: str,
+              version: str = "1.0") -> bytes:
+    """The same observations as an SDMX-JSON data message, flat (every dimension at the
+    observation): 1.0.0 for the SDMX 2.1 REST API, 2.0.0 for 3.0. Written here, as no maintained
+    Python library writes SDMX-JSON data (sdmx1 reads 1.0, which the tests use to read it back).
+    Each observation is ``[value, OBS_STATUS, CONF_STATUS, UNIT_MEASURE]``, the last three as
+    indexes into the attribute's values (null: none); a hidden value is null."""
+    s = structures()
+    names = {**{d: s["codelist"][f"CL_{'AREA' if d == 'REF_AREA' else d}"]
+                for d in DIMENSIONS},
+             "OBS_STATUS": s["codelist"]["CL_OBS_STATUS"],
+             "CONF_STATUS": s["codelist"]["CL_CONF_STATUS"],
+             "UNIT_MEASURE": s["codelist"]["CL_UNIT_MEASURE"]}
+    concepts = s["concept_scheme"]
+
+    def label(item) -> str:
+        return item.name.localizations.get(lang) or item.name.localizations.get("en") or item.id
+
+    def component(dim: str, values: list[str], position: int | None = None) -> dict:
+        codes = names.get(dim)
+        out = {"id": dim, "name": label(concepts[dim]),
+               "values": [{"id": v, "name": label(codes[v]) if codes is not None and v in codes
+                           else v} for v in values]}
+        if position is not None:
+            out["keyPosition"] = position
+        if dim == "TIME_PERIOD":
+            out["role"] = "time"
+        return out
+
+    fields = {**{d: COLUMNS[d] for d in DIMENSIONS}, "TIME_PERIOD": "time_period"}
+    dims = [*DIMENSIONS, "TIME_PERIOD"]
+    values = {d: sorted({row[fields[d]] for row in rows}) for d in dims}
+    index = {d: {v: i for i, v in enumerate(values[d])} for d in dims}
+    attribute_fields = {"OBS_STATUS": "obs_status", "CONF_STATUS": "conf_status",
+                        "UNIT_MEASURE": "unit"}
+    attr_values = {a: sorted({row.get(f) for row in rows if row.get(f)})
+                   for a, f in attribute_fields.items()}
+    attr_index = {a: {v: i for i, v in enumerate(vs)} for a, vs in attr_values.items()}
+    observations = {}
+    for row in rows:
+        key = ":".join(str(index[d][row[fields[d]]]) for d in dims)
+        observations[key] = [row["value"], *(attr_index[a].get(row.get(f))
+                                             for a, f in attribute_fields.items())]
+    structure = {
+        "name": label(s["dataflow"][flow_id]),
+        "dimensions": {"dataset": [], "series": [], "observation": [
+            component(d, values[d], position) for position, d in enumerate(dims)]},
+        "attributes": {"dataset": [], "series": [], "observation": [
+            component(a, attr_values[a]) for a in attribute_fields]},
+    }
+    header = {"id": f"{flow_id}-{prepared}", "test": False, "prepared": prepared,
+              "sender": {"id": AGENCY_ID, "name": label(s["agency"])}}
+    data_set = {"action": "Information", "observations": observations}
+    if version == "1.0":
+        message = {"header": header, "structure": structure, "dataSets": [data_set]}
+    else:
+        urn = f"urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow={AGENCY_ID}:{flow_id}({VERSION})"
+        message = {"meta": {**header, "schema": "https://json.sdmx.org/2.0.0/sdmx-json-data-schema.json",
+                            "contentLanguages": [lang]},
+                   "data": {"structures": [{**structure, "links": [{"urn": urn, "rel": "dataflow"}]}],
+                            "dataSets": [{"structure": 0, **data_set}]}}
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import openpyxl
+import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
@@ -19,6 +20,7 @@ from pipelines.lib import export as export_lib
 from pipelines.lib import sdmx
 from pipelines.lib.export import ExportData, csv_bytes, run_export, xlsx_bytes
 from pipelines.lib.i18n import t
+from pipelines.lib.publish import current_snapshot
 
 from .conftest import build_and_publish
 
@@ -152,23 +154,47 @@ def test_sdmx_header_and_codes(exported: Path) -> None:
     with (exported / "sdg_16_2_2.sdmx.csv").open(encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
     assert f.newlines == "\r\n"
-    assert rows[0] == ["STRUCTURE", "STRUCTURE_ID", "ACTION", "FREQ", "REPORTING_TYPE", "SERIES",
-                       "REF_AREA", "SEX", "AGE", "TIME_PERIOD", "OBS_VALUE", "OBS_STATUS",
-                       "UNIT_MEASURE", "CONF_STATUS"]
+    assert rows[0] == ["STRUCTURE", "STRUCTURE_ID", "ACTION", *sdmx.DIMENSIONS, "OBS_VALUE",
+                       "OBS_STATUS", "UNIT_MULT", "UNIT_MEASURE", "NATURE"]
+    assert len(sdmx.DIMENSIONS) == 16  # the SDG DSD's fifteen dimensions and TIME_PERIOD
     body = [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
     assert body, "CRI has a complete year 2024"
+    series = {stem + suffix for stem in (*sdmx.SERIES_BY_FORM.values(), sdmx.OTHER_PURPOSES_SERIES)
+              for suffix in ("", "R")}
     for r in body:
         assert r["STRUCTURE"] == "dataflow" and r["STRUCTURE_ID"] == sdmx.STRUCTURE_ID
         assert r["ACTION"] == "I" and r["FREQ"] == "A" and r["REPORTING_TYPE"] == "N"
-        assert r["SERIES"] in sdmx.SERIES_BY_FORM.values()
-        assert r["REF_AREA"].isdigit() and len(r["REF_AREA"]) == 3
-        assert r["SEX"] in {"_T", "FEMALE", "MALE"} and r["AGE"] in {"_T", "Y0T17", "Y_GE18"}
-        assert r["UNIT_MEASURE"] == "NUMBER" and r["OBS_STATUS"] in {"A", "P"}
-        assert r["CONF_STATUS"] in {"F", "A", "D"}
-        assert (r["OBS_VALUE"] == "") == (r["CONF_STATUS"] != "F")
+        assert r["SERIES"] in series
+        assert r["REF_AREA"].isdigit() and not r["REF_AREA"].startswith("0")
+        assert r["SEX"] in {"_T", "F", "M"} and r["AGE"] in {"_T", "Y0T17", "Y_GE18"}
+        assert all(r[d] == "_T" for d in sdmx.NOT_BROKEN_DOWN)
+        assert r["UNIT_MEASURE"] == ("PER_100000_POP" if r["SERIES"].endswith("R") else "NUMBER")
+        assert r["OBS_STATUS"] in {"A", "P", "Q"} and r["UNIT_MULT"] == "0"
+        assert (r["OBS_VALUE"] == "") == (r["OBS_STATUS"] == "Q")
     cri_total = next(r for r in body if r["REF_AREA"] == "188" and r["TIME_PERIOD"] == "2024"
                      and r["SERIES"] == "VC_HTF_DETV" and r["SEX"] == "_T" and r["AGE"] == "_T")
     assert cri_total["OBS_VALUE"] == "100" and cri_total["OBS_STATUS"] == "A"  # 10+20+30+40
+    assert any(r["SERIES"] == "VC_HTF_DETVR" for r in body)  # the rates beside the counts
+
+
+def test_the_sdg_file_conforms_to_the_kept_dsd_and_a_code_outside_it_stops_the_export(
+        small_home, exported: Path, tmp_path: Path, monkeypatch) -> None:
+    """The kept DSD (reference/sdg/SDG_DSD_1.14.xml) accepts the exported file; a code its
+    lists do not have, or a missing mandatory attribute, is named, and the export fails."""
+    body = pl.read_csv(exported / "sdg_16_2_2.sdmx.csv", infer_schema=False)
+    assert sdmx.dsd_problems(body) == []
+    assert sdmx.dsd_problems(body.with_columns(SEX=pl.lit("FEMALE"))) == [
+        "SEX='FEMALE' is not in CL_SEX"]
+    assert sdmx.dsd_problems(body.drop("UNIT_MULT")) == [
+        "mandatory attribute UNIT_MULT is missing"]
+    assert sdmx.dsd_problems(body.with_columns(CONF_STATUS=pl.lit("F"))) == [
+        "column CONF_STATUS is not an attribute of the DSD"]
+    monkeypatch.setitem(sdmx.SEX, "X", "X")  # a mapping to a code the SDG list does not have
+    data = export_lib.read_export_data(current_snapshot(small_home), None)
+    data.rows = data.rows.with_columns(sex=pl.lit("X"))
+    with pytest.raises(ValueError, match="CL_SEX"):
+        export_lib.write_sdmx(data, tmp_path / "sdg.csv")
+    assert not (tmp_path / "sdg.csv").exists()
 
 
 PAYLOADS = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
