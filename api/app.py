@@ -46,6 +46,11 @@ READ_METHODS = ("GET", "HEAD", "OPTIONS")
 STRUCTURE_XML = "application/vnd.sdmx.structure+xml; version=2.1"
 DATA_XML = "application/vnd.sdmx.structurespecificdata+xml; version=2.1"
 DATA_CSV = "application/vnd.sdmx.data+csv; version=2.0.0"
+DATA_JSON_10 = "application/vnd.sdmx.data+json; version=1.0.0"
+DATA_JSON_20 = "application/vnd.sdmx.data+json; version=2.0.0"
+DATA_XML_30 = "application/vnd.sdmx.data+xml; version=3.0.0"
+STRUCTURE_XML_30 = "application/vnd.sdmx.structure+xml; version=3.0.0"
+STRUCTURE_JSON_20 = "application/vnd.sdmx.structure+json; version=2.0.0"
 OPEN = {"Access-Control-Allow-Origin": "*"}  # the guard's own refusals, readable by any page
 
 # Query parameters shared by the endpoints (module level: FastAPI resolves them by name).
@@ -245,22 +250,72 @@ def create_app(serving_dir=None, rate_per_minute: int | None = None) -> FastAPI:
             return error(request, 404, "api.error.no_plan")
         return answer(snapshot, envelope(snapshot, data=rows))
 
-    # --- SDMX REST 2.1 (structures and data of pipelines/lib/sdmx_structure.py) -------------
+    # --- SDMX REST 2.1 and 3.0 (structures and data of pipelines/lib/sdmx_structure.py) -------
 
-    def sdmx_answer(snapshot: store.Snapshot | None, body: bytes,
+    def sdmx_answer(snapshot: store.Snapshot | None, body: bytes | str,
                     media: str) -> Response:
         headers = cached(snapshot) if snapshot is not None else {"Cache-Control": "public, max-age=60"}
         return Response(body, media_type=media, headers=headers)
 
     def check_reference(agency: str, version: str) -> None:
-        if agency not in ("all", sdmx_structure.AGENCY_ID):
+        if agency not in ("all", "*", sdmx_structure.AGENCY_ID):
             raise store.BadQuery("api.error.sdmx_unknown", value=agency[:40])
-        if version not in ("all", "latest", sdmx_structure.VERSION):
+        if version not in ("all", "*", "~", "latest", sdmx_structure.VERSION):
             raise store.BadQuery("api.error.sdmx_unknown", value=version[:40])
+
+    def wanted(request: Request, format_: str | None) -> str:
+        """``csv``, ``json`` or ``xml``: from ``format``, else the Accept header."""
+        asked = (format_ or request.headers.get("accept", "")).lower()
+        return "csv" if "csv" in asked else "json" if "json" in asked else "xml"
+
+    def prepared(snapshot: store.Snapshot | None) -> str:
+        # the snapshot's build time: the same answer, byte for byte, while it is served
+        built = (snapshot.built_at if snapshot is not None else None) or "2000-01-01T00:00:00"
+        return built[:19] + "Z"
+
+    def flow_rows(snapshot: store.Snapshot, flow_id: str, key: str, separators: str,
+                  start: str | None, end: str | None, extra: dict[str, list[str]] | None = None):
+        """The dataflow's published rows for a key (dot-separated, one part per dimension;
+        alternatives split on ``separators``; empty or ``*``: every code)."""
+        allowed = sdmx_structure.structures()["indicators"].get(
+            flow_id.removeprefix(sdmx_structure.FLOW_PREFIX))
+        if not flow_id.startswith(sdmx_structure.FLOW_PREFIX) or allowed is None:
+            raise NoSuchFlow(flow_id)
+        filters = {dim: [] for dim in sdmx_structure.DIMENSIONS}
+        if key not in ("all", "*", ""):
+            values = key.split(".")
+            if len(values) != len(sdmx_structure.DIMENSIONS):
+                raise store.BadQuery("api.error.sdmx_key", value=key[:80],
+                                     n=len(sdmx_structure.DIMENSIONS))
+            for dim, value in zip(sdmx_structure.DIMENSIONS, values, strict=True):
+                for separator in separators[1:]:
+                    value = value.replace(separator, separators[0])
+                filters[dim] = [v for v in value.split(separators[0]) if v and v != "*"]
+        for dim, values in (extra or {}).items():
+            filters[dim] = [v for v in filters[dim] if v in values] if filters[dim] else values
+        indicators = filters["INDICATOR"] or allowed
+        outside = sorted(set(i.upper() for i in indicators) - set(allowed))
+        if outside:
+            raise store.BadQuery("api.error.unknown_indicator", value=", ".join(outside)[:200])
+        total, rows = store.values(
+            snapshot, indicator=indicators, ref_area=filters["REF_AREA"], freq=filters["FREQ"],
+            start=start, end=end, sex=filters["SEX"], age=filters["AGE"],
+            exploitation_form=filters["EXPLOITATION_FORM"], limit=store.MAX_SDMX, offset=0)
+        if total > store.MAX_SDMX:
+            raise store.BadQuery("api.error.sdmx_too_many", n=total, max=store.MAX_SDMX)
+        return rows
+
+    class NoSuchFlow(Exception):  # noqa: N818 (a 404)
+        pass
+
+    @app.exception_handler(NoSuchFlow)
+    async def no_such_flow(request: Request, exc: NoSuchFlow):
+        return error(request, 404, "api.error.sdmx_unknown", value=str(exc)[:80])
 
     @app.get("/sdmx/2.1/data/{flow}/{key}",
              summary="SDMX 2.1 data: one dataflow, a key like VIC_DETECTED.GTM+REG.A... "
-                     "(empty parts: every code); SDMX-ML, or SDMX-CSV with format=csv")
+                     "(empty parts: every code); SDMX-ML, SDMX-CSV (format=csv) or SDMX-JSON "
+                     "1.0 (format=jsondata), or by Accept")
     def sdmx_data(request: Request, flow: str, snapshot: Current, key: str = "all",
                   startPeriod: str | None = None, endPeriod: str | None = None,  # noqa: N803
                   format: str | None = None):  # noqa: A002 (the SDMX REST parameter's name)
@@ -268,30 +323,13 @@ def create_app(serving_dir=None, rate_per_minute: int | None = None) -> FastAPI:
         flow_id = parts[1] if len(parts) == 3 else parts[0]
         if len(parts) == 3:
             check_reference(parts[0], parts[2])
-        allowed = sdmx_structure.structures()["indicators"].get(
-            flow_id.removeprefix(sdmx_structure.FLOW_PREFIX))
-        if not flow_id.startswith(sdmx_structure.FLOW_PREFIX) or allowed is None:
-            return error(request, 404, "api.error.sdmx_unknown", value=flow[:80])
-        filters = {dim: [] for dim in sdmx_structure.DIMENSIONS}
-        if key not in ("all", ""):
-            values = key.split(".")
-            if len(values) != len(sdmx_structure.DIMENSIONS):
-                raise store.BadQuery("api.error.sdmx_key", value=key[:80],
-                                     n=len(sdmx_structure.DIMENSIONS))
-            for dim, value in zip(sdmx_structure.DIMENSIONS, values, strict=True):
-                filters[dim] = [v for v in value.split("+") if v]
-        indicators = filters["INDICATOR"] or allowed
-        outside = sorted(set(i.upper() for i in indicators) - set(allowed))
-        if outside:
-            raise store.BadQuery("api.error.unknown_indicator", value=", ".join(outside)[:200])
-        total, rows = store.values(
-            snapshot, indicator=indicators, ref_area=filters["REF_AREA"], freq=filters["FREQ"],
-            start=startPeriod, end=endPeriod, sex=filters["SEX"], age=filters["AGE"],
-            exploitation_form=filters["EXPLOITATION_FORM"], limit=store.MAX_SDMX, offset=0)
-        if total > store.MAX_SDMX:
-            raise store.BadQuery("api.error.sdmx_too_many", n=total, max=store.MAX_SDMX)
-        if format == "csv" or "csv" in request.headers.get("accept", ""):
+        rows = flow_rows(snapshot, flow_id, key, "+", startPeriod, endPeriod)
+        kind = wanted(request, format)
+        if kind == "csv":
             return sdmx_answer(snapshot, sdmx_structure.sdmx_csv(flow_id, rows), DATA_CSV)
+        if kind == "json":
+            return sdmx_answer(snapshot, sdmx_structure.sdmx_json(
+                flow_id, rows, language(request), prepared(snapshot), "1.0"), DATA_JSON_10)
         return sdmx_answer(snapshot, sdmx_structure.to_xml(
             sdmx_structure.data_message(flow_id, rows)), DATA_XML)
 
@@ -317,6 +355,69 @@ def create_app(serving_dir=None, rate_per_minute: int | None = None) -> FastAPI:
     @app.get("/sdmx/2.1/{kind}/{agency}", include_in_schema=False)
     def sdmx_structures_all(request: Request, kind: str, agency: str):
         return sdmx_structures(request, kind, agency, "all", "latest")
+
+    @app.get("/sdmx/3.0/structure/{kind}/{agency}/{resource_id}/{version}",
+             summary="SDMX 3.0 structures (dataflow, datastructure, codelist, conceptscheme; "
+                     "* for any): SDMX-ML 3.0, or SDMX-JSON 2.0 with format=json or by Accept")
+    def sdmx3_structures(request: Request, kind: str, agency: str, resource_id: str,
+                         version: str, format: str | None = None):  # noqa: A002
+        check_reference(agency, version)
+        kind = "all" if kind == "*" else kind
+        resource_id = "all" if resource_id == "*" else resource_id
+        json_format = wanted(request, format) == "json"
+        body = sdmx_structure.structure_message_30(kind, resource_id, prepared(None), json_format)
+        if body is None:
+            return error(request, 404, "api.error.sdmx_unknown", value=f"{kind}/{resource_id}"[:80])
+        return sdmx_answer(None, body, STRUCTURE_JSON_20 if json_format else STRUCTURE_XML_30)
+
+    @app.get("/sdmx/3.0/structure/{kind}/{agency}/{resource_id}", include_in_schema=False)
+    def sdmx3_structures_latest(request: Request, kind: str, agency: str, resource_id: str,
+                                format: str | None = None):  # noqa: A002
+        return sdmx3_structures(request, kind, agency, resource_id, "~", format)
+
+    @app.get("/sdmx/3.0/data/{context}/{agency}/{resource_id}/{version}/{key}",
+             summary="SDMX 3.0 data: context dataflow, a key like VIC_DETECTED.GTM,REG.A... "
+                     "(* or empty: every code), filters c[DIM]=A,B and "
+                     "c[TIME_PERIOD]=ge:2020+le:2024; SDMX-ML 3.0, SDMX-CSV 2.0 (format=csv) "
+                     "or SDMX-JSON 2.0 (format=json), or by Accept")
+    def sdmx3_data(request: Request, context: str, agency: str, resource_id: str,
+                   version: str, snapshot: Current, key: str = "*",
+                   format: str | None = None):  # noqa: A002
+        if context not in ("dataflow", "*"):
+            raise store.BadQuery("api.error.sdmx_unknown", value=context[:40])
+        check_reference(agency, version)
+        extra, start, end = {}, None, None
+        for name, value in request.query_params.items():
+            if not (name.startswith("c[") and name.endswith("]")):
+                continue
+            dim = name[2:-1]
+            if dim == "TIME_PERIOD":
+                for part in value.replace(" ", "+").split("+"):
+                    operator, _, period = part.rpartition(":")
+                    if operator in ("ge", "gt", ""):
+                        start = period
+                    if operator in ("le", "lt", ""):
+                        end = period
+                    if operator not in ("ge", "gt", "le", "lt", ""):
+                        raise store.BadQuery("api.error.bad_parameter", name=name[:40])
+            elif dim in sdmx_structure.DIMENSIONS:
+                extra[dim] = [v for v in value.split(",") if v]
+            else:
+                raise store.BadQuery("api.error.bad_parameter", name=name[:40])
+        rows = flow_rows(snapshot, resource_id, key, ",+", start, end, extra)
+        kind = wanted(request, format)
+        if kind == "csv":
+            return sdmx_answer(snapshot, sdmx_structure.sdmx_csv(resource_id, rows), DATA_CSV)
+        if kind == "json":
+            return sdmx_answer(snapshot, sdmx_structure.sdmx_json(
+                resource_id, rows, language(request), prepared(snapshot), "2.0"), DATA_JSON_20)
+        return sdmx_answer(snapshot, sdmx_structure.data_message_30(
+            resource_id, rows, prepared(snapshot)), DATA_XML_30)
+
+    @app.get("/sdmx/3.0/data/{context}/{agency}/{resource_id}/{version}", include_in_schema=False)
+    def sdmx3_data_all(request: Request, context: str, agency: str, resource_id: str,
+                       version: str, snapshot: Current, format: str | None = None):  # noqa: A002
+        return sdmx3_data(request, context, agency, resource_id, version, snapshot, "*", format)
 
     return app
 

