@@ -71,7 +71,9 @@ LONG_COLUMNS = (
     "age", "age_label_es", "age_label_en",
     "exploitation_form", "exploitation_form_label_es", "exploitation_form_label_en",
     "value", "unit", "obs_status", "conf_status", "n_countries", "n_expected", "is_complete_year",
+    "source",  # whose figures: COALITION (the members'); UNODC's history is in its own file
 )
+COALITION = "COALITION"
 MART_COLUMNS = (  # of the published mart, in the export
     "indicator_code", "ref_area", "time_period", "freq", "period_end", "sex", "age",
     "exploitation_form", "value", "unit", "obs_status", "conf_status", "n_countries", "n_expected",
@@ -223,6 +225,7 @@ def read_export_data(database: Path, indicators: list[str] | None = None) -> Exp
             columns[f"{dim}_label_{lang}"] = _mapped(
                 dim, {code: contracts.label(dim, code, lang) for code in codes}, pl.String)
     columns["family"] = _mapped("indicator_code", {code: v[2] for code, v in names.items()}, pl.Int32)
+    columns["source"] = pl.lit(COALITION)
     # one chunk a column (DuckDB hands over batches): cheaper slices, casts and copies later
     rows = published.select(columns[c].cast(POLARS_SCHEMA[c]).alias(c) for c in LONG_COLUMNS).rechunk()
     source = {"snapshot": info[1] if info else database.name,
@@ -287,6 +290,16 @@ def _read_plan(con: duckdb.DuckDBPyConnection, indicators: list[str] | None
                             "plan_at_risk_margin": first["rule_at_risk_margin"],
                             "plan_maintain_tolerance": first["rule_maintain_tolerance"]}}
     return [{c: r[c] for c in PLAN_COLUMNS} for r in rows], info
+
+
+def write_table_parquet(columns, rows: list[dict], path: Path) -> None:
+    """A table beside the indicators as Parquet: the types of its values (counts stay whole)."""
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pylist([{c: row[c] for c in columns} for row in rows],
+                                 schema=None if rows else pa.schema([(c, pa.string())
+                                                                     for c in columns]))
+    pq.write_table(table, path, compression="zstd")
 
 
 def write_table_csv(columns, rows: list[dict], path: Path) -> None:
@@ -798,12 +811,17 @@ def run_export(settings: Settings, formats: list[str], out_dir: Path, *,
     files = [written[f] for f in formats]
     tables = [(PLAN_FILE, PLAN_COLUMNS, data.plan)] if data.plan else []
     tables += [(SIDE_TABLES[key][0], columns, rows) for key, (columns, rows) in data.side.items()]
-    for name, columns, rows in tables if "csv" in formats else []:
+    # The tables beside the indicators, as CSV and, with the Parquet export, as Parquet too.
+    tables = ([(name, columns, rows, "csv", write_table_csv) for name, columns, rows in tables]
+              * ("csv" in formats)
+              + [(name.removesuffix(".csv") + ".parquet", columns, rows, "parquet",
+                  write_table_parquet) for name, columns, rows in tables] * ("parquet" in formats))
+    for name, columns, rows, fmt, writer in tables:
         begun = time.perf_counter()
         path = out_dir / name
         tmp_path = path.with_name(f".{path.name}.tmp")
         try:
-            write_table_csv(columns, rows, tmp_path)
+            writer(columns, rows, tmp_path)
             with tmp_path.open("rb") as f:
                 digest = hashlib.file_digest(f, "sha256").hexdigest()
             size = tmp_path.stat().st_size
@@ -811,7 +829,7 @@ def run_export(settings: Settings, formats: list[str], out_dir: Path, *,
         finally:
             tmp_path.unlink(missing_ok=True)
         timings[name] = time.perf_counter() - begun
-        files.append({"file": name, "format": "csv", "bytes": size, "sha256": digest})
+        files.append({"file": name, "format": fmt, "bytes": size, "sha256": digest})
     timings["write"] = time.perf_counter() - started - timings["read"]
     manifest = {
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -827,8 +845,8 @@ def run_export(settings: Settings, formats: list[str], out_dir: Path, *,
             {**s, "version": int(s["version"])} for s in data.submissions],
         "plan": data.plan_info,
         # Whose figures each file holds: the members' (COALITION) or UNODC's published history.
-        "sources": {entry["file"]: "UNODC" if entry["file"] == SIDE_TABLES["history"][0]
-                    else "COALITION" for entry in files},
+        "sources": {entry["file"]: "UNODC" if entry["file"].startswith(
+            SIDE_TABLES["history"][0].removesuffix(".csv")) else COALITION for entry in files},
         "files": files,
     }
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",

@@ -349,16 +349,23 @@ def test_unodc_history_and_referral_pairs_come_in_files_of_their_own(small_home,
                     "received_by_receiver, received_conf_status, pair_status) values "
                     "('GTM', 'CRI', '2024', 'A', '2024-12-31', 12, 'F', null, 'A', 'hidden')")
     out = tmp_path / "out"
-    manifest = run_export(small_home, ["csv", "xlsx"], out, lang="fr", snapshot=snapshot)
+    manifest = run_export(small_home, ["csv", "xlsx", "parquet"], out, lang="fr",
+                          snapshot=snapshot)
     history = read_csv(out / "unodc_history.csv")
     assert [(r["source"], r["vintage"], r["ref_area"], r["year"], r["value"])
             for r in history] == [("UNODC", "2", "GTM", "2019", "97")]
+    assert pq.read_table(out / "unodc_history.parquet").select(
+        ["source", "vintage", "ref_area", "year", "value"]).to_pylist() == [
+        {"source": "UNODC", "vintage": 2, "ref_area": "GTM", "year": 2019, "value": 97}]
+    assert {r["source"] for r in read_csv(out / "indicators.csv")} == {"COALITION"}
     [pair] = read_csv(out / "referral_pairs.csv")
     assert (pair["sender"], pair["sent_by_sender"], pair["received_by_receiver"],
             pair["received_conf_status"]) == ("GTM", "12", "", "A")
-    assert manifest["sources"] == {"indicators.csv": "COALITION", "indicators.xlsx": "COALITION",
-                                   "unodc_history.csv": "UNODC",
-                                   "referral_pairs.csv": "COALITION"}
+    assert manifest["sources"] == {
+        "indicators.csv": "COALITION", "indicators.xlsx": "COALITION",
+        "indicators.parquet": "COALITION", "unodc_history.csv": "UNODC",
+        "referral_pairs.csv": "COALITION", "unodc_history.parquet": "UNODC",
+        "referral_pairs.parquet": "COALITION"}
     workbook = openpyxl.load_workbook(out / "indicators.xlsx", read_only=True)
     assert {t("export.sheet.history", "fr"), t("export.sheet.pairs", "fr")} <= set(
         workbook.sheetnames)
