@@ -48,14 +48,12 @@ def migrate_home(settings) -> list[tuple[str, int | None, int]]:
 
 def check_home(settings) -> None:
     """Raise :class:`StateTooNew` when a store of the home is newer than this code, before a
-    command starts work that would fail on it half-way (read-only; a warehouse another process is
-    writing is checked by that writer instead)."""
-    if settings.warehouse_path.exists():
-        try:
+    command starts work that would fail on it half-way. Read-only, and only while no writer
+    runs: a reader holding the file would make that writer fail (a running writer has checked
+    the version itself)."""
+    with warehouse.writer_lock_if_free(settings) as free:
+        if free and settings.warehouse_path.exists():
             con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-        except duckdb.Error:
-            con = None
-        if con is not None:
             try:
                 check_version("warehouse", warehouse_version(con), warehouse.MIGRATIONS)
             finally:

@@ -294,6 +294,24 @@ def writer_lock(settings: Settings) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+@contextlib.contextmanager
+def writer_lock_if_free(settings: Settings) -> Iterator[bool]:
+    """Hold the writer lock if no one does (yields True), else yield False at once: for a
+    quick look that must never stand in a writer's way (DuckDB refuses a writer while any
+    other process has the file open, read-only included)."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with open(settings.writer_lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def connect_writer(path: Path) -> duckdb.DuckDBPyConnection:
     """Open the warehouse for writing (caller holds :func:`writer_lock`), brought to the schema
     this code writes (:data:`MIGRATIONS`); a warehouse newer than the code raises
