@@ -432,9 +432,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="The observatory's read-only data API")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("OBSERVATORY_API_PORT", 8000)))
+    parser.add_argument("--workers", type=int,
+                        default=int(os.environ.get("OBSERVATORY_API_WORKERS", 1)))
     args = parser.parse_args(argv)
     # proxy_headers (uvicorn's default) takes the client's address from X-Forwarded-For only when
     # the request comes from a trusted proxy (FORWARDED_ALLOW_IPS, default 127.0.0.1): the rate
-    # limit then counts the real clients behind a local reverse proxy.
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning",
-                server_header=False)
+    # limit then counts the real clients behind a local reverse proxy. With several workers (each
+    # a process reading the snapshot on its own) each counts its own requests.
+    uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port,
+                workers=max(1, args.workers), log_level="warning", server_header=False)

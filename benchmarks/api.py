@@ -79,12 +79,13 @@ def _get(conn: http.client.HTTPConnection, path: str) -> int:
     return response.status
 
 
-def measure(home: Path, seconds: float = 10.0, clients: int = 8) -> dict:
+def measure(home: Path, seconds: float = 10.0, clients: int = 8, workers: int = 1) -> dict:
     snapshot = ensure_snapshot(home)
     queries = series_queries(snapshot)
     port = _free_port()
     env = {**os.environ, "OBSERVATORY_HOME": str(home), "OBSERVATORY_API_RATE": "100000000"}
-    server = subprocess.Popen([sys.executable, "-m", "api", "--port", str(port)], cwd=REPO_ROOT,
+    server = subprocess.Popen([sys.executable, "-m", "api", "--port", str(port),
+                               "--workers", str(workers)], cwd=REPO_ROOT,
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
@@ -133,7 +134,7 @@ def measure(home: Path, seconds: float = 10.0, clients: int = 8) -> dict:
         rows = con.execute("select count(*) from marts.indicator_values_published").fetchone()[0]
     return {"published_rows": rows, "median_ms": round(statistics.median(latencies), 1),
             "p95_ms": round(latencies[int(0.95 * len(latencies)) - 1], 1),
-            "failures": failures, "clients": clients,
+            "failures": failures, "clients": clients, "workers": workers,
             "queries_per_s": round(sum(counts) / elapsed, 1),
             "loadavg": os.getloadavg()}
 
@@ -143,8 +144,9 @@ def main() -> None:
     parser.add_argument("--home", type=Path, required=True)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=1, help="API processes (observatory api --workers)")
     args = parser.parse_args()
-    print(json.dumps(measure(args.home, args.seconds, args.clients), indent=2))
+    print(json.dumps(measure(args.home, args.seconds, args.clients, args.workers), indent=2))
 
 
 if __name__ == "__main__":

@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     api = commands.add_parser("api", help="serve the read-only data API (JSON and SDMX REST)")
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=int(os.environ.get("OBSERVATORY_API_PORT", 8000)))
+    api.add_argument("--workers", type=int,
+                     default=int(os.environ.get("OBSERVATORY_API_WORKERS", 1)),
+                     help="processes serving the API (each reads the snapshot on its own)")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
@@ -106,7 +109,8 @@ def _run_command(settings: Settings, args) -> int:
     if args.command == "api":
         from api.app import main as serve_api
 
-        serve_api(["--host", args.host, "--port", str(args.port)])
+        serve_api(["--host", args.host, "--port", str(args.port), "--workers",
+                   str(args.workers)])
         return 0
     return 2
 
