@@ -32,7 +32,13 @@ import yaml
 
 from pipelines.lib.contracts import OWN_COUNTRY
 from pipelines.lib.reader import workbook_grids
-from pipelines.lib.validate import MODIFIED_Z_LIMIT, _fold, country_hint
+from pipelines.lib.validate import (
+    IMPOSSIBLE_MEDIAN_FACTOR,
+    MODIFIED_Z_LIMIT,
+    _fold,
+    country_hint,
+    population,
+)
 from pipelines.settings import CONTRACTS_DIR, Settings
 
 SOURCE = "UNODC"
@@ -66,6 +72,8 @@ FLAG_YEAR = "value_equals_year"
 FLAG_OUTLIER = "outlier"
 FLAG_DUPLICATE = "duplicate_cell"
 FLAG_UNREADABLE = "unreadable_value"
+FLAG_POPULATION = "above_population"  # more persons than live in the country (V12 for submissions)
+FLAG_IMPOSSIBLE = "impossible_median"  # over 100 times the cell's median of other years (as V12)
 
 
 class GlotipFileError(ValueError):
@@ -293,12 +301,30 @@ def flag(typed: pl.DataFrame) -> pl.DataFrame:
         add(row["_i"], FLAG_UNREADABLE, f"value {row['value_text']!r} is not a count")
     for row in indexed.filter(pl.col("value") == pl.col("year")).iter_rows(named=True):
         add(row["_i"], FLAG_YEAR, f"value {row['value']} = year {row['year']}")
+    for row in indexed.filter(pl.col("value").is_not_null()).iter_rows(named=True):
+        people = population(row["ref_area"], row["year"]) if row["ref_area"] else None
+        if people and row["value"] > people:
+            add(row["_i"], FLAG_POPULATION,
+                f"value {row['value']:g} > population {people} in {row['year']}")
+    # Every cell (any breakdown) against its own series over the other years: a value a hundred
+    # times their median is a typing slip (V12), where the z-score above needs a spread.
+    series_key = [c for c in CELL if c != "year"]
+    numeric = indexed.filter(pl.col("value").is_not_null())
+    for _, group in numeric.group_by(series_key):
+        if group.height < MIN_SERIES + 1:
+            continue
+        values = group["value"].to_list()
+        for i, row in enumerate(group.iter_rows(named=True)):
+            median = float(pl.Series(values[:i] + values[i + 1:], dtype=pl.Float64).median())
+            if median > 0 and row["value"] > IMPOSSIBLE_MEDIAN_FACTOR * median:
+                add(row["_i"], FLAG_IMPOSSIBLE,
+                    f"value {row['value']:g} > {IMPOSSIBLE_MEDIAN_FACTOR} x the median "
+                    f"{median:g} of the cell's other {len(values) - 1} years")
     duplicates = indexed.filter(pl.len().over(list(CELL)) > 1)
     for row in duplicates.iter_rows(named=True):
         add(row["_i"], FLAG_DUPLICATE, "the same cell is published more than once in the file")
     # Headline figures (every breakdown at total) against the country's own series of the same
     # indicator over the other years: rule V10 for submissions, on annual data.
-    series_key = [c for c in CELL if c != "year"]
     numeric = indexed.filter(pl.col("value").is_not_null() & (pl.col("breakdown") == "total")
                              & (pl.col("sex") == "_T") & (pl.col("age") == "_T"))
     for _, group in numeric.group_by(series_key):

@@ -1,4 +1,5 @@
-"""Validation of a submission against the data contracts: rules V01–V11 of DOMAIN.md §4.
+"""Validation of a submission against the data contracts: rules V01–V11 of DOMAIN.md §4, and
+V12 (impossible numbers: above the population, or a hundred times the country's own median).
 
 Per-cell rules run as a Great Expectations suite (:mod:`pipelines.lib.gx_suite`); rules over sets
 of rows (duplicates, additivity, mandatory cells, history) run here in polars. The outcome is one
@@ -24,6 +25,9 @@ CODE_COLUMNS = ("dataset", "country", "period", "indicator", *DIMENSIONS, "obs_s
 UNKNOWN_SHARE_LIMIT = 0.30
 HISTORY_QUARTERS = 8
 MODIFIED_Z_LIMIT = 3.5
+# V12: a figure no country can have. More people than live in it, or a hundred times its own
+# median of the last quarters (a typing slip: 6,112,019 for 61): an error, with the reason.
+IMPOSSIBLE_MEDIAN_FACTOR = 100
 MAX_FINDINGS_PER_RULE = 100  # past this, one summary finding: a report a person can read
 
 
@@ -347,9 +351,47 @@ def _set_findings(rows, unit, contracts, context) -> list[Finding]:
     findings += _same_total(typed, dataset, contracts, unit)
     findings += _mandatory(typed, unit, contracts)
     findings += _unknown_shares(typed, dataset, unit)
+    findings += _above_population(typed, unit)
     findings += _outliers(typed, unit, context)
     findings += _plausibility(typed, unit)
     return findings
+
+
+@cache
+def _populations() -> dict[str, dict[int, int]]:
+    """Total mid-year population by country and year (the dbt seed, UN WPP 2024 based)."""
+    import csv
+
+    from pipelines.settings import DBT_PROJECT_DIR
+
+    totals: dict[str, dict[int, int]] = {}
+    with (DBT_PROJECT_DIR / "seeds" / "population.csv").open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if row["sex"] == "total" and row["age_group"] == "total":
+                totals.setdefault(row["iso3"], {})[int(row["year"])] = round(
+                    float(row["population"]))
+    return totals
+
+
+def population(country: str | None, year: int) -> int | None:
+    """The country's population that year (the nearest year the seed has), or None."""
+    by_year = _populations().get(country or "")
+    if not by_year:
+        return None
+    return by_year[min(by_year, key=lambda y: (abs(y - year), -y))]
+
+
+def _above_population(typed, unit) -> list[Finding]:
+    try:
+        people = population(unit.country, Quarter.parse(unit.period).year)
+    except ValueError:
+        return []
+    if not people:
+        return []
+    return [Finding.make("V12", "finding.above_population", column="value", value=row["value"],
+                         population=people, country=unit.country, indicator=row["indicator"],
+                         dataset=unit.dataset, **_ref(row))
+            for row in typed.filter(pl.col("value") > people).iter_rows(named=True)]
 
 
 def _duplicates(typed: pl.DataFrame, unit: Unit) -> list[Finding]:
@@ -492,6 +534,12 @@ def _outliers(typed, unit, context) -> list[Finding]:
         mad = float((pl.Series(values) - median).abs().median())
         previous = values[-1]
         reason = None
+        if median > 0 and value > IMPOSSIBLE_MEDIAN_FACTOR * median:
+            findings.append(Finding.make(
+                "V12", "finding.impossible_median", column="value", value=value,
+                indicator=row["indicator"], median=round(median),
+                factor=IMPOSSIBLE_MEDIAN_FACTOR, dataset=unit.dataset, **_ref(row)))
+            continue
         if mad > 0 and abs(0.6745 * (value - median) / mad) > MODIFIED_Z_LIMIT:
             reason = "z"
         elif previous >= 10 and value > 3 * previous:

@@ -117,6 +117,26 @@ def test_xlsx_with_title_rows_and_text_values_is_read(tmp_path):
     assert typed["flag"].to_list()[2] == "value_equals_year"
 
 
+def test_impossible_values_are_flagged(tmp_path):
+    """More persons than live in the country, or a hundred times the cell's median over the other
+    years (UNODC's 2021 row of 6,112,019 persons convicted in El Salvador by citizenship, in a
+    series of tens): flagged, with the numbers behind it."""
+    rows = [["SLV", "El Salvador", "Americas", "LAC", "Persons convicted", "by citizenship",
+             "Salvadoran", "Total", "Total", str(year), "Counts", value, "GLOTIP"]
+            for year, value in ((2017, "40"), (2018, "52"), (2019, "61"), (2020, "48"),
+                                (2021, "6,112,019"))]
+    rows.append(["GTM", "Guatemala", "Americas", "LAC", "Detected trafficking victims", "Total",
+                 "Total", "Total", "Total", "2020", "Counts", "25,000,000", "GLOTIP"])
+    path = tmp_path / "data_glotip.xlsx"
+    write_unodc_xlsx(path, rows)
+    typed = prepare(read_glotip(path))
+    flags = dict(zip(typed["value"].to_list(), typed["flag"].to_list(), strict=True))
+    assert flags[6_112_019] == "impossible_median" and flags[61] is None
+    assert flags[25_000_000] == "above_population"
+    details = dict(zip(typed["value"].to_list(), typed["flag_detail"].to_list(), strict=True))
+    assert "median 50" in details[6_112_019] and "population" in details[25_000_000]
+
+
 def test_a_file_in_another_layout_is_refused(tmp_path):
     path = tmp_path / "other.csv"
     path.write_text("dataset,country,period,value\nTIP_VICTIMS,GTM,2024-Q1,4\n", encoding="utf-8")

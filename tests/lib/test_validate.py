@@ -223,3 +223,31 @@ def test_findings_read_in_french_where_the_report_has_it():
     assert finding_message(finding, "es") == finding["message_es"]
     older = {k: v for k, v in finding.items() if k != "message_fr"}  # a report from before
     assert finding_message(older, "fr") == finding["message_en"]
+
+
+def test_impossible_numbers_are_errors_with_their_reason(fixture_path):
+    """More people than live in the country, or a hundred times its own recent median: V12, an
+    ERROR (a typing slip must not reach the figures), in words, with the population or median."""
+    from pipelines.lib.validate import population
+
+    belize = population("BLZ", 2024)
+    assert belize and 300_000 < belize < 600_000
+    rows = "dataset,country,period,indicator,value\n"
+    rows += f"TIP_JUSTICE,BLZ,2024-Q1,TIP_CASES,{belize + 1}\n"
+    read = read_submission(rows.encode(), "c.csv")
+    [unit] = validate_frame(read.frame, read.findings, ValidationContext(today=TODAY))
+    [finding] = [f for f in unit.findings if f.rule == "V12"]
+    assert unit.status == "rejected" and finding.severity == "ERROR" and finding.row == 2
+    assert f"{belize}" in finding.message_en and "población" in finding.message_es
+
+    history = pl.DataFrame({
+        "country": ["GTM"] * 6, "dataset": ["TIP_VICTIMS"] * 6, "indicator": ["VIC_DETECTED"] * 6,
+        "stage": ["_Z"] * 6, "period": ["2022-Q3", "2022-Q4", "2023-Q1", "2023-Q2", "2023-Q3", "2023-Q4"],
+        "value": [0, 0, 0, 0, 0, 0],
+    })
+    [unit] = validate(fixture_path, "valid_gtm_2024q1_utf8.csv", history=history)
+    assert not [f for f in unit.findings if f.rule == "V12"]  # a median of 0: no factor to apply
+    history = history.with_columns(value=pl.lit(0.4))
+    [unit] = validate(fixture_path, "valid_gtm_2024q1_utf8.csv", history=history)
+    [finding] = [f for f in unit.findings if f.rule == "V12"]
+    assert unit.status == "rejected" and finding.value == "44" and "100" in finding.message_en
