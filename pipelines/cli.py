@@ -35,6 +35,12 @@ def main(argv: list[str] | None = None) -> int:
         "import-glotip", help="import UNODC's GLOTIP figures (data_glotip.xlsx or CSV) as reference data")
     glotip.add_argument("file", type=Path)
     _add_export_command(commands)
+    template = commands.add_parser(
+        "template", help="write the XLSX template a submitter's page gives, for systems that fill it")
+    template.add_argument("--country", required=True, help="a member's ISO3 code")
+    template.add_argument("--period", required=True, help="a quarter, e.g. 2025-Q2")
+    template.add_argument("--datasets", nargs="+", help="data sets (default: every expected one)")
+    template.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
     _add_plan_commands(commands)
     _add_workflow_commands(commands)
     _add_backup_commands(commands)
@@ -85,6 +91,8 @@ def _run_command(settings: Settings, args) -> int:
         return run_glotip_import(settings, args.file, lang=args.lang)
     if args.command == "plan":
         return run_plan_command(settings, args)
+    if args.command == "template":
+        return run_template(args)
     if args.command == "users":
         return run_users(settings, args)
     if args.command == "review":
@@ -182,6 +190,49 @@ def run_export_command(settings: Settings, args) -> int:
 
 
 # --- the regional plan (DOMAIN.md §9) ----------------------------------------------------------
+
+
+def run_template(args) -> int:
+    """``observatory template``: the submitter page's XLSX template (the same rows, the same
+    workbook), written without the web. Exit 2 with one line on a bad country, quarter, data set
+    or path."""
+    from pipelines.lib.contracts import load_contracts
+    from pipelines.lib.periods import Quarter
+    from pipelines.lib.template import template_rows, write_xlsx
+
+    contracts = load_contracts()
+    country = args.country.strip().upper()
+    expected = list(contracts.reporting["expected_datasets"])
+    datasets = [d.strip().upper() for d in args.datasets] if args.datasets else expected
+    problem = None
+    if country not in contracts.members:
+        problem = t("cli.template.country", args.lang, value=args.country,
+                    members=", ".join(sorted(contracts.members)))
+    else:
+        try:
+            quarter = Quarter.parse(args.period.strip())
+        except ValueError:
+            problem = t("cli.template.period", args.lang, value=args.period)
+    unknown = [d for d in datasets if d not in expected]
+    out = args.out.expanduser()
+    if problem is None and unknown:
+        problem = t("cli.template.datasets", args.lang, value=", ".join(unknown),
+                    known=", ".join(expected))
+    if problem is None and (out.exists() or not out.parent.is_dir()
+                            or out.suffix.lower() != ".xlsx"):
+        problem = t("cli.template.out", args.lang, path=out)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        write_xlsx(tmp, {d: template_rows(d, country, quarter) for d in datasets}, lang=args.lang)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    print(t("cli.template.written", args.lang, path=out, country=country, period=str(quarter),
+            datasets=", ".join(datasets)))
+    return 0
 
 
 def _add_plan_commands(commands) -> None:

@@ -208,3 +208,30 @@ def test_blank_template_workbook(tmp_path):
     assert "BLZ" in victims["citizenship"].to_list()
     assert sheets["COORDINATION"].columns == list(COLUMNS)
     assert sheets["COORDINATION"].height == 0
+
+
+def test_the_template_command_writes_the_pages_workbook_and_refuses_bad_input(tmp_path, capsys):
+    """``observatory template``: the same workbook the submitter's page builds (same rows, same
+    bytes), read back as a submission; a bad country, quarter, data set or path is one line and
+    exit 2, nothing written."""
+    from pipelines.cli import main
+    from pipelines.lib.reader import read_submission
+    from pipelines.lib.template import template_rows, write_xlsx
+
+    out = tmp_path / "GTM_2025-Q2.xlsx"
+    assert main(["--lang", "en", "template", "--country", "gtm", "--period", "2025-Q2",
+                 "--datasets", "TIP_VICTIMS", "TIP_JUSTICE", "--out", str(out)]) == 0
+    page = write_xlsx(tmp_path / "page.xlsx", {d: template_rows(d, "GTM", "2025-Q2")
+                                               for d in ("TIP_VICTIMS", "TIP_JUSTICE")}, lang="en")
+    assert out.read_bytes() == page.read_bytes()
+    read = read_submission(out.read_bytes(), out.name)
+    assert read.frame is not None and set(read.frame["dataset"].unique()) == {
+        "TIP_VICTIMS", "TIP_JUSTICE"}
+    capsys.readouterr()
+    for argv in (["--country", "PAN", "--period", "2025-Q2"],
+                 ["--country", "GTM", "--period", "2025-Q5"],
+                 ["--country", "GTM", "--period", "2025-Q2", "--datasets", "NOPE"]):
+        assert main(["--lang", "es", "template", *argv, "--out", str(tmp_path / "x.xlsx")]) == 2
+        assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert main(["template", "--country", "GTM", "--period", "2025-Q2", "--out", str(out)]) == 2
+    assert not (tmp_path / "x.xlsx").exists()
