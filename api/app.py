@@ -293,6 +293,8 @@ def create_app(serving_dir=None, rate_per_minute: int | None = None) -> FastAPI:
                 filters[dim] = [v for v in value.split(separators[0]) if v and v != "*"]
         for dim, values in (extra or {}).items():
             filters[dim] = [v for v in filters[dim] if v in values] if filters[dim] else values
+            if not filters[dim]:  # the key and c[DIM] exclude each other: nothing matches
+                return []
         indicators = filters["INDICATOR"] or allowed
         outside = sorted(set(i.upper() for i in indicators) - set(allowed))
         if outside:
@@ -387,21 +389,22 @@ def create_app(serving_dir=None, rate_per_minute: int | None = None) -> FastAPI:
             raise store.BadQuery("api.error.sdmx_unknown", value=context[:40])
         check_reference(agency, version)
         extra, start, end = {}, None, None
-        for name, value in request.query_params.items():
+        for name, value in request.query_params.multi_items():
             if not (name.startswith("c[") and name.endswith("]")):
                 continue
             dim = name[2:-1]
             if dim == "TIME_PERIOD":
+                # ge: / le: (or a bare period: both); gt: and lt: are not offered
                 for part in value.replace(" ", "+").split("+"):
                     operator, _, period = part.rpartition(":")
-                    if operator in ("ge", "gt", ""):
-                        start = period
-                    if operator in ("le", "lt", ""):
-                        end = period
-                    if operator not in ("ge", "gt", "le", "lt", ""):
+                    if operator not in ("ge", "le", ""):
                         raise store.BadQuery("api.error.bad_parameter", name=name[:40])
+                    if operator in ("ge", ""):
+                        start = period
+                    if operator in ("le", ""):
+                        end = period
             elif dim in sdmx_structure.DIMENSIONS:
-                extra[dim] = [v for v in value.split(",") if v]
+                extra.setdefault(dim, []).extend(v for v in value.split(",") if v)
             else:
                 raise store.BadQuery("api.error.bad_parameter", name=name[:40])
         rows = flow_rows(snapshot, resource_id, key, ",+", start, end, extra)

@@ -302,7 +302,8 @@ def flag(typed: pl.DataFrame) -> pl.DataFrame:
     for row in indexed.filter(pl.col("value") == pl.col("year")).iter_rows(named=True):
         add(row["_i"], FLAG_YEAR, f"value {row['value']} = year {row['year']}")
     for row in indexed.filter(pl.col("value").is_not_null()).iter_rows(named=True):
-        people = population(row["ref_area"], row["year"]) if row["ref_area"] else None
+        people = (population(row["ref_area"], row["year"])
+                  if row["ref_area"] and row["year"] is not None else None)
         if people and row["value"] > people:
             add(row["_i"], FLAG_POPULATION,
                 f"value {row['value']:g} > population {people} in {row['year']}")

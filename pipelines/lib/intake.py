@@ -109,7 +109,7 @@ def take_in(deliveries: list[Delivery], settings: Settings) -> list[FileOutcome]
         con = connect_writer(settings.warehouse_path)
         try:
             with CappedReader() as reader:  # workbooks are parsed in a capped child process
-                received = [_receive(con, delivery, reader) for delivery in deliveries]
+                received = [_receive(con, delivery, reader, settings) for delivery in deliveries]
             # The per-cell suite runs once for the whole batch: its cost is mostly fixed.
             cells = check_cells_of_files([r.read.frame if r.read and r.read.ok else None
                                           for r in received])
@@ -173,16 +173,26 @@ class _Received:
     foreign: bool = False  # received before from another member than the submitter's
 
 
-def _receive(con: duckdb.DuckDBPyConnection, delivery: Delivery, reader: CappedReader
-             ) -> _Received:
+def _receive(con: duckdb.DuckDBPyConnection, delivery: Delivery, reader: CappedReader,
+             settings: Settings) -> _Received:
     data = read_regular(delivery.path, delivery.confined_to)
     sha = sha256_of(data)
     known = con.execute("select 1 from raw.files where file_sha256 = ?", [sha]).fetchone()
-    foreign = bool(known) and delivery.submitter_country is not None and con.execute(
-        "select count(*) from raw.submissions where file_sha256 = ? and country <> ?",
-        [sha, delivery.submitter_country]).fetchone()[0] > 0
+    foreign = bool(known) and delivery.submitter_country is not None and _foreign(
+        con, settings, sha, delivery.submitter_country)
     read = reader.read(data, delivery.path.name) if foreign or not known else None
     return _Received(delivery, data, sha, bool(known), read, foreign)
+
+
+def _foreign(con, settings: Settings, sha: str, country: str) -> bool:
+    """Whether bytes received before say anything about another member: their report names
+    another country (a file whose every unit was unchanged has a report but no submission), or,
+    without a report, a submission of another country rests on them."""
+    try:
+        return not belongs_to(load_report(settings, sha), country)
+    except (OSError, ValueError, TypeError):  # killed before its report was written
+        return con.execute("select count(*) from raw.submissions where file_sha256 = ? and "
+                           "country <> ?", [sha, country]).fetchone()[0] > 0
 
 
 def _take_in_one(con: duckdb.DuckDBPyConnection, item: _Received, cell_failures,
@@ -246,9 +256,14 @@ def _take_in_one(con: duckdb.DuckDBPyConnection, item: _Received, cell_failures,
 
 
 def _holds_another_members_rows(delivery: Delivery, units) -> bool:
-    # validate._file_identity's "another country's rows" (V02 on the country column)
-    return delivery.submitter_country is not None and any(
-        f.rule == "V02" and f.column == "country" for unit in units for f in unit.findings)
+    """validate._file_identity's "another country's rows" (V02 on the country column) naming
+    another member: a typo or a non-member's code is the submitter's own mistake, stored and
+    rejected as usual."""
+    if delivery.submitter_country is None:
+        return False
+    others = set(load_contracts().members) - {delivery.submitter_country}
+    return any(f.rule == "V02" and f.column == "country" and f.value in others
+               for unit in units for f in unit.findings)
 
 
 def _answer_not_stored(con, item: _Received, units, settings: Settings, now, name: str

@@ -57,7 +57,7 @@ def sha256_of(data: bytes) -> str:
 
 def report_path(settings: Settings, sha256: str, country: str | None = None) -> Path:
     """The file's report; with ``country``, what that member's submitter was told about bytes
-    another country had sent (see ``intake._answer_as_new``)."""
+    another country had sent (see ``intake._answer_not_stored``)."""
     return settings.archive_dir / (f"{sha256}.{country}.report.json" if country
                                    else f"{sha256}.report.json")
 

@@ -13,8 +13,9 @@ UNIT_MEASURE, and NATURE).
   "other purposes" (the sum of forced criminality, forced marriage, begging, illegal adoption,
   mixed and other forms), each by sex and age where published.
 * A value hidden by disclosure control is an empty OBS_VALUE with OBS_STATUS ``Q`` (missing
-  value; suppressed). "Other purposes" is shown only where every form it adds up is published,
-  so it tells nothing the other rows do not.
+  value; suppressed). "Other purposes" is written only where all six forms it adds up are in
+  the mart, and hidden (Q) unless every one is published, so it tells nothing the other rows
+  do not.
 * REF_AREA: the members' M49 codes as the SDG area list writes them (no leading zeros).
 """
 
@@ -82,7 +83,10 @@ def sdmx_frame(rows: pl.DataFrame, m49: dict[str, str]) -> pl.DataFrame:
     other = (source.filter(pl.col("exploitation_form").is_in(OTHER_PURPOSES))
              .group_by(keys)
              .agg(value=pl.col("value").sum(), hidden=pl.col("hidden").any(),
-                  provisional=(pl.col("obs_status") == "P").any())
+                  provisional=(pl.col("obs_status") == "P").any(),
+                  forms=pl.col("exploitation_form").n_unique())
+             # a sum over only some of its forms would be another figure: left out
+             .filter(pl.col("forms") == len(OTHER_PURPOSES)).drop("forms")
              .with_columns(stem=pl.lit(OTHER_PURPOSES_SERIES),
                            obs_status=pl.when("provisional").then(pl.lit("P"))
                            .otherwise(pl.lit("A")))

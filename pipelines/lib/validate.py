@@ -25,9 +25,12 @@ CODE_COLUMNS = ("dataset", "country", "period", "indicator", *DIMENSIONS, "obs_s
 UNKNOWN_SHARE_LIMIT = 0.30
 HISTORY_QUARTERS = 8
 MODIFIED_Z_LIMIT = 3.5
-# V12: a figure no country can have. More people than live in it, or a hundred times its own
-# median of the last quarters (a typing slip: 6,112,019 for 61): an error, with the reason.
+# V12: a figure no country can have. More people than live in it, or, from 1,000 up, a hundred
+# times its own median of the last quarters (a typing slip: 6,112,019 for 61): an error, with the
+# reason. Below 1,000 a real operation can multiply a small series (150 victims of one raid in a
+# country that detects one a quarter): V10 warns and the ministry explains.
 IMPOSSIBLE_MEDIAN_FACTOR = 100
+IMPOSSIBLE_MEDIAN_FROM = 1_000
 MAX_FINDINGS_PER_RULE = 100  # past this, one summary finding: a report a person can read
 
 
@@ -534,7 +537,7 @@ def _outliers(typed, unit, context) -> list[Finding]:
         mad = float((pl.Series(values) - median).abs().median())
         previous = values[-1]
         reason = None
-        if median > 0 and value > IMPOSSIBLE_MEDIAN_FACTOR * median:
+        if median > 0 and value >= IMPOSSIBLE_MEDIAN_FROM and value > IMPOSSIBLE_MEDIAN_FACTOR * median:
             findings.append(Finding.make(
                 "V12", "finding.impossible_median", column="value", value=value,
                 indicator=row["indicator"], median=round(median),

@@ -283,26 +283,15 @@ MIGRATIONS = (
 
 
 @contextlib.contextmanager
-def writer_lock(settings: Settings) -> Iterator[None]:
-    """Hold the single-writer lock of the warehouse (blocks until it is free)."""
-    settings.home.mkdir(parents=True, exist_ok=True)
-    with open(settings.writer_lock_path, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-@contextlib.contextmanager
-def writer_lock_if_free(settings: Settings) -> Iterator[bool]:
-    """Hold the writer lock if no one does (yields True), else yield False at once: for a
-    quick look that must never stand in a writer's way (DuckDB refuses a writer while any
-    other process has the file open, read-only included)."""
+def writer_lock(settings: Settings, blocking: bool = True) -> Iterator[bool]:
+    """Hold the single-writer lock of the warehouse (blocks until it is free; yields True).
+    ``blocking=False``: yield False at once when someone holds it, for a quick look that must
+    never stand in a writer's way (DuckDB refuses a writer while any other process has the file
+    open, read-only included)."""
     settings.home.mkdir(parents=True, exist_ok=True)
     with open(settings.writer_lock_path, "a+") as handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
         except BlockingIOError:
             yield False
             return

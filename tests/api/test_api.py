@@ -334,6 +334,10 @@ def test_sdmx_json_and_sdmx_3_answers_pass_the_official_schemas_and_hold_the_sam
     frame = read_sdmx(text).data[0].data  # checked against the SDMX-ML 3.0 schemas
     assert {(r["REF_AREA"], r["TIME_PERIOD"], r["SEX"]) for r in frame.to_dict("records")} == {
         k for k in plain if k[0] in ("GTM", "REG") and k[1].startswith("2024")}
+    # A key and a filter that exclude each other match nothing (not everything).
+    status, _, body = call(f"{api}/sdmx/3.0/data/dataflow/RCTPSM/DF_TIP_VICTIMS/~/"
+                           "VIC_DETECTED.GTM.Q._T._T._T?c[REF_AREA]=CRI&format=json")
+    assert status == 200 and json.loads(body)["data"]["dataSets"][0]["observations"] == {}
     status, _, text = call(f"{api}/sdmx/2.1/data/DF_TIP_VICTIMS/{key}")
     assert status == 200 and read_sdmx(text).data[0].data.shape[0] == len(plain)
 
@@ -347,6 +351,7 @@ def test_sdmx_json_and_sdmx_3_answers_pass_the_official_schemas_and_hold_the_sam
     assert status == 200 and len(read_sdmx(text).structures) > 10
     for path in ("/sdmx/3.0/data/dataflow/RCTPSM/DF_NOPE/1.0/*",
                  "/sdmx/3.0/data/dataflow/RCTPSM/DF_TIP_VICTIMS/1.0/*?c[NOPE]=1",
+                 "/sdmx/3.0/data/dataflow/RCTPSM/DF_TIP_VICTIMS/1.0/*?c[TIME_PERIOD]=gt:2024",
                  "/sdmx/3.0/data/provisionagreement/RCTPSM/DF_TIP_VICTIMS/1.0/*",
                  "/sdmx/3.0/structure/codelist/RCTPSM/CL_NOPE/~"):
         status, _, body = call(f"{api}{path}", headers={"Accept-Language": "fr"})

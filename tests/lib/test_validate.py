@@ -243,11 +243,21 @@ def test_impossible_numbers_are_errors_with_their_reason(fixture_path):
     history = pl.DataFrame({
         "country": ["GTM"] * 6, "dataset": ["TIP_VICTIMS"] * 6, "indicator": ["VIC_DETECTED"] * 6,
         "stage": ["_Z"] * 6, "period": ["2022-Q3", "2022-Q4", "2023-Q1", "2023-Q2", "2023-Q3", "2023-Q4"],
-        "value": [0, 0, 0, 0, 0, 0],
+        "value": [8, 9, 10, 9, 11, 10],
     })
-    [unit] = validate(fixture_path, "valid_gtm_2024q1_utf8.csv", history=history)
-    assert not [f for f in unit.findings if f.rule == "V12"]  # a median of 0: no factor to apply
-    history = history.with_columns(value=pl.lit(0.4))
-    [unit] = validate(fixture_path, "valid_gtm_2024q1_utf8.csv", history=history)
+
+    def scaled(factor: int):
+        """GTM's valid file with every value times ``factor`` (the sums still add up)."""
+        frame = pl.read_csv(fixture_path("valid_gtm_2024q1_utf8.csv"), infer_schema=False)
+        frame = frame.with_columns(value=(pl.col("value").cast(pl.Int64) * factor).cast(pl.String))
+        read = read_submission(frame.write_csv().encode(), "gtm.csv")
+        [unit] = validate_frame(read.frame, read.findings,
+                                ValidationContext(today=TODAY, history=history))
+        return unit
+
+    unit = scaled(200)  # 8,800 against a median of 10
     [finding] = [f for f in unit.findings if f.rule == "V12"]
-    assert unit.status == "rejected" and finding.value == "44" and "100" in finding.message_en
+    assert unit.status == "rejected" and finding.value == "8800" and "100" in finding.message_en
+    # Below 1,000 a jump is a warning to explain (a real operation), not an error.
+    unit = scaled(20)  # 880
+    assert unit.status == "validated" and [f.rule for f in unit.findings] == ["V10"]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import openpyxl
 import pytest
 from conftest import QUARTER, template_file
 
@@ -260,6 +261,19 @@ def test_an_upload_says_nothing_about_another_members_files(workflow_home, tmp_p
         assert con.execute("select action, count(*) from raw.audit_events where details like "
                            "'%other_member%' group by 1 order by 1").fetchall() == [
             ("duplicate", 2), ("refused", 2)]
+
+    # Honduras sends its figures again in new bytes: every unit unchanged, so the file has a
+    # report but no submission. Those bytes from GTM are still answered as new, not "received".
+    resent = tmp_path / "resent.xlsx"
+    workbook = openpyxl.load_workbook(copy)
+    workbook.properties.title = "resent"  # other bytes, the same figures
+    workbook.save(resent)
+    [outcome] = take_in([Delivery(resent, channel="upload", actor="hugo", submitter_country="HND",
+                                  role="submitter")], settings)
+    assert {u.status for u in outcome.units} == {"unchanged"}
+    again = tmp_path / "again.xlsx"
+    again.write_bytes(resent.read_bytes())
+    assert as_gtm(again)[:2] == first_fresh[:2]
 
 
 def test_a_folder_swapped_for_a_link_after_the_check_is_caught_on_the_file_opened(tmp_path):
