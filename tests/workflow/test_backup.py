@@ -23,6 +23,10 @@ def rows(database, sql: str) -> list[tuple]:
 def test_a_backup_restores_the_same_figures_trail_and_accounts(workflow_home, tmp_path,
                                                                 monkeypatch, capsys):
     original = get_settings()
+    # The drill's home has a review decision on record: Honduras' victims accepted and locked.
+    [(hnd,)] = rows(original.warehouse_path, "select submission_id from raw.submissions "
+                                             "where country = 'HND' and dataset = 'TIP_VICTIMS'")
+    assert main(["--lang", "en", "review", "accept", hnd, "--as", "rita"]) == 0
     out = tmp_path / "backup"
     assert main(["--lang", "en", "backup", "--out", str(out)]) == 0
     assert (out / "manifest.json").is_file() and (out / "auth.sqlite").is_file()
@@ -42,9 +46,13 @@ def test_a_backup_restores_the_same_figures_trail_and_accounts(workflow_home, tm
     assert (tmp_path / "a" / "indicators.csv").read_bytes() == \
         (tmp_path / "b" / "indicators.csv").read_bytes()
     for sql in ("select * from raw.audit_events order by event_id",
-                "select * from raw.submissions order by submission_id"):
+                "select * from raw.submissions order by submission_id",
+                "select submission_id, current_status from marts.submissions_status "
+                "order by all"):
         assert rows(original.warehouse_path, sql) == rows(restored.warehouse_path, sql)
     assert AuthStore(restored).sign_in("ana", PASSWORD)
+    assert rows(restored.warehouse_path, "select current_status from marts.submissions_status "
+                f"where submission_id = '{hnd}'") == [("accepted",)]
     # The dashboard's snapshot: the same published tables, row for row.
     snapshots = [current_snapshot(settings) for settings in (original, restored)]
     assert snapshots[0].name == snapshots[1].name
