@@ -307,6 +307,24 @@ def create_app(serving_dir=None, rate_per_minute: int | None = None) -> FastAPI:
             raise store.BadQuery("api.error.sdmx_too_many", n=total, max=store.MAX_SDMX)
         return rows
 
+    def data_answer(request: Request, snapshot: store.Snapshot, flow_id: str, rows: list[dict],
+                    format_: str | None, api: str) -> Response:
+        """The rows as SDMX-CSV 2.0, SDMX-JSON (1.0 on the 2.1 API, 2.0 on 3.0) or SDMX-ML
+        (2.1 or 3.0), as the request asks."""
+        kind = wanted(request, format_)
+        if kind == "csv":
+            return sdmx_answer(snapshot, sdmx_structure.sdmx_csv(flow_id, rows), DATA_CSV)
+        if kind == "json":
+            version = "1.0" if api == "2.1" else "2.0"
+            return sdmx_answer(snapshot, sdmx_structure.sdmx_json(
+                flow_id, rows, language(request), prepared(snapshot), version),
+                DATA_JSON_10 if api == "2.1" else DATA_JSON_20)
+        if api == "2.1":
+            return sdmx_answer(snapshot, sdmx_structure.to_xml(
+                sdmx_structure.data_message(flow_id, rows)), DATA_XML)
+        return sdmx_answer(snapshot, sdmx_structure.data_message_30(
+            flow_id, rows, prepared(snapshot)), DATA_XML_30)
+
     class NoSuchFlow(Exception):  # noqa: N818 (a 404)
         pass
 
@@ -326,14 +344,7 @@ def create_app(serving_dir=None, rate_per_minute: int | None = None) -> FastAPI:
         if len(parts) == 3:
             check_reference(parts[0], parts[2])
         rows = flow_rows(snapshot, flow_id, key, "+", startPeriod, endPeriod)
-        kind = wanted(request, format)
-        if kind == "csv":
-            return sdmx_answer(snapshot, sdmx_structure.sdmx_csv(flow_id, rows), DATA_CSV)
-        if kind == "json":
-            return sdmx_answer(snapshot, sdmx_structure.sdmx_json(
-                flow_id, rows, language(request), prepared(snapshot), "1.0"), DATA_JSON_10)
-        return sdmx_answer(snapshot, sdmx_structure.to_xml(
-            sdmx_structure.data_message(flow_id, rows)), DATA_XML)
+        return data_answer(request, snapshot, flow_id, rows, format, "2.1")
 
     @app.get("/sdmx/2.1/data/{flow}", include_in_schema=False)
     def sdmx_data_all(request: Request, flow: str, snapshot: Current, startPeriod: str | None = None,  # noqa: N803
@@ -408,14 +419,7 @@ def create_app(serving_dir=None, rate_per_minute: int | None = None) -> FastAPI:
             else:
                 raise store.BadQuery("api.error.bad_parameter", name=name[:40])
         rows = flow_rows(snapshot, resource_id, key, ",+", start, end, extra)
-        kind = wanted(request, format)
-        if kind == "csv":
-            return sdmx_answer(snapshot, sdmx_structure.sdmx_csv(resource_id, rows), DATA_CSV)
-        if kind == "json":
-            return sdmx_answer(snapshot, sdmx_structure.sdmx_json(
-                resource_id, rows, language(request), prepared(snapshot), "2.0"), DATA_JSON_20)
-        return sdmx_answer(snapshot, sdmx_structure.data_message_30(
-            resource_id, rows, prepared(snapshot)), DATA_XML_30)
+        return data_answer(request, snapshot, resource_id, rows, format, "3.0")
 
     @app.get("/sdmx/3.0/data/{context}/{agency}/{resource_id}/{version}", include_in_schema=False)
     def sdmx3_data_all(request: Request, context: str, agency: str, resource_id: str,

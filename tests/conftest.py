@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,22 @@ FIXTURES = Path(__file__).parent / "fixtures" / "submissions"
 TODAY = dt.date(2026, 11, 28)
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+
+@contextlib.contextmanager
+def module_home(tmp_path_factory, name: str, **env: str) -> Iterator[Path]:
+    """A fresh home for a module's tests: OBSERVATORY_HOME and TODAY set (and ``env``) until
+    the module ends."""
+    home = tmp_path_factory.mktemp(name) / "home"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("OBSERVATORY_HOME", str(home))
+    mp.setenv("OBSERVATORY_TODAY", TODAY.isoformat())
+    for key, value in env.items():
+        mp.setenv(key, value)
+    try:
+        yield home
+    finally:
+        mp.undo()
 
 
 @pytest.fixture

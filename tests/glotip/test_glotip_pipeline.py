@@ -13,6 +13,7 @@ import pytest
 from pipelines.cli import main
 from pipelines.lib.publish import current_snapshot
 from pipelines.settings import get_settings
+from tests.conftest import module_home
 from tests.glotip.test_glotip_lib import FIXTURE, XLSX_ROWS, headline_values, write_unodc_xlsx
 
 pytestmark = pytest.mark.integration
@@ -32,12 +33,8 @@ def history(con, where: str = "is_latest_vintage", params: list | None = None) -
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("glotip") / "home"
-    mp = pytest.MonkeyPatch()
-    mp.setenv("OBSERVATORY_HOME", str(home))
-    mp.setenv("OBSERVATORY_TODAY", "2026-11-28")
-    yield home
-    mp.undo()
+    with module_home(tmp_path_factory, "glotip") as home:
+        yield home
 
 
 def member_data(home) -> dict:

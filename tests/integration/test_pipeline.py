@@ -12,6 +12,7 @@ import pytest
 from pipelines.cli import main
 from pipelines.lib.publish import current_snapshot
 from pipelines.settings import get_settings
+from tests.conftest import module_home
 
 pytestmark = pytest.mark.integration
 
@@ -40,15 +41,11 @@ def indicator(con, code, area, period, sex="_T", age="_T", form="_T"):
 @pytest.fixture(scope="module")
 def pipeline_home(tmp_path_factory):
     """One home where the scenario went through the real pipeline (shared by the tests below)."""
-    home = tmp_path_factory.mktemp("pipeline") / "home"
-    mp = pytest.MonkeyPatch()
-    mp.setenv("OBSERVATORY_HOME", str(home))
-    mp.setenv("OBSERVATORY_TODAY", "2026-11-28")
     from tests.conftest import FIXTURES
 
-    code = main(["--lang", "en", "submit", *[str(FIXTURES / name) for name in SCENARIO]])
-    yield home, code
-    mp.undo()
+    with module_home(tmp_path_factory, "pipeline") as home:
+        code = main(["--lang", "en", "submit", *[str(FIXTURES / name) for name in SCENARIO]])
+        yield home, code
 
 
 def test_submit_exit_code_says_a_file_was_rejected(pipeline_home):

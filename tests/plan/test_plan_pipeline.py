@@ -19,6 +19,7 @@ from pipelines.lib.i18n import t
 from pipelines.lib.plan import columns
 from pipelines.lib.publish import current_snapshot
 from pipelines.settings import get_settings
+from tests.conftest import module_home
 
 pytestmark = pytest.mark.integration
 
@@ -64,12 +65,8 @@ def snapshot_rows(sql: str, params: list | None = None) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("plan") / "home"
-    mp = pytest.MonkeyPatch()
-    mp.setenv("OBSERVATORY_HOME", str(home))
-    mp.setenv("OBSERVATORY_TODAY", "2026-11-28")
-    yield home
-    mp.undo()
+    with module_home(tmp_path_factory, "plan") as home:
+        yield home
 
 
 @pytest.fixture(scope="module")

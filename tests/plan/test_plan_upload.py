@@ -20,6 +20,7 @@ from pipelines.lib.i18n import t
 from pipelines.lib.inputs import inbox_dir, uploads_dir
 from pipelines.lib.plan import columns
 from pipelines.settings import get_settings
+from tests.conftest import module_home
 
 pytestmark = pytest.mark.integration
 
@@ -41,18 +42,14 @@ def plan_bytes(**change) -> bytes:
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("plan_upload") / "home"
-    mp = pytest.MonkeyPatch()
-    mp.setenv("OBSERVATORY_HOME", str(home))
-    mp.setenv("OBSERVATORY_TODAY", "2026-11-28")
-    mp.setenv("DAGSTER_HOME", str(home / "dagster"))
-    settings = get_settings()
-    settings.ensure_dirs()
-    store = AuthStore(settings)
-    for name, role in (("rita", "reviewer"), ("ana", "analyst"), ("adam", "admin")):
-        store.add_user(name, role, PASSWORD)
-    yield home
-    mp.undo()
+    with module_home(tmp_path_factory, "plan_upload") as home, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DAGSTER_HOME", str(home / "dagster"))
+        settings = get_settings()
+        settings.ensure_dirs()
+        store = AuthStore(settings)
+        for name, role in (("rita", "reviewer"), ("ana", "analyst"), ("adam", "admin")):
+            store.add_user(name, role, PASSWORD)
+        yield home
 
 
 def in_uploads(name: str, data: bytes) -> Path:
