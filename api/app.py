@@ -136,8 +136,9 @@ def create_app(serving_dir=None, rate_per_minute: int | None = None) -> FastAPI:
         description=(
             "Published, disclosure-controlled figures of the Regional Coalition against "
             "Trafficking in Persons and Smuggling of Migrants. Read-only. A hidden cell has "
-            "value null and conf_status A (a count of 1 to 4) or D (hidden so that another "
-            "cannot be worked out)."),
+            "value null and conf_status A (a count of 1 to 4), D (hidden so that another "
+            "cannot be worked out) or N (detail of a series with small counts, published as "
+            "its annual total only)."),
         openapi_url="/api/v1/openapi.json",
         docs_url=None,  # the interactive pages load scripts from elsewhere; the document suffices
         redoc_url=None,

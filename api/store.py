@@ -169,7 +169,7 @@ def _check(values: list[str], known: frozenset[str], key: str) -> list[str]:
 def values(snapshot: Snapshot, *, indicator: list[str], ref_area: list[str], freq: list[str],
            start: str | None, end: str | None, sex: list[str], age: list[str],
            exploitation_form: list[str], limit: int, offset: int) -> tuple[int, list[dict]]:
-    """Published indicator values (hidden cells: value null, conf_status A or D) and their count."""
+    """Published indicator values (hidden cells: value null, conf_status A, D or N) and their count."""
     where, params = [], []
     for column, wanted in (("indicator_code", _check(indicator, snapshot.indicators,
                                                      "api.error.unknown_indicator")),

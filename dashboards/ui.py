@@ -135,7 +135,7 @@ SERIES_COLORS = ("#1F2933", "#E69F00", "#56B4E9", "#009E73", "#0072B2", "#CC79A7
 
 
 COUNT_UNITS = frozenset({"PERSONS", "INVESTIGATIONS"})
-SUPPRESSED_STATUSES = ("A", "D")
+SUPPRESSED_STATUSES = ("A", "D", "N")
 
 
 def is_missing(value: object) -> bool:
@@ -143,16 +143,19 @@ def is_missing(value: object) -> bool:
 
 
 def is_suppressed(value: object, conf_status: object) -> bool:
-    """Disclosure control hid this cell (conf_status A or D and no value)."""
+    """Disclosure control hid this cell (conf_status A, D or N and no value)."""
     return conf_status in SUPPRESSED_STATUSES and is_missing(value)
 
 
 def suppressed_text(unit: str, lang: str, conf_status: str = "A") -> str:
     """What a hidden cell shows: ``<5`` for a small count (primary, A); otherwise (a count hidden
     by secondary suppression, D, which may be any size, or a rate or share resting on a hidden
-    count) the word "confidential", never a number."""
+    count) the word "confidential", never a number; "annual only" for the withheld detail of a
+    small series (N)."""
     if conf_status == "A" and unit in COUNT_UNITS:
         return SUPPRESSED_TEXT
+    if conf_status == "N":
+        return t("dash.pages.annual_only", lang)
     return t("dash.pages.confidential", lang)
 
 

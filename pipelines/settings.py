@@ -77,6 +77,18 @@ class Settings:
             raise ValueError(f"OBSERVATORY_DISCLOSURE_GATE must be record or block, not {mode!r}")
         return mode
 
+    @property
+    def disclosure_small_series(self) -> str:
+        """``quarterly`` (default): every quarter and breakdown as the other rules allow;
+        ``annual``: a member's small series has that year's breakdowns withheld (dbt:
+        disclosure_withheld; README, "The disclosure audit", says why it is not the default)
+        (OBSERVATORY_DISCLOSURE_SMALL_SERIES)."""
+        mode = os.environ.get("OBSERVATORY_DISCLOSURE_SMALL_SERIES", "quarterly")
+        if mode not in ("annual", "quarterly"):
+            raise ValueError(
+                f"OBSERVATORY_DISCLOSURE_SMALL_SERIES must be annual or quarterly, not {mode!r}")
+        return mode
+
     def problem(self) -> tuple[str, str] | None:
         """What is wrong with the configuration from the environment, as (translation key,
         value), or None: the command line says it before doing anything, not half-way."""
@@ -88,6 +100,10 @@ class Settings:
             self.disclosure_gate  # noqa: B018
         except ValueError:
             return "cli.config.gate", os.environ["OBSERVATORY_DISCLOSURE_GATE"]
+        try:
+            self.disclosure_small_series  # noqa: B018
+        except ValueError:
+            return "cli.config.small_series", os.environ["OBSERVATORY_DISCLOSURE_SMALL_SERIES"]
         hours = os.environ.get("OBSERVATORY_SESSION_HOURS", "8")
         try:
             if not 0 < float(hours) <= 24 * 30:

@@ -124,7 +124,7 @@
 {% endtest %}
 
 {#
-    Cells with the same value share one status, so a hidden value is never published under its
+    Cells with the same value are hidden alike, so a hidden value is never published under its
     twin: a year and the R4Q ending in its Q4 (every indicator); a count of the region ('REG')
     that only one member stands behind (n_countries 1) and that member's count.
 #}
@@ -164,7 +164,8 @@
         where g.ref_area = 'REG'
             and g.n_countries = 1
             and m.n_rows = 1
-            and m.conf_status <> g.conf_status
+            -- hidden alike (a withheld member, N, stands behind a region hidden as D)
+            and (m.conf_status = 'F') <> (g.conf_status = 'F')
     )
     select * from year_twins
     union all
@@ -280,7 +281,7 @@
     in pass i - 1 belongs to, as a part or as the margin: only a newly hidden cell can change a
     group that an earlier pass left with 0 or at least 2 hidden cells.
 #}
-{% macro disclosure_secondary_passes(passes, min_count, repairs=none) %}
+{% macro disclosure_secondary_passes(passes, min_count, repairs=none, withheld=none) %}
 primary_0 as materialized (
 
     select distinct cell_id
@@ -296,6 +297,17 @@ hidden_0 as (
         cell_id,
         'A' as conf_status
     from primary_0
+    {%- if withheld %}
+    where cell_id not in (select cell_id from {{ withheld }})
+    union all
+    -- detail of a small series (disclosure_withheld): no value and no "<5" flag
+    select distinct
+        counts.cell_id,
+        'N' as conf_status
+    from counts
+    inner join {{ withheld }} as withheld
+        on withheld.cell_id = counts.cell_id
+    {%- endif %}
     {%- if repairs %}
     union all
     select distinct
@@ -305,6 +317,9 @@ hidden_0 as (
     inner join {{ repairs }} as repairs
         on repairs.cell_id = counts.cell_id
     where counts.cell_id not in (select cell_id from primary_0)
+    {%- if withheld %}
+        and counts.cell_id not in (select cell_id from {{ withheld }})
+    {%- endif %}
     {%- endif %}
 
 ),

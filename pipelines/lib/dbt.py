@@ -15,9 +15,11 @@ MANIFEST_PATH = TARGET_DIR / "manifest.json"
 
 
 def dbt_environment(settings: Settings) -> dict[str, str]:
-    """What dbt needs in its environment: where the warehouse is, and no telemetry."""
+    """What dbt needs in its environment: where the warehouse is, the publication design for
+    small series, and no telemetry."""
     return {
         "OBSERVATORY_WAREHOUSE": str(settings.warehouse_path),
+        "OBSERVATORY_DISCLOSURE_SMALL_SERIES": settings.disclosure_small_series,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
     }

@@ -156,9 +156,15 @@ class ExportData:
 
 def disclosure_rules() -> dict:
     """The disclosure rule set in force (dbt vars), as recorded in every manifest."""
+    from pipelines.settings import get_settings
+
     with (DBT_PROJECT_DIR / "dbt_project.yml").open(encoding="utf-8") as f:
         variables = yaml.safe_load(f)["vars"]
-    return {key: value for key, value in sorted(variables.items()) if key.startswith("disclosure_")}
+    rules = {key: value for key, value in variables.items() if key.startswith("disclosure_")}
+    # This one is a template over the environment: the manifest says what it renders to.
+    rules.pop("disclosure_small_series_annual_only", None)
+    rules["disclosure_small_series"] = get_settings().disclosure_small_series
+    return dict(sorted(rules.items()))
 
 
 def _mapped(column: str, mapping: dict, dtype, default=None) -> pl.Expr:

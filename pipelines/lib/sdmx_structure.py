@@ -9,7 +9,7 @@ constraint. Names are in es, en and fr.
     INDICATOR . REF_AREA . FREQ . SEX . AGE . EXPLOITATION_FORM   (then TIME_PERIOD)
     OBS_VALUE, with OBS_STATUS, CONF_STATUS and UNIT_MEASURE attached to each observation
 
-A hidden cell is an observation without OBS_VALUE whose CONF_STATUS says why (A or D).
+A hidden cell is an observation without OBS_VALUE whose CONF_STATUS says why (A, D or N).
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def structures() -> dict:
         "CL_OBS_STATUS": codelist("CL_OBS_STATUS", {code: _names(f"sdmx.obs_status.{code}")
                                                     for code in ("A", "P")}),
         "CL_CONF_STATUS": codelist("CL_CONF_STATUS", {code: _names(f"sdmx.conf_status.{code}")
-                                                      for code in ("F", "A", "D")}),
+                                                      for code in ("F", "A", "D", "N")}),
         "CL_UNIT_MEASURE": codelist("CL_UNIT_MEASURE", {
             unit: _names(f"sdmx.unit.{unit}") for unit in sorted({r["unit"] for r in registry})}),
     }

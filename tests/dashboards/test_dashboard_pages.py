@@ -561,3 +561,14 @@ def test_every_text_exists_in_spanish_english_and_french():
     unknown = [k for k, v in messages().items()
                if not fields(v["fr"]) <= fields(v["en"]) | fields(v["es"])]
     assert unknown == []
+
+
+@pytest.mark.parametrize("lang", ["es", "en", "fr"])
+def test_a_hidden_cell_says_why_without_a_number(lang):
+    """A withheld breakdown of a small series (N) reads "annual only" in the reader's language,
+    a small count "<5", a secondary cell "confidential"."""
+    assert ui.format_value(None, "PERSONS", lang, "N") == t("dash.pages.annual_only", lang)
+    assert ui.format_value(float("nan"), "PERCENT", lang, "N") == t("dash.pages.annual_only", lang)
+    assert ui.format_value(None, "PERSONS", lang, "A") == ui.SUPPRESSED_TEXT
+    assert ui.format_value(None, "PERSONS", lang, "D") == t("dash.pages.confidential", lang)
+    assert len({t("dash.pages.annual_only", code) for code in ("es", "en", "fr")}) == 3

@@ -70,6 +70,8 @@ def protect(sql: dict[str, str], rows: list[tuple]) -> tuple[list[tuple], list[t
         for schema in ("marts", "intermediate", "internal", "disclosure"):
             con.execute(f"create schema warehouse.{schema}")
         con.execute("create table warehouse.disclosure.repairs (cell_id varchar)")
+        # the default design (every quarter published as the rules allow): nothing withheld
+        con.execute("create table warehouse.internal.disclosure_withheld (cell_id varchar)")
         con.execute(
             "create table warehouse.marts.indicator_values (indicator_code varchar, ref_area varchar, "
             "time_period varchar, freq varchar, period_end date, sex varchar, age varchar, "

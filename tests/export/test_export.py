@@ -129,6 +129,9 @@ def test_manifest(exported: Path) -> None:
     assert manifest["as_of"] is None
     assert manifest["disclosure"]["disclosure_min_count"] == 5
     assert manifest["disclosure"]["disclosure_rule_set"]
+    # the design for small series as it renders, not dbt's template over the environment
+    assert manifest["disclosure"]["disclosure_small_series"] == "quarterly"
+    assert "disclosure_small_series_annual_only" not in manifest["disclosure"]
     for entry in manifest["files"]:
         content = (exported / entry["file"]).read_bytes()
         assert hashlib.sha256(content).hexdigest() == entry["sha256"]

@@ -24,6 +24,10 @@ so every figure is provisional, ``P``):
 from __future__ import annotations
 
 import csv
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -290,3 +294,64 @@ def test_data_quality_marts(snapshot):
         "select unknown, total, unknown_share from marts.dq_unknown_shares where country = 'GTM' "
         "and period = '2024-Q4' and indicator = 'VIC_DETECTED' and dimension = 'sex'").fetchone()
     assert unknown == (6.0, 132.0, pytest.approx(100 * 6 / 132))
+
+
+def test_the_annual_design_withholds_the_detail_of_small_series_and_narrows_less(
+        snapshot, tmp_path, monkeypatch):
+    """OBSERVATORY_DISCLOSURE_SMALL_SERIES=annual on the scenario's warehouse (a copy, rebuilt by
+    dbt): GTM's victims of 2024 have small breakdowns (4 of unknown citizenship a quarter, among
+    others), so their breakdowns, flows and quality shares are withheld (N, no value, no "<5")
+    while the quarterly and annual totals stay; and the audit finds fewer cells an outsider can
+    narrow than in the default design."""
+    from pipelines.lib.dbt import DBT_PROJECT_DIR, build_args, dbt_environment
+    from pipelines.lib.disclosure.audit import audit
+    from pipelines.lib.disclosure.gate import REBUILD, min_count
+    from pipelines.lib.disclosure.relations import build_system
+
+    _, _, home = snapshot
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(home / "warehouse.duckdb", warehouse)
+
+    def failing(path: Path) -> tuple[int, int]:
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            system, _ = build_system(con, min_count())
+        finally:
+            con.close()
+        result = audit(system, min_count())
+        return result.failing, result.hidden
+
+    before, hidden_before = failing(warehouse)
+    monkeypatch.setenv("OBSERVATORY_DISCLOSURE_SMALL_SERIES", "annual")
+    env = {**os.environ, **dbt_environment(get_settings()), "OBSERVATORY_WAREHOUSE": str(warehouse)}
+    completed = subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), *build_args(["disclosure_withheld+", *REBUILD]),
+         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "target")],
+        env=env, capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stdout[-3000:]
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        totals = con.execute(
+            "select time_period, value, conf_status from marts.indicator_values_published "
+            "where indicator_code = 'VIC_DETECTED' and ref_area = 'GTM' and sex = '_T' "
+            "and age = '_T' and exploitation_form = '_T' and time_period in ('2024-Q1', '2024') "
+            "order by 1").fetchall()
+        assert totals == [("2024", 264.0, "F"), ("2024-Q1", 44.0, "F")]
+        detail = con.execute(
+            "select distinct conf_status, value from marts.indicator_values_published "
+            "where indicator_code = 'VIC_DETECTED' and ref_area = 'GTM' "
+            "and time_period in ('2024-Q1', '2024') and sex = 'F' and age = '_T' "
+            "and exploitation_form = '_T'").fetchall()
+        assert detail == [("N", None)]
+        assert con.execute("select count(*) from marts.flows_victims").fetchone() == (0,)
+        assert con.execute(
+            "select conf_status, unknown from marts.dq_unknown_shares where country = 'GTM' "
+            "and period = '2024-Q4' and indicator = 'VIC_DETECTED' and dimension = 'sex'"
+        ).fetchone() == ("N", None)
+    finally:
+        con.close()
+    after, hidden_after = failing(warehouse)
+    assert hidden_after > hidden_before
+    assert after < before, (before, after)

@@ -219,3 +219,37 @@ def test_audit_agrees_with_an_independent_lp(values, hidden):
         assert (cid not in reported) == protected, (cid, low, high, reported.get(cid))
         if cid in reported:
             assert (reported[cid].low, reported[cid].high) == pytest.approx((low, high), abs=1e-6)
+
+
+def small_year(flagged: bool) -> System:
+    """A member's year of 7 victims over four quarters 3, 0, 4, 0: published beside its quarters
+    as "<5" cells (flagged) or withheld as detail of a small series (status N, no flag)."""
+    quarters = {"Q1": 3, "Q2": 0, "Q3": 4, "Q4": 0}
+    cells = {"Y": (7, "F", "BLZ")}
+    for name, value in quarters.items():
+        status = ("A" if value else "F") if flagged else "N"
+        cells[name] = (value, status, "BLZ")
+    return make_system(cells, [("Y", list(quarters))])
+
+
+def test_small_quarters_flagged_beside_their_year_are_narrowed():
+    # "<5" says each is at least 1: Q1 + Q3 = 7 puts both in 3..4.
+    assert leaked(audit(small_year(flagged=True), MIN_COUNT)) == {"Q1", "Q3"}
+
+
+def test_withheld_quarters_of_a_small_year_are_protected():
+    # Withheld, each quarter is only known to be a count: 0..7, which holds 1..4; the zero
+    # quarters need nothing (0 is no one's secret), so the narrowest interval is not theirs.
+    result = audit(small_year(flagged=False), MIN_COUNT)
+    assert result.passed and result.hidden == 4
+    assert result.narrowest[0] in {"Q1", "Q3"} and result.narrowest_width == 7
+
+
+def test_a_withheld_small_count_must_not_be_bounded_below_4():
+    # The same year of 7 where a published Q2 of 4 leaves Q1 + Q3 + Q4 = 3: Q1 (true 3) lies in
+    # 0..3, so an attacker can tell it is not 4.
+    cells = {"Y": (7, "F", "BLZ"), "Q1": (3, "N", "BLZ"), "Q2": (4, "F", "BLZ"),
+             "Q3": (0, "N", "BLZ"), "Q4": (0, "N", "BLZ")}
+    result = audit(make_system(cells, [("Y", ["Q1", "Q2", "Q3", "Q4"])]), MIN_COUNT)
+    assert leaked(result) == {"Q1"}
+    assert [(leak.low, leak.high) for leak in result.leaks] == [(0.0, 3.0)]

@@ -11,7 +11,9 @@ constants; hidden cells are variables with the bounds the attacker knows (a prim
 smallest and the largest value consistent with everything published: its feasibility interval.
 
 Protection standard: no hidden cell is pinned to one whole number, and no primary cell's interval
-is narrower than 1..min_count-1 (an attacker cannot tell 1 from 4).
+is narrower than 1..min_count-1 (an attacker cannot tell 1 from 4). A withheld cell (status N,
+detail of a small series published without a "<5" flag) is known to the attacker only as a
+count; where its true value is small it must reach 1 and min_count-1 like a primary cell.
 
 Two LPs per hidden cell would take hours on a coalition's history, so cells are *certified* in
 batches: every feasible point found shows the values a cell can take (the true figures are one
@@ -34,6 +36,11 @@ from scipy.sparse import csgraph
 PUBLISHED = "F"
 PRIMARY = "A"
 SECONDARY = "D"
+# Quarterly detail of a small series that is not published at all (no figure and no `<5` flag:
+# the annual figures stand for it). The attacker only knows it is a count; it must be protected
+# like a primary cell where its true value is small, and needs nothing where it is 0 or large
+# (such a value the primary rule would have published).
+WITHHELD = "N"
 UNPUBLISHED = "X"  # a quantity no table shows, that a published figure rests on
 
 # A hidden count the attacker can only bound by "it is a count": large enough never to bind.
@@ -107,14 +114,29 @@ def _bounds(status: np.ndarray, min_count: int) -> tuple[np.ndarray, np.ndarray]
     return low, high
 
 
-def _satisfied(low_seen, high_seen, status, low, high) -> np.ndarray:
+def _needs(status: np.ndarray, truth: np.ndarray, min_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The values each hidden cell's interval must reach: 1 and min_count - 1 for a primary cell
+    and for a withheld one whose true value is small (an attacker must not tell 1 from 4); NaN for
+    any other hidden cell (two whole numbers are enough); a withheld cell of value 0 or >=
+    min_count needs nothing (+inf, -inf)."""
+    need_low = np.full(len(status), np.nan)
+    need_high = np.full(len(status), np.nan)
+    small = (truth >= 1) & (truth < min_count)
+    reach = (status == PRIMARY) | ((status == WITHHELD) & small)
+    need_low[reach], need_high[reach] = 1.0, float(min_count - 1)
+    free = (status == WITHHELD) & ~small
+    need_low[free], need_high[free] = np.inf, -np.inf
+    return need_low, need_high
+
+
+def _satisfied(low_seen, high_seen, need_low, need_high) -> np.ndarray:
     """Which cells the feasible points seen so far show to be protected."""
-    primary = status == PRIMARY
-    reaches = (low_seen <= low + TOLERANCE) & (high_seen >= high - TOLERANCE)
+    reach = ~np.isnan(need_low)
+    reaches = (low_seen <= need_low + TOLERANCE) & (high_seen >= need_high - TOLERANCE)
     # Two feasible values at least 1 apart: the interval holds two whole numbers (the true value
     # is a whole number and one of the points).
     spread = (high_seen - low_seen) >= 1 - TOLERANCE
-    return np.where(primary, reaches, spread)
+    return np.where(reach, reaches, spread)
 
 
 class _Lp:
@@ -168,8 +190,12 @@ def audit(
     unexamined: set[str] = set()
     narrowest: tuple[str, float, float] | None = None
     attackers = ["", *insiders]
+    # A withheld cell of value 0 or >= min_count is no one's secret (the primary rule would have
+    # published it): never a leak, nor the narrowest interval.
+    free = (system.status == WITHHELD) & ((system.truth < 1) | (system.truth >= min_count))
     for insider in attackers:
         known, targets = attacker_view(system, insider)
+        targets &= ~free
         found, lows, highs, n, skipped = _audit_one(system, known, targets, min_count,
                                                      max_batch_rounds, exact_limit)
         solves += n
@@ -216,6 +242,8 @@ class _Sub:
     equality: np.ndarray
     low: np.ndarray
     high: np.ndarray
+    need_low: np.ndarray  # what each variable's interval must reach (see _needs)
+    need_high: np.ndarray
     part: np.ndarray  # connected part of each variable
     row_part: np.ndarray
 
@@ -228,6 +256,7 @@ def restrict(system: System, known: np.ndarray, min_count: int) -> _Sub:
     keep = np.diff(sub.indptr) > 0
     sub, rhs, equality = sub[keep], rhs[keep], system.equality[keep]
     low, high = _bounds(system.status[variables], min_count)
+    need_low, need_high = _needs(system.status[variables], system.truth[variables], min_count)
     n_var, n_row = len(variables), sub.shape[0]
     # Variables and relations as one bipartite graph: its connected parts are independent LPs.
     graph = sparse.bmat([[None, sub.T], [sub, None]], format="csr")
@@ -235,7 +264,7 @@ def restrict(system: System, known: np.ndarray, min_count: int) -> _Sub:
         _, labels = csgraph.connected_components(graph, directed=False)
     else:
         labels = np.zeros(0, dtype=np.int64)
-    return _Sub(variables, sub, rhs, equality, low, high, labels[:n_var], labels[n_var:n_var + n_row])
+    return _Sub(variables, sub, rhs, equality, low, high, need_low, need_high, labels[:n_var], labels[n_var:n_var + n_row])
 
 
 def _lp_over(sub: _Sub, parts: np.ndarray) -> tuple[_Lp, np.ndarray]:
@@ -267,7 +296,7 @@ def _audit_one(system, known, targets, min_count, max_rounds, exact_limit=None):
     if exact_limit is not None and len(pending) > exact_limit:
         skipped = sub.variables[pending[exact_limit:]]
         pending = pending[:exact_limit]
-    leaks, exact_solves = exact_leaks(sub, pending, system.status[sub.variables], low_seen, high_seen)
+    leaks, exact_solves = exact_leaks(sub, pending, low_seen, high_seen)
     lows = np.full(system.n_cells, np.nan)
     highs = np.full(system.n_cells, np.nan)
     lows[sub.variables] = low_seen
@@ -281,24 +310,27 @@ def certify(system: System, sub: _Sub, targets: np.ndarray, max_rounds: int):
     position = np.full(system.n_cells, -1)
     position[sub.variables] = np.arange(len(sub.variables))
     target_pos = position[np.flatnonzero(targets)]
-    status = system.status[sub.variables]
     # The true figures are a feasible point: the first values seen.
     low_seen = system.truth[sub.variables].astype(float).copy()
     high_seen = low_seen.copy()
     solves = 0
     pending = target_pos[~_satisfied(low_seen[target_pos], high_seen[target_pos],
-                                     status[target_pos], sub.low[target_pos], sub.high[target_pos])]
-    for _ in range(max_rounds):
-        if not len(pending):
-            break
+                                     sub.need_low[target_pos], sub.need_high[target_pos])]
+    # One model for every round: only the objective changes, so HiGHS starts each solve from the
+    # last basis (the parts without a pending cell get a zero objective and cost little).
+    lp, columns = (None, None)
+    if len(pending):
         lp, columns = _lp_over(sub, np.unique(sub.part[pending]))
         local = np.full(len(sub.variables), -1)
         local[columns] = np.arange(len(columns))
+    for _ in range(max_rounds):
+        if not len(pending):
+            break
         before = len(pending)
-        primary = status[pending] == PRIMARY
+        primary = ~np.isnan(sub.need_low[pending])
         # Push each pending cell towards the bound it has not been seen at; the second solve
         # pushes the other cells (not yet spread) the other way.
-        need_up = np.where(primary, high_seen[pending] < sub.high[pending] - TOLERANCE,
+        need_up = np.where(primary, high_seen[pending] < sub.need_high[pending] - TOLERANCE,
                            True)
         for flip in (False, True):
             direction = np.where(need_up, 1.0, -1.0)
@@ -316,15 +348,15 @@ def certify(system: System, sub: _Sub, targets: np.ndarray, max_rounds: int):
             seen = ~np.isnan(values)
             low_seen[seen] = np.minimum(low_seen[seen], values[seen])
             high_seen[seen] = np.maximum(high_seen[seen], values[seen])
-        ok = _satisfied(low_seen[pending], high_seen[pending], status[pending],
-                        sub.low[pending], sub.high[pending])
+        ok = _satisfied(low_seen[pending], high_seen[pending],
+                        sub.need_low[pending], sub.need_high[pending])
         pending = pending[~ok]
         if len(pending) == before:
             break
     return pending, low_seen, high_seen, solves
 
 
-def exact_leaks(sub: _Sub, pending: np.ndarray, status: np.ndarray, low_seen, high_seen):
+def exact_leaks(sub: _Sub, pending: np.ndarray, low_seen, high_seen):
     """Exact intervals of the ``pending`` positions, one LP model per connected part (only the
     objective changes between its cells, so HiGHS starts from the last basis): the positions that
     fail the standard, with their intervals, and the LP count."""
@@ -340,8 +372,8 @@ def exact_leaks(sub: _Sub, pending: np.ndarray, status: np.ndarray, low_seen, hi
             low, high = _interval(lp, local[pos])
             solves += 2
             low_seen[pos], high_seen[pos] = min(low_seen[pos], low), max(high_seen[pos], high)
-            if not _satisfied(np.array([low]), np.array([high]), status[[pos]],
-                              sub.low[[pos]], sub.high[[pos]])[0]:
+            if not _satisfied(np.array([low]), np.array([high]),
+                              sub.need_low[[pos]], sub.need_high[[pos]])[0]:
                 leaks[int(sub.variables[pos])] = (low, high)
     return leaks, solves
 
@@ -363,12 +395,16 @@ def _narrowest(system, known, targets, min_count, lows, highs, limit: int = 40):
     position[sub.variables] = np.arange(len(sub.variables))
     best: tuple[str, float, float] | None = None
     solves = 0
+    models: dict[int, tuple[_Lp, np.ndarray]] = {}
     for index in order[:limit]:
         width_seen = min(highs[index], UNBOUNDED) - lows[index]
         if best is not None and width_seen >= best[2] - best[1]:
             break
         pos = position[index]
-        lp, columns = _lp_over(sub, np.array([sub.part[pos]]))
+        part = int(sub.part[pos])
+        if part not in models:
+            models[part] = _lp_over(sub, np.array([part]))
+        lp, columns = models[part]
         low, high = _interval(lp, int(np.flatnonzero(columns == pos)[0]))
         solves += 2
         if best is None or high - low < best[2] - best[1]:

@@ -14,6 +14,9 @@ part gives ``parts <= total``):
   (:data:`RATIOS`): numerator = value / multiplier x denominator;
 * flows: the citizenships of the victims detected in a member add up to its total;
 * the quality page's unknown shares (``marts.dq_unknown_shares``): unknown = share x total.
+
+A cell withheld as detail of a small series (status N, ``internal.disclosure_withheld``) is in
+every relation like any hidden cell, known only to be a count.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import duckdb
 import numpy as np
 from scipy import sparse
 
-from pipelines.lib.disclosure.audit import PUBLISHED, System
+from pipelines.lib.disclosure.audit import PUBLISHED, WITHHELD, System
 
 SAME = "="
 REGION = "REG"
@@ -213,10 +216,18 @@ def _add_flows(con, builder: _Builder, min_count: int, owner_of) -> None:
             on p.origin_area = f.origin_area and p.destination_area = f.destination_area
             and p.time_period = f.time_period
         """).fetchall()
+    try:
+        withheld = {row[0] for row in con.execute(
+            "select cell_id from internal.disclosure_withheld where cell_id like 'FLOW|%'").fetchall()}
+    except duckdb.CatalogException:  # a warehouse dbt has not built since the design came in
+        withheld = set()
     by_destination: dict[tuple[str, str], list[str]] = defaultdict(list)
     for origin, destination, period, victims, shown in flows:
-        status = PUBLISHED if shown else ("A" if 1 <= victims < min_count else "D")
         fid = flow_id(origin, destination, period)
+        # A flow under 5 is left out of the mart, so its absence says 0..4 (as a "<5" would, or
+        # less); a withheld destination's flows are all left out, whatever their size.
+        status = PUBLISHED if shown else WITHHELD if fid in withheld else (
+            "A" if 1 <= victims < min_count else "D")
         builder.add_cell(fid, victims, status, owner_of(destination))
         by_destination[(destination, period)].append(fid)
     for (destination, period), parts in by_destination.items():

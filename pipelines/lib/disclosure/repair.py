@@ -27,6 +27,7 @@ from pipelines.lib.disclosure.audit import (
     PUBLISHED,
     SECONDARY,
     TOLERANCE,
+    WITHHELD,
     System,
     attacker_view,
     certify,
@@ -145,7 +146,7 @@ def protect(
             pending, low_seen, high_seen, n = certify(current, sub, targets, max_batch_rounds)
             solves += n
             if len(pending) <= EXACT_LIMIT:
-                found, n = exact_leaks(sub, pending, current.status[sub.variables], low_seen, high_seen)
+                found, n = exact_leaks(sub, pending, low_seen, high_seen)
                 solves += n
                 failing = [(cell, low, high) for cell, (low, high) in found.items()]
             else:
@@ -263,7 +264,7 @@ def _choose(current: System, active, by_cell, known, failing, min_count, costs, 
         # The moves the failing cell must be able to make: a primary cell to 1 and to
         # min_count - 1; any other hidden cell one unit either way.
         truth = current.truth[cell]
-        if status == PRIMARY:
+        if status in (PRIMARY, WITHHELD):
             moves = []
             if np.isnan(high) or high < upper - TOLERANCE:
                 moves.append(upper - truth)

@@ -114,7 +114,13 @@ repairs as (
 
 ),
 
-{{ disclosure_secondary_passes(passes, min_count, 'repairs') }},
+withheld as (
+
+    select cell_id from {{ ref('disclosure_withheld') }}
+
+),
+
+{{ disclosure_secondary_passes(passes, min_count, 'repairs', 'withheld') }},
 
 -- A small total over two or more small parts is shown as D, not A: published as "<5" next to
 -- its "<5" parts it could only be 2..4 (and each part 1..3), which tells them apart from 1 or 4

@@ -1,7 +1,8 @@
 -- The published origin -> destination flows of victims (DOMAIN.md §5 item 6, §6): the flows of
 -- internal.flows_victims_full with at least var('flow_min_victims') (5) victims, the UNODC
 -- convention; smaller flows and unknown citizenship are not shown, nor the flows the disclosure
--- audit hid (disclosure.repairs: a flow that, with the totals, would give a hidden one away).
+-- audit hid (disclosure.repairs: a flow that, with the totals, would give a hidden one away), nor
+-- the flows of a destination's small series of detected victims (disclosure_withheld).
 
 with
 
@@ -28,7 +29,11 @@ final as (
         and victims >= {{ var('flow_min_victims') }}
         and 'FLOW|' || origin_area || '|' || destination_area || '|'
             || case when freq = 'A' then time_period || '-Q4-R4Q' else time_period end || '|_T|_T|_T'
-            not in (select cell_id from {{ source('disclosure', 'repairs') }})
+            not in (
+                select cell_id from {{ source('disclosure', 'repairs') }}
+                union all
+                select cell_id from {{ ref('disclosure_withheld') }}
+            )
 
 )
 

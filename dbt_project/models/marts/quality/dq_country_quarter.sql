@@ -94,7 +94,7 @@ cells as (
         ref_area as country,
         time_period as period,
         count(*) as cells_published,
-        count(*) filter (where conf_status in ('A', 'D')) as cells_suppressed
+        count(*) filter (where conf_status <> 'F') as cells_suppressed
     from published
     where freq = 'Q'
         and ref_area <> 'REG'

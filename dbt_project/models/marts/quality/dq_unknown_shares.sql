@@ -4,7 +4,8 @@
 -- Disclosure control (DOMAIN.md §6): a share, its unknown count and its total are shown only where
 -- indicator_values_published shows both counts (citizenship: the unknown count is no flow there,
 -- so where it is not small and the audit did not hide it); otherwise all three are null and
--- conf_status says why (A: the unknown count is small; D: a count it rests on is hidden).
+-- conf_status says why (A: the unknown count is small; D: a count it rests on is hidden; N: the
+-- unknown count is detail of a small series, disclosure_withheld).
 -- Known gap: TIP_PERSONS and SOM_PERSONS are always broken down by stage (SUSP / PROS / CONV,
 -- no '_T' code), so their cells are never at total in every other dimension and get no row.
 
@@ -89,11 +90,22 @@ repairs as (
 
 ),
 
+withheld as (
+
+    select cell_id from {{ ref('disclosure_withheld') }}
+
+),
+
 statuses as (
 
     select
         per_dimension.*,
         case
+            -- detail of a small series (disclosure_withheld): not even a "<5" flag
+            when per_dimension.dimension <> 'citizenship' and unknown_cell.conf_status = 'N' then 'N'
+            when per_dimension.dimension = 'citizenship'
+                and 'FLOW|_U|' || per_dimension.country || '|' || per_dimension.period || '|_T|_T|_T'
+                    in (select cell_id from withheld) then 'N'
             when per_dimension.unknown >= 1 and per_dimension.unknown < {{ disclosure_min_count() }} then 'A'
             when coalesce(total_cell.conf_status, 'D') <> 'F' then 'D'
             when per_dimension.dimension = 'citizenship' then
