@@ -36,8 +36,8 @@ from scipy.sparse import csgraph
 PUBLISHED = "F"
 PRIMARY = "A"
 SECONDARY = "D"
-# Quarterly detail of a small series that is not published at all (no figure and no `<5` flag:
-# the annual figures stand for it). The attacker only knows it is a count; it must be protected
+# Detail of a small series that is not published at all (breakdowns, quarters, flows: no figure
+# and no `<5` flag; dbt's disclosure_withheld). The attacker only knows it is a count; it must be protected
 # like a primary cell where its true value is small, and needs nothing where it is 0 or large
 # (such a value the primary rule would have published).
 WITHHELD = "N"
