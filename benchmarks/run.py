@@ -412,6 +412,45 @@ def bench_disclosure(results: dict) -> None:
             for key, share in before.items()), flush=True)
 
 
+def bench_small_series(results: dict, work: Path) -> None:
+    """The two publication designs for small series on the demo's first 8 quarters (8 members x
+    8 quarters, the size of the disclosure issue's test set), each in a home of its own: cells
+    hidden per family and member, and what an outsider's audit finds (the full demo in the
+    annual design takes a quarter of an hour to audit with every insider; README)."""
+    import duckdb
+
+    from benchmarks.disclosure_audit import hidden_shares
+    from pipelines.lib.disclosure.audit import audit
+    from pipelines.lib.disclosure.gate import min_count
+    from pipelines.lib.disclosure.relations import build_system
+
+    out = {}
+    for design in ("quarterly", "annual"):
+        home = work / f"small_series_{design}"
+        env = {**os.environ, "OBSERVATORY_HOME": str(home), "OBSERVATORY_TODAY": "2021-01-15",
+               "OBSERVATORY_DISCLOSURE_SMALL_SERIES": design}
+        env.pop("DAGSTER_HOME", None)
+        subprocess.run([executable("observatory"), "--lang", "en", "demo"], env=env, cwd=REPO_ROOT,
+                       capture_output=True, text=True, timeout=1800)
+        con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+        try:
+            system, _ = build_system(con, min_count())
+        finally:
+            con.close()
+        result = audit(system, min_count(), exact_limit=20)
+        out[design] = {"cells": result.cells, "hidden": result.hidden, "failing": result.failing,
+                       "audit_s": round(result.seconds, 1),
+                       "hidden_share": hidden_shares(system, system.status)}
+        print(f"[small series] {design}: {result.hidden:,} of {result.cells:,} cells hidden, "
+              f"{result.failing:,} failing for an outsider (audit {result.seconds:.1f} s)",
+              flush=True)
+        for axis in ("family", "member"):
+            print(f"[small series] {design} hidden % by {axis}: " + ", ".join(
+                f"{key} {share}" for key, share in out[design]["hidden_share"][axis].items()),
+                flush=True)
+    results["small_series"] = out
+
+
 # --------------------------------------------------------------------------------------------
 # 2. observatory submit FILE
 
@@ -815,6 +854,10 @@ def table_rows(results: dict) -> list[tuple[str, str, str]]:
             rows.append((f"  repair (outsider), {repair['rounds']} rounds in memory: hidden / failing",
                          f"{repair['hidden_added']:,} / {repair['still_failing']:,} "
                          f"({fmt_s(repair['seconds'])})", "≤ 60 s, 0 failing"))
+    for design, measured in results.get("small_series", {}).items():
+        rows.append((f"8 members x 8 quarters, {design} design: hidden / failing (outsider)",
+                     f"{measured['hidden']:,} / {measured['failing']:,} of {measured['cells']:,} "
+                     f"({fmt_s(measured['audit_s'])})", "0 failing"))
     dev = results.get("dagster_dev", {})
     if dev.get("server_answers_s") is not None:
         rows.append(("dagster dev start → server answers", fmt_s(dev["server_answers_s"]), "-"))
@@ -995,6 +1038,8 @@ def main(argv: list[str] | None = None) -> int:
                 run_part(results, "intake throughput", throughput)
             run_part(results, "demo load", lambda: bench_demo_load(results))
             run_part(results, "disclosure audit", lambda: bench_disclosure(results))
+            run_part(results, "small series designs",
+                     lambda: bench_small_series(results, home))
             run_part(results, "observatory submit", lambda: bench_cli_submit(env, results))
             run_part(results, "fresh process", lambda: bench_import_costs(env, results))
             run_part(results, "drop → snapshot", lambda: bench_drops(env, results))
