@@ -14,8 +14,9 @@
 -- loss falls on the quarters and breakdowns of the members' small series, as the coalition asked
 -- (regional figures and each member's annual totals first).
 --
--- var('disclosure_small_series_annual_only') false publishes every quarter as before (the
--- benchmark's "before"). Internal: cell ids (disclosure_cell_id, flow ids as relations.py writes
+-- Opt-in: var('disclosure_small_series_annual_only') is true only with
+-- OBSERVATORY_DISCLOSURE_SMALL_SERIES=annual (README says why it is not the default yet); otherwise
+-- nothing is withheld. Internal: cell ids (disclosure_cell_id, flow ids as relations.py writes
 -- them) read by indicator_values_protected and flows_victims.
 
 {{ config(schema='internal') }}
