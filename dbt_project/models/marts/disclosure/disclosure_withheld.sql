@@ -101,16 +101,11 @@ withheld_cells as (
             or (counts.freq = 'R4Q' and month(counts.period_end) <> 12
                 and small_years.year = year(counts.period_end) - 1)
         )
-    where
-        -- the year's breakdowns (a year and the R4Q ending in its Q4 share one cell id)
-        (counts.freq in ('A', 'R4Q') and month(counts.period_end) = 12 and not counts.is_total)
-        -- quarterly breakdowns, and the windows over them
-        or (counts.freq = 'Q' and not counts.is_total)
-        or (counts.freq = 'R4Q' and month(counts.period_end) <> 12 and not counts.is_total)
-        -- quarterly totals (and their windows) where a quarterly total is small itself: a big
-        -- member's quarterly totals stay published when only a breakdown is small
-        or (counts.freq = 'Q' and counts.is_total and small_years.small_totals)
-        or (counts.freq = 'R4Q' and month(counts.period_end) <> 12 and small_years.small_totals)
+    -- every breakdown (quarterly, annual, windows: a year and the R4Q ending in its Q4 share one
+    -- cell id); the totals other than the year's where a quarterly total is small itself (a big
+    -- member's quarterly totals stay published when only a breakdown is small)
+    where not counts.is_total
+        or (small_years.small_totals and (counts.freq = 'Q' or month(counts.period_end) <> 12))
 
 ),
 
