@@ -53,7 +53,10 @@ def go(page, title: str) -> None:
     page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
 
 
+# Three jobs through the orchestrator and a browser: about 5 min on an idle 2-core machine, and
+# nearly twice that when the concurrency test's readers and writers run on the other worker.
 @pytest.mark.browser
+@pytest.mark.timeout(1200)
 def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
