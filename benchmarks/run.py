@@ -6,8 +6,9 @@ Everything runs in a fresh temporary ``$OBSERVATORY_HOME`` (``OBSERVATORY_TODAY`
 1. the demo files are written and loaded in ONE submission run (as ``observatory demo`` does);
 2. ``observatory submit FILE`` is run as a subprocess on three single country-quarter files
    (a new version of an existing unit each time: one coordination count changed);
-3. ``dagster dev`` is started in its own process group; three such files are dropped atomically
-   into ``landing/`` and the time until ``serving/CURRENT`` names a new snapshot is measured;
+3. the orchestrator is started as ``make run`` starts it (the code server, the Dagster daemon and
+   the operator UI); three such files are dropped atomically into ``landing/`` and the time until
+   ``serving/CURRENT`` names a new snapshot is measured;
 4. each run is broken down from the Dagster instance (sensor tick, run queue and launch, steps);
 4b. ``benchmarks.upload``: the served upload page in headless Chromium, over the same home: a
    full country-quarter template, upload → report on screen (``--repeat`` times), and the
@@ -42,16 +43,12 @@ import json
 import os
 import platform
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -67,7 +64,6 @@ DEFAULT_QUARTERS = 40
 DEFAULT_REPEAT = 3
 DROP_TIMEOUT = 180.0  # seconds from a drop to the new snapshot
 RUN_END_TIMEOUT = 60.0  # seconds from the new snapshot to the end of its run
-SERVER_TIMEOUT = 120.0  # seconds for dagster dev to answer
 TICK_TIMEOUT = 60.0  # seconds for the sensor's first tick once the server answers
 CLI_TIMEOUT = 300.0
 POLL_SECONDS = 0.1
@@ -493,8 +489,8 @@ def bench_cli_submit(env: dict[str, str], results: dict) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# 2b. What a fresh process pays before its first file (every run launched by dagster dev, and
-#     every `observatory submit`, is a fresh process)
+# 2b. What a fresh process pays before its first file (every `observatory submit` without an
+#     orchestrator; the orchestrator's runs are forked from its warm fork server instead)
 
 IMPORT_PROBE = """
 import json, time
@@ -527,13 +523,7 @@ def bench_import_costs(env: dict[str, str], results: dict) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# 3. dagster dev: drop → snapshot
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+# 3. The orchestrator: drop → snapshot
 
 
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
@@ -544,74 +534,34 @@ def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-class DagsterDev:
-    """``dagster dev`` in its own process group, its output in a log file."""
+class Orchestrator:
+    """The orchestrator as ``make run`` starts it (``tests.served.orchestrating``: the code
+    server, the daemon and the operator UI), its output in a log file."""
 
     def __init__(self, env: dict[str, str], log_path: Path):
-        self.port = free_port()
+        from tests.served import ORCHESTRATORS, orchestrating
+
         self.log_path = log_path
-        self._log = log_path.open("wb")
-        self.proc = subprocess.Popen(
-            [executable("dagster"), "dev", "-m", "pipelines.definitions",
-             "-h", "127.0.0.1", "-p", str(self.port)],
-            cwd=REPO_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )
+        self._running = orchestrating(Path(env["OBSERVATORY_HOME"]), log_path, env)
+        self.url = self._running.__enter__()
+        self.processes = ORCHESTRATORS[self.url]
 
     def check_alive(self) -> None:
-        code = self.proc.poll()
-        if code is not None:
-            raise BenchError(f"dagster dev exited with code {code}; its log ({self.log_path}) "
-                             f"ends with:\n{log_tail(self.log_path)}")
-
-    def wait_until_answering(self, timeout: float = SERVER_TIMEOUT) -> None:
-        url = f"http://127.0.0.1:{self.port}/server_info"
-        deadline = time.monotonic() + timeout
-        while True:
-            self.check_alive()
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                raise BenchError(f"dagster dev did not answer {url} within {timeout:.0f} s; "
-                                 f"log tail:\n{log_tail(self.log_path)}")
-            time.sleep(0.5)
+        for process in self.processes:
+            code = process.poll()
+            if code is not None:
+                raise BenchError(f"{process.args[:3]} exited with code {code}; the log "
+                                 f"({self.log_path}) ends with:\n{log_tail(self.log_path)}")
 
     def stop(self) -> None:
-        """SIGTERM to the whole process group, SIGKILL after 20 s; never raises."""
+        """Stops every process (never raises)."""
         try:
-            if self.proc.poll() is None:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                try:
-                    self.proc.wait(20)
-                except subprocess.TimeoutExpired:
-                    print("[dagster] dagster dev ignored SIGTERM for 20 s: SIGKILL", flush=True)
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                    self.proc.wait(10)
-            # children of the group that outlived the leader (code server, daemon, runs)
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                try:
-                    os.killpg(self.proc.pid, 0)
-                except ProcessLookupError:
-                    break
-                time.sleep(0.2)
-            else:
-                print("[dagster] processes of its group still alive after 10 s: SIGKILL",
-                      flush=True)
-                os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+            self._running.__exit__(None, None, None)
         except Exception as exc:  # noqa: BLE001 - cleanup must not hide the real error
-            print(f"[dagster] could not stop dagster dev cleanly: {exc!r}", flush=True)
-        finally:
-            self._log.close()
+            print(f"[dagster] could not stop the orchestrator cleanly: {exc!r}", flush=True)
 
 
-def wait_for_first_tick(dev: DagsterDev, instance, since: float) -> float | None:
+def wait_for_first_tick(dev: Orchestrator, instance, since: float) -> float | None:
     """Epoch time of the landing sensor's first tick after ``since`` (None: none seen)."""
     deadline = time.monotonic() + TICK_TIMEOUT
     while time.monotonic() < deadline:
@@ -629,7 +579,7 @@ def wait_for_first_tick(dev: DagsterDev, instance, since: float) -> float | None
                      f"answering; log tail:\n{log_tail(dev.log_path)}")
 
 
-def drop_once(dev: DagsterDev, instance, label: str) -> tuple[float, dict]:
+def drop_once(dev: Orchestrator, instance, label: str) -> tuple[float, dict]:
     """Drop one file atomically into landing/; seconds until CURRENT changes, and the run."""
     from dagster import DagsterRunStatus
 
@@ -663,7 +613,7 @@ def drop_once(dev: DagsterDev, instance, label: str) -> tuple[float, dict]:
                      if record else "no run was created")
             left = sorted(p.name for p in settings.landing_dir.iterdir())
             raise BenchError(f"no new snapshot {DROP_TIMEOUT:.0f} s after dropping {name} "
-                             f"({state}; landing holds {left}); dagster dev log tail:\n"
+                             f"({state}; landing holds {left}); orchestrator log tail:\n"
                              f"{log_tail(dev.log_path)}")
         time.sleep(POLL_SECONDS)
     elapsed = time.perf_counter() - started
@@ -694,22 +644,20 @@ def bench_drops(env: dict[str, str], results: dict) -> None:
     leftovers = [p for p in settings.landing_dir.iterdir()]
     if leftovers:
         raise BenchError(f"the landing folder is not empty: {leftovers}")
-    log_path = settings.home / "dagster_dev.log"
+    log_path = settings.home / "orchestrator.log"
     started_at = time.time()
     started = time.perf_counter()
-    dev = DagsterDev(env, log_path)
-    info: dict = {"port": dev.port, "log": str(log_path)}
-    results["dagster_dev"] = info
+    print(f"[dagster] the orchestrator starting (log: {log_path}) ...", flush=True)
+    dev = Orchestrator(env, log_path)
+    info: dict = {"url": dev.url, "log": str(log_path),
+                  "server_answers_s": round(time.perf_counter() - started, 3)}
+    results["orchestrator"] = info
     try:
-        print(f"[dagster] dagster dev starting on port {dev.port} (log: {log_path}) ...",
-              flush=True)
-        dev.wait_until_answering()
-        info["server_answers_s"] = round(time.perf_counter() - started, 3)
         with DagsterInstance.get() as instance:
             tick_at = wait_for_first_tick(dev, instance, started_at)
             info["first_tick_s"] = round(tick_at - started_at, 3) if tick_at else None
-            print(f"[dagster] server answers after {info['server_answers_s']:.1f} s; first "
-                  f"sensor tick after {fmt_s(info['first_tick_s'])}", flush=True)
+            print(f"[dagster] orchestrator answers after {info['server_answers_s']:.1f} s; "
+                  f"first sensor tick after {fmt_s(info['first_tick_s'])}", flush=True)
             seconds, breakdowns = [], []
             for i in range(1, REPETITIONS + 1):
                 elapsed, breakdown = drop_once(dev, instance, f"drop{i}")
@@ -721,9 +669,7 @@ def bench_drops(env: dict[str, str], results: dict) -> None:
                                        "breakdowns": breakdowns}
     finally:
         dev.stop()
-        info["stopped"] = dev.proc.poll() is not None
-        info["exit_code"] = dev.proc.poll()
-        print(f"[dagster] dagster dev stopped (exit code {info['exit_code']})", flush=True)
+        print("[dagster] the orchestrator stopped", flush=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -858,10 +804,11 @@ def table_rows(results: dict) -> list[tuple[str, str, str]]:
         rows.append((f"8 members x 8 quarters, {design} design: hidden / failing (outsider)",
                      f"{measured['hidden']:,} / {measured['failing']:,} of {measured['cells']:,} "
                      f"({fmt_s(measured['audit_s'])})", "0 failing"))
-    dev = results.get("dagster_dev", {})
+    dev = results.get("orchestrator", {})
     if dev.get("server_answers_s") is not None:
-        rows.append(("dagster dev start → server answers", fmt_s(dev["server_answers_s"]), "-"))
-        rows.append(("dagster dev start → first sensor tick", fmt_s(dev.get("first_tick_s")),
+        rows.append(("orchestrator start → it answers (code server, daemon, operator UI)",
+                     fmt_s(dev["server_answers_s"]), "-"))
+        rows.append(("orchestrator start → first sensor tick", fmt_s(dev.get("first_tick_s")),
                      "-"))
     fresh = results.get("fresh_process")
     if fresh:

@@ -99,12 +99,17 @@ def main(argv: list[str] | None = None) -> None:
     import uvicorn
     from dagster import DagsterInstance
     from dagster._core.workspace.context import WorkspaceProcessContext
-    from dagster._core.workspace.load_target import ModuleTarget
+    from dagster._core.workspace.load_target import WorkspaceFileTarget
     from dagster_webserver.app import create_app_from_workspace_process_context
     from dagster_webserver.version import __version__
 
-    target = ModuleTarget(module_name="pipelines.definitions", attribute=None,
-                          working_directory=os.getcwd(), location_name=None)
+    from pipelines.lib.dagster_home import prepare_dagster_home
+    from pipelines.settings import get_settings
+
+    settings = get_settings()
+    prepare_dagster_home(settings)
+    # The code location is served by pipelines/code_server.py, which also starts the runs.
+    target = WorkspaceFileTarget(paths=[str(settings.dagster_home / "workspace.yaml")])
     with DagsterInstance.get() as instance, WorkspaceProcessContext(
             instance, version=__version__, read_only=False,
             workspace_load_target=target) as context:

@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.lib.auth import AuthStore
+from pipelines.lib.dagster_home import LOCATION
 from pipelines.lib.decisions import Decision, ReviewOutcome, outcome_of, precheck
 from pipelines.lib.reports import FileOutcome, report_for, sha256_of
 from pipelines.lib.upload import display_name
 from pipelines.settings import Settings
 
-LOCATION = "pipelines.definitions"  # the code location's name (the module Dagster loads)
 REPOSITORY = "__repository__"  # a Definitions object's repository
 TERMINAL = ("SUCCESS", "FAILURE", "CANCELED")
 POLL_SECONDS = 0.25

@@ -30,6 +30,8 @@ CHROMIUM_ARGS = [
 START_TIMEOUT_S = 60
 RENDER_TIMEOUT_MS = 60_000
 SERVER_PIDS: dict[str, int] = {}  # URL -> process id of the server serving it (while it runs)
+# operator URL -> the orchestrator's processes (code server, daemon, operator UI) while they run
+ORCHESTRATORS: dict[str, list[subprocess.Popen]] = {}
 
 
 def free_port() -> int:
@@ -71,8 +73,8 @@ def _stop(process: subprocess.Popen) -> None:
 
 @contextlib.contextmanager
 def orchestrating(home: Path, log: Path, env: dict[str, str] | None = None) -> Iterator[str]:
-    """The orchestrator over ``home`` as ``scripts/serve.sh`` starts it (the Dagster daemon and
-    the guarded operator UI on a free port); yields the operator UI's URL once it serves this
+    """The orchestrator over ``home`` as ``scripts/serve.sh`` starts it (the code server, then the
+    Dagster daemon and the guarded operator UI on a free port); yields the operator UI's URL once it serves this
     home with a live daemon. Raises :class:`ServeError`."""
     from pipelines import orchestrator
     from pipelines.lib.dagster_home import prepare_dagster_home
@@ -86,18 +88,30 @@ def orchestrating(home: Path, log: Path, env: dict[str, str] | None = None) -> I
     env = {**os.environ, "OBSERVATORY_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
            **(env or {})}
     bin_dir = Path(sys.executable).parent
-    with log.open("w") as out:
-        processes = [subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
-                     for command in (
-            [str(bin_dir / "dagster-daemon"), "run", "-m", "pipelines.definitions",
-             "--log-level", "warning"],
-            [sys.executable, "-m", "pipelines.operator_ui", "--host", "127.0.0.1",
-             "--port", str(port)])]
+    workspace = str(settings.dagster_home / "workspace.yaml")
+
+    def start(command: list[str]) -> subprocess.Popen:
+        with log.open("a") as out:
+            return subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+
+    log.write_text("")
+    # The code server first, then its two clients (as scripts/serve.sh does).
+    processes = [start([sys.executable, "-m", "pipelines.code_server"])]
+    waited = subprocess.run([sys.executable, "-m", "pipelines.code_server", "--wait"],
+                            cwd=REPO_ROOT, env=env, capture_output=True)
+    if waited.returncode:
+        _stop(processes[0])
+        raise ServeError(f"the code server did not start:\n{log.read_text()[-3000:]}")
+    processes += [start(command) for command in (
+        [str(bin_dir / "dagster-daemon"), "run", "-w", workspace, "--log-level", "warning"],
+        [sys.executable, "-m", "pipelines.operator_ui", "--host", "127.0.0.1",
+         "--port", str(port)])]
     previous = os.environ.get("OBSERVATORY_OPERATOR_URL")
     os.environ["OBSERVATORY_OPERATOR_URL"] = url
+    ORCHESTRATORS[url] = processes
     try:
-        deadline = time.monotonic() + 3 * START_TIMEOUT_S  # two code servers load on 2 cores
+        deadline = time.monotonic() + 2 * START_TIMEOUT_S
         while not orchestrator.available(settings):
             dead = [p for p in processes if p.poll() is not None]
             if dead or time.monotonic() > deadline:
@@ -109,7 +123,8 @@ def orchestrating(home: Path, log: Path, env: dict[str, str] | None = None) -> I
             os.environ.pop("OBSERVATORY_OPERATOR_URL", None)
         else:
             os.environ["OBSERVATORY_OPERATOR_URL"] = previous
-        for process in processes:
+        ORCHESTRATORS.pop(url, None)
+        for process in reversed(processes):  # the code server last
             _stop(process)
 
 

@@ -37,12 +37,16 @@ def unit_settings(path: Path) -> dict[str, str]:
 @pytest.mark.parametrize("unit", UNITS, ids=[u.name for u in UNITS])
 def test_each_unit_starts_a_command_that_exists_and_takes_its_options(unit):
     settings = unit_settings(unit)
-    command = shlex.split(settings["ExecStart"].replace("/opt/observatory", str(REPO_ROOT)))
+    command = shlex.split(settings["ExecStart"].replace("/opt/observatory", str(REPO_ROOT))
+                          .replace("${DAGSTER_HOME}", "/var/lib/observatory/dagster"))
     assert Path(command[0]).is_file(), command[0]
     assert settings["EnvironmentFile"] == "/etc/observatory/observatory.env"
     assert settings["User"] == "observatory" and settings["UMask"] == "0077"
     if unit.name != "observatory-migrate.service":
-        assert settings["Requires"] == "observatory-migrate.service"
+        assert "observatory-migrate.service" in settings["Requires"].split()
+    if "--workspace" in command or "-w" in command or "pipelines.operator_ui" in command:
+        # the code server's clients start after it answers (its ExecStartPost waits for that)
+        assert "observatory-code-server.service" in settings["After"].split()
     # The command's own parser accepts the options (--help after them: nothing is served).
     name = Path(command[0]).name
     if name == "streamlit":

@@ -1,0 +1,112 @@
+"""The code server (pipelines/code_server.py): its socket, the workspace its clients load, and its
+warm fork server, started with it and gone with it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from pipelines.lib.dagster_home import (
+    LOCATION,
+    SOCKET_MAX_BYTES,
+    code_server_socket,
+    prepare_dagster_home,
+)
+from pipelines.settings import Settings
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_socket_lives_in_the_private_dagster_home_when_its_path_is_short(tmp_path):
+    settings = Settings(home=tmp_path / "h")
+    assert code_server_socket(settings) == (tmp_path / "h" / "dagster" / "code-server.sock")
+
+
+@pytest.fixture
+def short_tmp(monkeypatch):
+    """A temporary directory of its own with a short path, as /tmp is."""
+    folder = Path(tempfile.mkdtemp(prefix="cs", dir="/tmp"))
+    monkeypatch.setattr("tempfile.tempdir", str(folder))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_long_home_gets_a_short_socket_in_a_folder_of_its_users_own(tmp_path, short_tmp):
+    deep = tmp_path / ("a-long-folder-name-" * 6) / "home"
+    socket = code_server_socket(Settings(home=deep))
+    assert len(os.fsencode(socket)) <= SOCKET_MAX_BYTES
+    assert socket.parent == short_tmp / f"observatory-{os.getuid()}"
+    assert stat.S_IMODE(socket.parent.stat().st_mode) == 0o700
+    assert code_server_socket(Settings(home=deep)) == socket  # the same home, the same socket
+    assert code_server_socket(Settings(home=deep.with_name("other"))) != socket
+
+
+def test_a_socket_folder_planted_by_someone_else_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / f"observatory-{os.getuid()}").symlink_to(elsewhere)
+    with pytest.raises(PermissionError):
+        code_server_socket(Settings(home=tmp_path / ("x" * 120)))
+
+
+def test_the_workspace_names_the_socket_and_the_location_runs_are_launched_to(tmp_path):
+    settings = Settings(home=tmp_path / "h")
+    settings.ensure_dirs()
+    prepare_dagster_home(settings)
+    workspace = (settings.dagster_home / "workspace.yaml").read_text()
+    assert f"socket: {code_server_socket(settings)}\n" in workspace
+    assert f"location_name: {LOCATION}\n" in workspace
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in path.read_text().split()] if path.exists() else []
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except FileNotFoundError:
+        return ""
+
+
+@pytest.mark.integration
+def test_the_server_answers_with_a_warm_fork_server_and_takes_it_down_on_ctrl_c(tmp_path):
+    home = tmp_path / "home"
+    env = {**os.environ, "OBSERVATORY_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
+    server = subprocess.Popen([sys.executable, "-m", "pipelines.code_server"], cwd=REPO_ROOT,
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              start_new_session=True)
+    try:
+        waited = subprocess.run([sys.executable, "-m", "pipelines.code_server", "--wait"],
+                                cwd=REPO_ROOT, env=env, capture_output=True, timeout=300)
+        assert waited.returncode == 0, server.stdout.read1().decode()[-2000:]
+        # Runs are forked from a child that imported the definitions and the validation suite.
+        warm = [c for c in _children(server.pid) if "multiprocessing.forkserver" in _cmdline(c)]
+        assert len(warm) == 1
+        assert "pipelines.definitions" in _cmdline(warm[0])
+        assert "great_expectations" in _cmdline(warm[0])
+        socket = code_server_socket(Settings(home=home))
+        assert stat.S_ISSOCK(socket.stat().st_mode)
+        assert stat.S_IMODE(socket.parent.stat().st_mode) == 0o700
+        group = os.getpgid(server.pid)
+        os.killpg(group, signal.SIGINT)  # what Ctrl-C sends under make run
+        server.wait(timeout=60)
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{warm[0]}").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not Path(f"/proc/{warm[0]}").exists() or "forkserver" not in _cmdline(warm[0])
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=30)
