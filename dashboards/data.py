@@ -224,6 +224,24 @@ def _published_query(snapshot_path: str, columns: list[str], where: list[str], p
     return _query(snapshot_path, sql, [*value_params, *join_params, *params], own=store)
 
 
+REVIEW_CELLS = "own.marts.review_cells"
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def review_cells(snapshot_path: str, country: str, submission_id: str) -> pd.DataFrame | None:
+    """The cells of a version awaiting review beside its previous version and the country's four
+    quarters before (``marts.review_cells``), from that member's own store: for the secretariat's
+    review page only. None when the snapshot has no such store or table (published before)."""
+    store = _own_store(snapshot_path, country)
+    if store is None:
+        return None
+    try:
+        return _query(snapshot_path, f"select * from {REVIEW_CELLS} where submission_id = ? "
+                      "order by in_this_version desc, row_number", [submission_id], own=store)
+    except SnapshotUnreadable:
+        return None
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
 def indicator_frame(
     snapshot_path: str,

@@ -1,6 +1,8 @@
-"""Review (issue 7, secretariat): the queue of validated, current submissions; accept (figures
-final, quarter locked) or return with a reason; lock exceptions with a reason and an end date.
-Every decision runs the review job (write under the writer lock → dbt → publish)."""
+"""Review (secretariat): the queue of validated, current submissions; for the one picked, its
+validation report, its figures beside its previous version and the country's four quarters
+before, and its explanation; accept (figures final, quarter locked) or return with a reason;
+lock exceptions with a reason and an end date. Every decision runs the review job (write under
+the writer lock → dbt → publish)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from dashboards import ui, workflow_ui
+from dashboards import data, ui, workflow_ui
 from pipelines.lib.contracts import load_contracts
 from pipelines.lib.decisions import Decision
 from pipelines.lib.i18n import t
@@ -29,6 +31,74 @@ st.write(t("workflow.review.intro", lang))
 notice = st.session_state.pop("wf.review.notice", None)
 if notice:
     st.success(notice, icon=":material/check_circle:")
+
+
+DIMENSIONS = ("sex", "age", "exploitation_form", "citizenship", "counterpart_area", "stage",
+              "identification_channel", "unaccompanied")
+NOT_A_BREAKDOWN = (None, "", "_T", "_Z")
+
+
+def _breakdown(cell, lang: str) -> str:
+    """The cell's breakdown in words ("Female, 0-17 years"); empty for a total."""
+    return ", ".join(contracts.label(dim, cell[dim], lang) for dim in DIMENSIONS
+                     if not pd.isna(cell[dim]) and cell[dim] not in NOT_A_BREAKDOWN)
+
+
+def show_figures(row) -> None:
+    """The version's cells beside its previous version and the country's four quarters before
+    (``marts.review_cells``, from the member's own store: figures before disclosure control, for
+    the secretariat only)."""
+    snapshot = data.current_snapshot()
+    cells = None if snapshot is None else data.review_cells(snapshot.path, row["country"],
+                                                             row["submission_id"])
+    st.subheader(t("workflow.review.figures", lang))
+    if cells is None or cells.empty:
+        st.caption(t("workflow.review.figures_missing", lang))
+        return
+    period = Quarter.parse(str(row["period"]))
+    earlier = [period]
+    for _ in range(4):
+        earlier.append(earlier[-1].previous())
+    previous = cells["previous_version"].dropna()
+    this = f"{period} · v{int(row['version'])}"
+    names = {code: ind.name.get(lang, code) for dataset in contracts.datasets.values()
+             for code, ind in dataset.indicators.items()}
+    table = pd.DataFrame({
+        t("workflow.review.col.indicator", lang): [names.get(c, c) for c in cells["indicator"]],
+        t("workflow.review.col.breakdown", lang): [_breakdown(c, lang) for _, c in cells.iterrows()],
+        this: cells["value"].astype("Int64"),
+    })
+    added = removed = changed = 0
+    if previous.empty:
+        st.caption(t("workflow.review.figures_first", lang, period=str(period)))
+    else:
+        before = int(previous.iloc[0])
+        table[f"v{before}"] = cells["previous_value"].astype("Int64")
+        kinds = []
+        for _, c in cells.iterrows():
+            if not c["in_this_version"]:
+                kinds.append(t("workflow.review.change.removed", lang))
+                removed += 1
+            elif pd.isna(c["previous_value"]):
+                kinds.append(t("workflow.review.change.new", lang))
+                added += 1
+            elif pd.isna(c["value"]) or c["value"] != c["previous_value"]:
+                kinds.append(t("workflow.review.change.changed", lang))
+                changed += 1
+            else:
+                kinds.append("")
+        table[t("workflow.review.col.change", lang)] = kinds
+        st.caption(t("workflow.review.figures_compared", lang, version=before, changed=changed,
+                     added=added, removed=removed))
+    for n, quarter in enumerate(earlier[1:], start=1):
+        label = str(quarter) if n < 4 else t("workflow.review.col.year_before", lang,
+                                             period=str(quarter))
+        table[label] = cells[f"value_{n}q_before"].astype("Int64")
+    shown = table
+    if (added or removed or changed) and st.toggle(t("workflow.review.only_changed", lang),
+                                                   key=f"wf.review.changed.{row['submission_id']}"):
+        shown = table[table[t("workflow.review.col.change", lang)] != ""]
+    st.dataframe(shown, hide_index=True, width="stretch")
 
 
 def decide(decision: Decision, done_key: str, **values) -> None:
@@ -71,6 +141,7 @@ else:
                                 lang, key=choice)
     except FileNotFoundError:
         pass
+    show_figures(row)
     if isinstance(row["explanation"], str):
         st.info(t("workflow.explain.current", lang, who=ui.plain(row["explained_by"]),
                   when=str(row["explained_at"])[:16], text=ui.plain(row["explanation"])))

@@ -25,7 +25,7 @@ POINTER = "CURRENT"
 KEEP_SNAPSHOTS = 3
 PUBLISHED_SCHEMAS = ("marts",)
 # Figures before disclosure control: never in the public snapshot, only in the members' own stores.
-UNCONTROLLED = ("indicator_values", "coordination_mirror")
+UNCONTROLLED = ("indicator_values", "coordination_mirror", "review_cells")
 # Tables written in this order: DuckDB keeps each column's min and max per row group, so a reader
 # asking for one indicator and area (the dashboard, the data API) skips the rest of the table.
 SORTED = {"indicator_values_published": "indicator_code, ref_area, freq, period_end"}
@@ -105,7 +105,8 @@ def _write_snapshot(con, path: Path, tables, built_at, name: str, rows: dict) ->
 
 def write_own_stores(con: duckdb.DuckDBPyConnection, snapshot: Path, schema: str = "marts") -> None:
     """One store per member with its own rows of the unsuppressed tables of ``schema`` (on
-    ``con``), beside ``snapshot``: its values, and of each referral pair the side it reported
+    ``con``), beside ``snapshot``: its values, the cells of its versions awaiting review, and of
+    each referral pair the side it reported
     (the other side's figure is left out; the gap and the pair's status only where the other
     side is published). Directory 0700, files 0600."""
     directory = snapshot.with_suffix(".own")
@@ -127,6 +128,9 @@ def write_own_stores(con: duckdb.DuckDBPyConnection, snapshot: Path, schema: str
             con.execute("create schema own.marts")
             con.execute(f"create table own.marts.indicator_values as "
                         f"select * from {schema}.indicator_values where ref_area = ?", [area])
+            if "review_cells" in tables:  # the member's versions awaiting review, for the reviewer
+                con.execute(f"create table own.marts.review_cells as "
+                            f"select * from {schema}.review_cells where country = ?", [area])
             if has_pairs:
                 con.execute(
                     f"""

@@ -118,6 +118,48 @@ def test_the_review_queue_and_the_audit_trail(workflow_home):
     assert set(events.loc[events["action"] == "received", "actor"]) == {"ana", "hugo"}
 
 
+def test_the_reviewer_reads_the_figures_beside_the_previous_version(workflow_home, tmp_path):
+    """The first version: its cells beside the four quarters before (none yet). A second version
+    with two more victims of unknown sex: the changed cells are marked, counted, and can be shown
+    alone; the figures come from the member's own store, not the public snapshot."""
+    from conftest import QUARTER, UNKNOWN_VICTIMS, template_file
+
+    from pipelines.defs.local import run_here
+    from pipelines.lib.upload import store_upload
+    from pipelines.orchestrator import submit_upload
+
+    at = run_page("review.py", sign_in("rita"), lang="es")
+    at.selectbox(key="wf.review.pick").select_index(0)  # first in the queue
+    label = at.selectbox(key="wf.review.pick").value
+    figures = at.dataframe[-1].value
+    assert figures.columns[:2].tolist() == ["Indicador", "Desglose"]
+    assert figures.columns[-1] == "2025-Q3 (un año antes)"
+    assert figures.iloc[:, 2].notna().all() and figures.iloc[:, -4:].isna().all().all()
+    assert any(c.value.startswith("Primera versión válida de 2026-Q3") for c in at.caption), label
+
+    settings = get_settings()
+    data = template_file(tmp_path, "GTM", UNKNOWN_VICTIMS + 2).read_bytes()
+    result = submit_upload(settings, store_upload(settings, data, "xlsx"), actor="ana",
+                           country="GTM", runner=run_here(settings))
+    assert result.ok, result.error
+    st.cache_data.clear()
+    at = run_page("review.py", sign_in("rita"), lang="fr")
+    pick = at.selectbox(key="wf.review.pick")
+    [second] = [o for o in pick.options if o.startswith("GTM · TIP_VICTIMS")]
+    pick.select(second).run()
+    figures = at.dataframe[-1].value
+    assert {"Indicateur", "Ventilation", f"{QUARTER} · v2", "v1", "Changement"} <= set(figures)
+    unknown_sex = figures[(figures["Ventilation"].str.startswith("Inconnu"))
+                          & (figures["Indicateur"] == "Victimes de la traite détectées")]
+    assert (unknown_sex[f"{QUARTER} · v2"] - unknown_sex["v1"] == 2).any()
+    assert set(figures["Changement"]) == {"", "modifiée"}
+    [caption] = [c.value for c in at.caption if c.value.startswith("Par rapport à la version 1")]
+    changed = (figures["Changement"] == "modifiée").sum()
+    assert f"modifiées {changed} · nouvelles 0 · retirées 0" in caption
+    at.toggle(key=f"wf.review.changed.{at.session_state['wf.review.pick']}").set_value(True).run()
+    assert len(at.dataframe[-1].value) == changed
+
+
 def test_an_expired_or_ended_session_stops_every_page(workflow_home):
     store = AuthStore(get_settings())
     token = sign_in("rita")
