@@ -472,8 +472,10 @@ def _store_unit(con, unit: UnitResult, sha, file_name, now, received_on, deliver
         con.executemany(
             "insert into raw.findings values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", findings
         )
+    # The counts are data, not a reason: pages show them in the reader's language from the
+    # findings; a reason is what a person wrote (the secretariat's return, a lock exception).
     _audit(con, now, delivery.actor, "status", sha, submission_id, to_status=status,
-           reason=f"{unit.errors} errors, {unit.warnings} warnings")
+           details={"errors": unit.errors, "warnings": unit.warnings})
     explained = status == "validated" and bool(unit.warnings) and _carry_explanation(
         con, now, sha, submission_id, u, version)
     return UnitOutcome(

@@ -553,8 +553,10 @@ def test_every_text_exists_in_spanish_english_and_french():
 
     from pipelines.lib.i18n import LANGUAGES, messages
 
-    def fields(text):
-        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    def fields(text):  # of every plural form of a text
+        forms = text.values() if isinstance(text, dict) else [text]
+        return {name for form in forms for _, name, _, _ in string.Formatter().parse(form)
+                if name}
 
     missing = [k for k, v in messages().items() if not all(v.get(lang) for lang in LANGUAGES)]
     assert missing == []
