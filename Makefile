@@ -10,7 +10,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 # The 15 slowest tests are listed at the end, to see where the suite's time goes.
 PYTEST_ARGS ?= -n 2 --no-loadscope-reorder --durations=15
 
-.PHONY: setup run serve test bench soak lint docs clean chromium postgresql nginx
+.PHONY: setup run serve test bench soak lint docs clean chromium postgresql nginx translations
 
 setup: .venv/.synced dbt_project/target/manifest.json
 
@@ -65,6 +65,10 @@ docs: setup
 	  $(UV) run --locked dbt docs generate --static --project-dir dbt_project --profiles-dir dbt_project \
 	  --target-path $(CURDIR)/dbt_project/target/docs --log-path $(CURDIR)/dbt_project/logs
 	@echo "open dbt_project/target/docs/static_index.html"
+
+# The translation catalogues translators open (gettext .po, one per language), from the locales.
+translations: setup
+	$(UV) run --locked python -m pipelines.lib.catalogues --lang en export build/translations
 
 lint: setup
 	$(UV) run --locked ruff check pipelines dashboards api tests benchmarks
