@@ -1,6 +1,7 @@
-"""Template download (issue 7): the XLSX a ministry fills, for one country, quarter and data
-sets, built by pipelines.lib.template (every mandatory cell listed, code drop-downs, bilingual
-instructions, code-list sheets). A submitter gets its own country only."""
+"""Template download: the XLSX a ministry fills, for one country, quarter and data sets, built by
+pipelines.lib.template (every mandatory cell, then a row offered for every other series, each
+row in words beside its codes, code drop-downs, whole numbers only in `value`, instructions,
+code-list sheets). A submitter gets its own country only, and only quarters it can still send."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import streamlit as st
 from dashboards import ui, workflow_ui
 from pipelines.lib.auth import require as authorize
 from pipelines.lib.contracts import load_contracts
+from pipelines.lib.dryrun import known_locks
 from pipelines.lib.i18n import t
 from pipelines.lib.periods import Quarter, quarter_range
 from pipelines.lib.template import template_rows, write_xlsx
@@ -31,12 +33,23 @@ last = Quarter.last_complete(settings.today)
 quarters = [str(q) for q in reversed(quarter_range(
     Quarter.parse(contracts.reporting["first_period"]), last))]
 expected = list(contracts.reporting["expected_datasets"])
+window = dt.timedelta(days=int(contracts.reporting["window_days_after_quarter_end"]))
 
 left, middle, right = st.columns([1, 1, 2])
 country = left.selectbox(t("workflow.template.country", lang), countries,
                          format_func=lambda c: f"{workflow_ui.country_name(c, lang)} ({c})",
                          disabled=len(countries) == 1, key="wf.template.country")
-period = middle.selectbox(t("workflow.template.quarter", lang), quarters, key="wf.template.quarter")
+# A quarter whose submission window has closed takes a submitter's file only under a lock
+# exception: a submitter is offered the open quarters and those; the secretariat sees every
+# quarter, the closed ones marked (it issues templates for exceptions).
+excepted = {period for _, _, period in known_locks(settings, country)[1]}
+closed = {q for q in quarters
+          if settings.today > Quarter.parse(q).end + window and q not in excepted}
+if user.role == "submitter":
+    quarters = [q for q in quarters if q not in closed]
+period = middle.selectbox(
+    t("workflow.template.quarter", lang), quarters, key="wf.template.quarter",
+    format_func=lambda q: t("workflow.template.closed", lang, period=q) if q in closed else q)
 datasets = right.multiselect(
     t("workflow.template.datasets", lang), expected, default=expected, key="wf.template.datasets",
     format_func=lambda d: f"{d}: {contracts.datasets[d].name.get(lang) or contracts.datasets[d].name['en']}",
@@ -50,8 +63,10 @@ quarter = Quarter.parse(period)
 rows = {dataset: template_rows(dataset, country, quarter) for dataset in datasets}
 due = quarter.due_date(int(contracts.reporting["due_days_after_quarter_end"]))
 closes = quarter.end + dt.timedelta(days=int(contracts.reporting["window_days_after_quarter_end"]))
-st.caption(t("workflow.template.cells", lang, cells=sum(len(r) for r in rows.values()),
-             sheets=len(rows), due=due.isoformat(), closes=closes.isoformat()))
+mandatory = sum(r["required"] for dataset_rows in rows.values() for r in dataset_rows)
+st.caption(t("workflow.template.cells", lang, cells=mandatory,
+             offered=sum(map(len, rows.values())) - mandatory, sheets=len(rows),
+             due=due.isoformat(), closes=closes.isoformat()))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -133,6 +133,30 @@ class Contracts:
                     cells.append(cell)
         return cells
 
+    def offered_cells(self, dataset: str, country: str) -> list[dict[str, str]]:
+        """The cells a template offers beyond the mandatory ones, to fill when the ministry has
+        the figure: each indicator's total (by stage where it has stages) that is not mandatory,
+        and for counterpart breakdowns one row per other member (referrals and joint work are
+        reported per counterpart)."""
+        mandatory = self.mandatory_cells(dataset, country)
+        cells: list[dict[str, str]] = []
+        for indicator in self.datasets[dataset].indicators.values():
+            choices = []
+            for dim in indicator.dimensions:
+                if dim == "stage":
+                    choices.append(self.codes_for("stage"))
+                elif dim == "counterpart_area" and dataset == "COORDINATION":
+                    choices.append([m for m in self.members if m != country])
+                else:
+                    choices.append(["_T"])
+            for combo in itertools.product(*choices):
+                cell = {"indicator": indicator.code}
+                cell.update({d: NOT_APPLICABLE for d in DIMENSIONS})
+                cell.update(dict(zip(indicator.dimensions, combo, strict=True)))
+                if cell not in mandatory and cell not in cells:
+                    cells.append(cell)
+        return cells
+
     def _level_codes(self, dim: str, indicator: Indicator, *, main: bool) -> list[str]:
         codelist = self.codelist_for(dim)
         if dim == "age" and indicator.age_codes:

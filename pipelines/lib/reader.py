@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from pipelines.lib.contracts import load_contracts
+from pipelines.lib.contracts import DIMENSIONS, NOT_APPLICABLE, load_contracts
 from pipelines.lib.findings import Finding
 
 REQUIRED_COLUMNS = ("dataset", "country", "period", "indicator", "value")
+# The template's columns for people (the row in words, whether it is mandatory): never read.
+FOR_PEOPLE = ("label", "required")
 # A workbook whose parts would unpack to more than this is refused before parsing (zip bombs).
 MAX_UNPACKED_BYTES = 256 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
@@ -305,6 +307,8 @@ def _frame_from_grid(
                     column=_column_letter(position),
                 ))
             continue
+        if name in FOR_PEOPLE:
+            continue
         if name not in known:
             findings.append(Finding.make("V01", "finding.unknown_column", sheet=sheet,
                                          row=first_row, column=name, known=", ".join(known)))
@@ -338,6 +342,13 @@ def _frame_from_grid(
     if body.height == 0:
         findings.append(Finding.make("V01", "finding.no_rows", sheet=sheet))
         return None
+    body = _without_offered_blanks(body)
+    if body.height == 0:
+        if sheet is None:  # a CSV of nothing but empty offered rows
+            findings.append(Finding.make("V01", "finding.no_rows", sheet=sheet))
+        # A template sheet whose offered rows were all left empty: nothing reported for that
+        # data set, as a sheet left as downloaded.
+        return None
     return body
 
 
@@ -348,3 +359,27 @@ def _column_letter(position: int) -> str:
         position, remainder = divmod(position - 1, 26)
         letters = chr(65 + remainder) + letters
     return letters
+
+
+def _without_offered_blanks(body: pl.DataFrame) -> pl.DataFrame:
+    """Without the rows the template offered and the ministry left empty (no value, no status,
+    no comment, a cell that is not mandatory): such a row says nothing, as if it were not there.
+    An empty mandatory cell stays, for validation to ask for its value or its status."""
+    empty = body.filter(pl.all_horizontal(pl.col(c).fill_null("") == ""
+                                          for c in ("value", "obs_status", "comment")))
+    if empty.height == 0:
+        return body
+    contracts = load_contracts()
+    mandatory: dict[tuple, set] = {}
+    dropped = []
+    for row in empty.iter_rows(named=True):
+        unit = (row["dataset"], row["country"])
+        if unit[0] not in contracts.datasets or not contracts.country(str(unit[1])):
+            continue  # validation says what is wrong with it
+        if unit not in mandatory:
+            mandatory[unit] = {tuple(cell[c] for c in ("indicator", *DIMENSIONS))
+                               for cell in contracts.mandatory_cells(*unit)}
+        key = (row["indicator"], *((row[d] or NOT_APPLICABLE) for d in DIMENSIONS))
+        if key not in mandatory[unit]:
+            dropped.append(row["_row"])
+    return body.filter(~pl.col("_row").is_in(dropped)) if dropped else body

@@ -7,11 +7,15 @@ absent, empty or ``_Z`` (not applicable) is written as an empty cell. ``value`` 
 
 * ``write_xlsx``: the template workbook: an instructions sheet (Spanish and English), one sheet per
   data set named by its code, then one ``CL_<LIST>`` sheet per code list (code, label_es, label_en)
-  that readers ignore. Code columns carry drop-downs pointing at the code-list sheets. The output is
-  deterministic: the same rows give byte-identical files.
+  that readers ignore. A data sheet starts with two columns for people that the reader ignores,
+  ``label`` (the row in words) and ``required`` (✓ on mandatory rows, whose value cell is
+  yellow); code columns carry drop-downs pointing at the code-list sheets and ``value`` takes
+  whole numbers of 0 or more only. The output is deterministic: the same rows give byte-identical
+  files.
 * ``write_csv``: the same long layout as CSV (UTF-8 with or without BOM, or Windows-1252 with ``;``
   as Excel writes it in Spanish locales).
-* ``template_rows``: the mandatory cells of a country × data set × quarter, value empty;
+* ``template_rows``: the mandatory cells of a country × data set × quarter, then the rows offered
+  for every other series of the contract (left empty, the reader ignores them), value empty;
   ``blank_template``: those of every expected data set, the blank template a ministry fills.
 """
 
@@ -36,6 +40,9 @@ CODE_COLUMNS: tuple[str, ...] = tuple(
 # members with a fixed 1980 date when it works in memory).
 FIXED_CREATED = dt.datetime(2019, 1, 1, 0, 0, 0)
 TEMPLATE_LANGUAGES = ("es", "en")
+# Columns of the template's data sheets for people only: the reader ignores them.
+LABEL_COLUMN, REQUIRED_COLUMN = "label", "required"
+REQUIRED_MARK = "✓"
 _EMPTY = (None, "", NOT_APPLICABLE)
 
 
@@ -73,18 +80,36 @@ def cell_text(row: Mapping, column: str) -> str:
 
 
 def template_rows(dataset: str, country: str, period: str | Quarter) -> list[dict]:
-    """The mandatory cells of one country × data set × quarter as layout rows, value empty."""
+    """The cells of one country × data set × quarter as layout rows, value empty: the mandatory
+    ones (``required`` True), then those offered to fill when the ministry has the figure
+    (``Contracts.offered_cells``; left empty, the reader ignores them)."""
+    contracts = load_contracts()
     return [
-        layout_row(
-            dataset, country, period, cell["indicator"], None, **{d: cell[d] for d in DIMENSIONS}
-        )
-        for cell in load_contracts().mandatory_cells(dataset, country)
+        {**layout_row(dataset, country, period, cell["indicator"], None,
+                      **{d: cell[d] for d in DIMENSIONS}), "required": required}
+        for required, cells in ((True, contracts.mandatory_cells(dataset, country)),
+                                (False, contracts.offered_cells(dataset, country)))
+        for cell in cells
     ]
 
 
+def row_label(row: Mapping, lang: str) -> str:
+    """A row in words: the indicator's name, then each breakdown's label ("Victims of
+    trafficking detected · Female · 0-17 years"); a total has no breakdown."""
+    contracts = load_contracts()
+    dataset = contracts.datasets.get(str(row.get("dataset")))
+    indicator = dataset.indicators.get(str(row.get("indicator"))) if dataset else None
+    if indicator is None:
+        return ""
+    parts = [indicator.name.get(lang) or indicator.name["en"]]
+    parts += [contracts.label(dim, row[dim], lang) for dim in indicator.dimensions
+              if row.get(dim) not in (*_EMPTY, "_T")]
+    return " · ".join(parts)
+
+
 def blank_template(country: str, period: str | Quarter) -> dict[str, list[dict]]:
-    """Every expected data set of a country and quarter with its mandatory cells, values empty
-    (COORDINATION has none: its sheet is only the header). Feed it to ``write_xlsx``."""
+    """Every expected data set of a country and quarter with its cells, values empty (see
+    ``template_rows``). Feed it to ``write_xlsx``."""
     expected = load_contracts().reporting["expected_datasets"]
     return {dataset: template_rows(dataset, country, period) for dataset in expected}
 
@@ -210,6 +235,10 @@ def write_xlsx(
         wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
         header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         number = workbook.add_format({"num_format": "0"})
+        required_value = workbook.add_format({"num_format": "0", "bg_color": "#FFF2CC",
+                                              "border": 1, "border_color": "#BFBFBF"})
+        required_label = workbook.add_format({"bold": True})
+        offered_label = workbook.add_format({"italic": True, "font_color": "#595959"})
         text_format = workbook.add_format({"num_format": "@"})
         styles = {"title": title, "bold": bold, None: wrap}
 
@@ -225,16 +254,28 @@ def write_xlsx(
 
         for dataset, rows in rows_by_dataset.items():
             ws = workbook.add_worksheet(dataset)
-            for col, column in enumerate(COLUMNS):
+            # Read by people, ignored by the reader: the row in words and whether it is
+            # mandatory, first, beside the codes.
+            extra = (LABEL_COLUMN, REQUIRED_COLUMN)
+            columns = (*extra, *COLUMNS)
+            for col, column in enumerate(columns):
                 ws.write_string(0, col, column, header)
-            ws.freeze_panes(1, 0)
-            ws.set_column(0, len(COLUMNS) - 2, 14, text_format)
-            ws.set_column(COLUMNS.index("value"), COLUMNS.index("value"), 10, number)
-            ws.set_column(len(COLUMNS) - 1, len(COLUMNS) - 1, 45, text_format)
-            value_col = COLUMNS.index("value")
+            ws.freeze_panes(1, 1)
+            ws.set_column(0, 0, 48)
+            ws.set_column(1, 1, 9)
+            ws.set_column(2, len(columns) - 2, 14, text_format)
+            value_col = columns.index("value")
+            ws.set_column(value_col, value_col, 10, number)
+            ws.set_column(len(columns) - 1, len(columns) - 1, 45, text_format)
             row_number = 0
             for row_number, row in enumerate(rows, start=1):
-                for col, column in enumerate(COLUMNS):
+                required = row.get("required", True)
+                ws.write_string(row_number, 0, row_label(row, lang),
+                                required_label if required else offered_label)
+                if required:
+                    ws.write_string(row_number, 1, REQUIRED_MARK)
+                    ws.write_blank(row_number, value_col, None, required_value)
+                for col, column in enumerate(columns[len(extra):], start=len(extra)):
                     value = row.get(column)
                     if value in _EMPTY:
                         continue
@@ -243,18 +284,24 @@ def write_xlsx(
                         and isinstance(value, int | float)
                         and not isinstance(value, bool)
                     ):
-                        ws.write_number(row_number, col, value)
+                        ws.write_number(row_number, col, value,
+                                        required_value if required else number)
                     else:
                         # write_string never turns text into a formula (formula injection).
                         ws.write_string(row_number, col, str(value))
             contract = contracts.datasets.get(dataset)
             used = set(contract.dimensions) | {"obs_status"} if contract else set(CODE_COLUMNS)
             last_row = max(row_number + 200, 1000)
+            ws.data_validation(1, value_col, last_row, value_col, {
+                "validate": "integer", "criteria": ">=", "value": 0, "ignore_blank": True,
+                "error_title": t("template.value_rule.title", lang)[:32],
+                "error_message": t("template.value_rule.message", lang)[:255],
+            })
             for column in CODE_COLUMNS:
                 if column not in used:
                     continue
                 name = codelist_names[column]
-                col = COLUMNS.index(column)
+                col = columns.index(column)
                 ws.data_validation(
                     1,
                     col,

@@ -23,7 +23,7 @@ CONTRACTS = load_contracts()
 
 
 def _filled(dataset: str, country: str = "GTM", period: str = "2024-Q2") -> list[dict]:
-    rows = template_rows(dataset, country, period)
+    rows = [r for r in template_rows(dataset, country, period) if r["required"]]
     for number, row in enumerate(rows):
         row["value"] = number
     return rows
@@ -72,16 +72,27 @@ def test_columns_follow_the_contract():
     assert len(COLUMNS) == 15
 
 
-def test_template_rows_are_the_mandatory_cells():
+def test_template_rows_are_the_mandatory_cells_then_the_offered_ones():
     rows = template_rows("TIP_VICTIMS", "GTM", "2024-Q2")
     cells = CONTRACTS.mandatory_cells("TIP_VICTIMS", "GTM")
-    assert len(rows) == len(cells) == 32
-    assert [{"indicator": r["indicator"], **{d: r[d] for d in DIMENSIONS}} for r in rows] == cells
+    required = [r for r in rows if r["required"]]
+    assert len(required) == len(cells) == 32 and rows[:32] == required
+    assert [{"indicator": r["indicator"], **{d: r[d] for d in DIMENSIONS}}
+            for r in required] == cells
     assert all(r["value"] is None and r["dataset"] == "TIP_VICTIMS" for r in rows)
     assert {(r["country"], r["period"]) for r in rows} == {("GTM", "2024-Q2")}
     assert any(r["citizenship"] == "GTM" for r in rows)
-    assert len(template_rows("TIP_JUSTICE", "HND", "2025-Q1")) == 15
-    assert template_rows("COORDINATION", "HND", "2025-Q1") == []
+    # Every indicator of the contract has a row: a ministry loses no series it may send.
+    assert {r["indicator"] for r in rows[32:]} == {"VIC_ASSISTED", "VIC_REPATRIATED"}
+    for dataset, contract in CONTRACTS.datasets.items():
+        assert {r["indicator"] for r in template_rows(dataset, "HND", "2025-Q1")} == set(
+            contract.indicators), dataset
+    justice = template_rows("TIP_JUSTICE", "HND", "2025-Q1")
+    assert sum(r["required"] for r in justice) == 15 and len(justice) == 16
+    coordination = template_rows("COORDINATION", "HND", "2025-Q1")
+    assert not any(r["required"] for r in coordination)
+    assert {r["counterpart_area"] for r in coordination} == set(CONTRACTS.members) - {"HND"}
+    assert len(coordination) == 3 * 7  # referrals sent, received, joint work × each member
 
 
 def test_xlsx_sheets_header_and_values(tmp_path, workbook_rows):
@@ -102,7 +113,9 @@ def test_xlsx_sheets_header_and_values(tmp_path, workbook_rows):
     } <= set(names[4:])
 
     victims = sheets["TIP_VICTIMS"]
-    assert victims.columns == list(COLUMNS)
+    assert victims.columns == ["label", "required", *COLUMNS]
+    assert victims["label"][0] == "Víctimas de trata detectadas · Mujeres · Niñas y niños (menores de 18)"
+    assert victims["required"].to_list()[:32] == ["✓"] * 32
     assert victims.height == 33
     assert victims.schema["value"].is_numeric()
     assert victims["value"].to_list()[:32] == list(range(32))
@@ -114,7 +127,8 @@ def test_xlsx_sheets_header_and_values(tmp_path, workbook_rows):
     assert set(victims["sex"].to_list()) == {"F", "M", "X", "_U", "_T"}
 
     coordination = sheets["COORDINATION"]
-    assert coordination.row(0)[COLUMNS.index("counterpart_area")] == "MEX"
+    assert coordination["counterpart_area"].to_list() == ["MEX"]
+    assert coordination["label"].to_list() == ["Víctimas remitidas a otro miembro · México"]
     assert coordination["value"].to_list() == [4]
 
 
@@ -141,8 +155,15 @@ def test_xlsx_dropdowns_text_cells_and_instructions(tmp_path, workbook_rows):
     sheet = book["TIP_VICTIMS"]
     sources = {dv.formula1 for dv in sheet.data_validations.dataValidation}
     assert "CL_SEX!$A$2:$A$6" in sources
+    # The value column takes whole numbers of 0 or more, or nothing, and says so.
+    [value_rule] = [dv for dv in sheet.data_validations.dataValidation if dv.type == "whole"]
+    value_column = openpyxl.utils.get_column_letter(2 + COLUMNS.index("value") + 1)
+    assert str(value_rule.sqref).startswith(f"{value_column}2:")
+    assert (value_rule.operator, value_rule.formula1, value_rule.allow_blank) == (
+        "greaterThanOrEqual", "0", True)
+    assert value_rule.error.startswith("Type a whole number of 0 or more")
     # a comment that looks like a formula stays text
-    cell = book["COORDINATION"].cell(row=2, column=COLUMNS.index("comment") + 1)
+    cell = book["COORDINATION"].cell(row=2, column=2 + COLUMNS.index("comment") + 1)
     assert cell.data_type == "s" and cell.value == "=1+1"
 
 
@@ -199,15 +220,55 @@ def test_csv_refuses_what_the_encoding_cannot_hold(tmp_path):
 def test_blank_template_workbook(tmp_path):
     blank = blank_template("BLZ", "2025-Q3")
     assert list(blank) == CONTRACTS.reporting["expected_datasets"]
-    assert [len(rows) for rows in blank.values()] == [32, 15, 20, 15, 0]
+    assert [sum(r["required"] for r in rows) for rows in blank.values()] == [32, 15, 20, 15, 0]
     path = write_xlsx(tmp_path / "BLZ_2025-Q3.xlsx", blank, lang="en")
     sheets = pl.read_excel(path, sheet_id=0)
     assert list(sheets)[:6] == ["Instructions", *blank]
     victims = sheets["TIP_VICTIMS"]
-    assert victims.height == 32 and victims["value"].null_count() == 32
+    assert victims.height == 34 and victims["value"].null_count() == 34
+    assert victims["required"].null_count() == 2  # the offered rows
+    assert victims["label"][32] == "Victims who received assistance"
     assert "BLZ" in victims["citizenship"].to_list()
-    assert sheets["COORDINATION"].columns == list(COLUMNS)
-    assert sheets["COORDINATION"].height == 0
+    assert sheets["COORDINATION"].columns == ["label", "required", *COLUMNS]
+    assert sheets["COORDINATION"].height == 21
+
+
+def test_a_template_filled_in_every_row_round_trips_every_series(tmp_path):
+    """Every row the template gives, mandatory and offered, typed in: each comes back as the
+    same cell with its value and the file validates; left empty, the offered rows are ignored
+    (the sheet of referrals, all offered, reports nothing) and the mandatory ones are asked for."""
+    import datetime as dt
+
+    from pipelines.lib.reader import read_submission
+    from pipelines.lib.validate import ValidationContext, validate_frame
+
+    blank = blank_template("HND", "2025-Q3")
+    path = write_xlsx(tmp_path / "blank.xlsx", blank, lang="fr")
+    empty = read_submission(path.read_bytes(), path.name)
+    assert set(empty.frame["dataset"].unique()) == {"TIP_VICTIMS", "TIP_JUSTICE", "SOM_MIGRANTS",
+                                                    "SOM_JUSTICE"}
+    assert empty.frame.height == sum(r["required"] for rows in blank.values() for r in rows)
+
+    book = openpyxl.load_workbook(path)
+    typed = {}
+    for sheet in book.worksheets[1:6]:
+        header = [c.value for c in sheet[1]]
+        for number, row in enumerate(sheet.iter_rows(min_row=2), start=1):
+            # 0 everywhere keeps every breakdown consistent; the offered totals get numbers
+            value = 0 if row[header.index("required")].value else number
+            row[header.index("value")].value = value
+            key = tuple(row[header.index(c)].value or "_Z" for c in ("dataset", "indicator",
+                                                                    *DIMENSIONS))
+            typed[key] = value
+    book.save(path)
+    read = read_submission(path.read_bytes(), path.name)
+    back = {tuple(r[c] or "_Z" for c in ("dataset", "indicator", *DIMENSIONS)): int(r["value"])
+            for r in read.frame.iter_rows(named=True)}
+    assert back == typed and len(back) == sum(len(rows) for rows in blank.values())
+    units = validate_frame(read.frame, read.findings,
+                           ValidationContext(today=dt.date(2025, 10, 20)))
+    assert {u.unit.dataset: u.status for u in units} == {
+        d: "validated" for d in CONTRACTS.reporting["expected_datasets"]}
 
 
 def test_the_template_command_writes_the_pages_workbook_and_refuses_bad_input(tmp_path, capsys):

@@ -120,13 +120,22 @@ def test_missing_mandatory_cells():
 
 
 def test_blank_value_needs_an_observation_status():
-    rows = "dataset,country,period,indicator,value,obs_status\n"
-    rows += "TIP_JUSTICE,GTM,2024-Q1,TIP_CASES,,\n"
+    """An empty mandatory cell asks for its value or its status; an empty row the template
+    offered (a cell that is not mandatory: here the number of cases) says nothing and is left
+    out, unless it has a status or a comment."""
+    rows = "dataset,country,period,indicator,stage,sex,age,citizenship,value,obs_status,comment\n"
+    rows += "TIP_JUSTICE,GTM,2024-Q1,TIP_PERSONS,SUSP,F,_T,_T,,,\n"
+    rows += "TIP_JUSTICE,GTM,2024-Q1,TIP_CASES,,,,,,,\n"
+    rows += "TIP_JUSTICE,GTM,2024-Q1,TIP_CASES,CONV,,,,,,sin dato\n"
     read = read_submission(rows.encode(), "c.csv")
+    assert read.frame["_row"].to_list() == [2, 4]
     [unit] = validate_frame(read.frame, read.findings, ValidationContext(today=TODAY))
     blank = [(f.rule, f.row, f.column) for f in unit.findings if f.rule == "V03"]
-    assert blank == [("V03", 2, "value")]
+    assert blank == [("V03", 2, "value"), ("V03", 4, "value")]
     assert "ponga L en obs_status" in next(f for f in unit.findings if f.rule == "V03").message_es
+    only_offered = "dataset,country,period,indicator,value\nTIP_JUSTICE,GTM,2024-Q1,TIP_CASES,\n"
+    read = read_submission(only_offered.encode(), "o.csv")
+    assert read.frame is None and [f.rule for f in read.findings] == ["V01"]
 
 
 def test_unknown_share_warning_and_history_outlier(fixture_path):

@@ -24,6 +24,8 @@ def fill_template(path: Path, *, unknown_victims: int = 0) -> Path:
         for row in sheet.iter_rows(min_row=2):
             if row[col["dataset"]].value is None:
                 continue
+            if "required" in col and not row[col["required"]].value:
+                continue  # an offered row: left empty, as a ministry without that figure does
             value = 0
             if unknown_victims and row[col["dataset"]].value == "TIP_VICTIMS":
                 dims = {d: row[col[d]].value for d in ("sex", "age", "exploitation_form",

@@ -103,8 +103,14 @@ def test_a_submitters_template_is_for_its_own_country_only(workflow_home):
     country = at.selectbox(key="wf.template.country")
     assert country.options == ["Honduras (HND)"] and country.disabled
     assert at.get("download_button")
+    # Only the quarters it can still send (2026-Q2's window closed on 2026-10-28).
+    assert at.selectbox(key="wf.template.quarter").options == ["2026-Q3"]
+    assert at.caption[0].value.startswith(
+        "82 mandatory cells and 27 rows offered for other figures in 5 sheets.")
     at = run_page("template.py", sign_in("rita"))
     assert len(at.selectbox(key="wf.template.country").options) == 8
+    quarters = at.selectbox(key="wf.template.quarter").options
+    assert quarters[:2] == ["2026-Q3", "2026-Q2 (closed: only under an exception)"]
 
 
 def test_the_review_queue_and_the_audit_trail(workflow_home):
