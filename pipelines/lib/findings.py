@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from pipelines.lib.i18n import t, t_both
+from pipelines.lib.i18n import t
 
 ERROR = "ERROR"
 WARNING = "WARNING"
+
+
+class InWords:
+    """A value a message writes in its own language: a label rather than a code ("sexo:
+    Mujeres", not "sex=F"). ``render(lang)`` gives the text."""
+
+    def __init__(self, render: Callable[[str], str]):
+        self.render = render
 
 
 @dataclass(frozen=True)
@@ -41,9 +50,13 @@ class Finding:
         """A finding whose message is the translation ``key`` filled with ``params``."""
         shown = None if value is None else str(value)
         values = dict(value=shown, column=column, row=row, sheet=sheet, rule=rule, **params)
-        message_es, message_en = t_both(key, **values)
-        return cls(rule, severity, message_es, message_en, sheet, row, column, shown, dataset,
-                   message_fr=t(key, "fr", **values))
+
+        def message(lang: str) -> str:
+            return t(key, lang, **{name: v.render(lang) if isinstance(v, InWords) else v
+                                   for name, v in values.items()})
+
+        return cls(rule, severity, message("es"), message("en"), sheet, row, column, shown,
+                   dataset, message_fr=message("fr"))
 
     @property
     def is_error(self) -> bool:

@@ -17,8 +17,9 @@ from functools import cache
 import polars as pl
 
 from pipelines.lib.contracts import DIMENSIONS, NOT_APPLICABLE, Contracts, load_contracts
-from pipelines.lib.findings import ERROR, WARNING, Finding
+from pipelines.lib.findings import ERROR, WARNING, Finding, InWords
 from pipelines.lib.gx_suite import KEY, check_cells
+from pipelines.lib.i18n import t
 from pipelines.lib.periods import Quarter
 
 CODE_COLUMNS = ("dataset", "country", "period", "indicator", *DIMENSIONS, "obs_status")
@@ -185,8 +186,40 @@ def _ref(row: dict) -> dict:
     return {"sheet": row.get("_sheet"), "row": row.get("_row")}
 
 
-def _describe(row: dict, dims: tuple[str, ...] | list[str]) -> str:
-    return ", ".join(f"{d}={row[d]}" for d in dims) or "-"
+def _describe(row: dict, dims: tuple[str, ...] | list[str]) -> InWords:
+    """A cell in words, in each message's language: the indicator's name, then each breakdown
+    as "sex: Female" (codes a contract does not know stay as they are)."""
+    contracts = load_contracts()
+    dataset = contracts.datasets.get(str(row.get("dataset")))
+    indicator = dataset.indicators.get(str(row.get("indicator"))) if dataset else None
+
+    def render(lang: str) -> str:
+        parts = []
+        for dim in dims:
+            if dim == "indicator":
+                parts.append(indicator.name.get(lang) or indicator.name["en"] if indicator
+                             else str(row["indicator"]))
+            else:
+                parts.append(f"{t(f'dimension.{dim}', lang)}: "
+                             f"{contracts.label(dim, str(row[dim]), lang)}")
+        return ", ".join(parts) or "-"
+
+    return InWords(render)
+
+
+def _dimension(dim: str) -> InWords:
+    return InWords(lambda lang: t(f"dimension.{dim}", lang))
+
+
+def _code(dim: str, code: str) -> InWords:
+    return InWords(lambda lang: load_contracts().label(dim, code, lang))
+
+
+def _indicator(code: object) -> InWords:
+    """An indicator's name in each message's language (its code when no contract has it)."""
+    names = {c: i.name for d in load_contracts().datasets.values() for c, i in d.indicators.items()}
+    name = names.get(str(code))
+    return InWords(lambda lang: (name.get(lang) or name["en"]) if name else str(code))
 
 
 # --- per-cell rules (Great Expectations) -----------------------------------------------------
@@ -392,7 +425,7 @@ def _above_population(typed, unit) -> list[Finding]:
     if not people:
         return []
     return [Finding.make("V12", "finding.above_population", column="value", value=row["value"],
-                         population=people, country=unit.country, indicator=row["indicator"],
+                         population=people, country=unit.country, indicator=_indicator(row["indicator"]),
                          dataset=unit.dataset, **_ref(row))
             for row in typed.filter(pl.col("value") > people).iter_rows(named=True)]
 
@@ -440,8 +473,8 @@ def _additivity(cells, indicator, contracts, unit) -> list[Finding | _Omitted]:
             for row in bad.head(room).iter_rows(named=True):
                 findings.append(Finding.make(
                     "V05", f"finding.not_additive_{level.rule}", column="value", value=row["value"],
-                    dimension=dim, total=row["value"], parts=row["_parts"],
-                    parent=level.parent, cell=_describe(row, ["indicator", *[
+                    dimension=_dimension(dim), total=row["value"], parts=row["_parts"],
+                    parent=_code(dim, level.parent), cell=_describe(row, ["indicator", *[
                         d for d in indicator.dimensions if d != dim]]),
                     dataset=unit.dataset, **_ref(row)))
             if omitted:
@@ -468,8 +501,9 @@ def _same_total(typed, dataset, contracts, unit) -> list[Finding]:
                 if total != first_total:
                     findings.append(Finding.make(
                         "V06", "finding.totals_disagree", column=dim, value=total,
-                        indicator=indicator.code, dimension=dim, total=total,
-                        other_dimension=first, other_total=first_total, dataset=unit.dataset))
+                        indicator=_indicator(indicator.code), dimension=_dimension(dim),
+                        total=total, other_dimension=_dimension(first), other_total=first_total,
+                        dataset=unit.dataset))
     return findings
 
 
@@ -481,7 +515,7 @@ def _mandatory(typed, unit, contracts) -> list[Finding]:
     missing = expected.join(typed.select(expected.columns), on=expected.columns, how="anti")
     dataset = contracts.datasets[unit.dataset]
     return [Finding.make("V08", "finding.missing_cell", dataset=unit.dataset,
-                         cell=_describe(row, ["indicator", *dataset.indicators[
+                         cell=_describe({**row, "dataset": unit.dataset}, ["indicator", *dataset.indicators[
                              row["indicator"]].dimensions]))
             for row in missing.iter_rows(named=True)]
 
@@ -500,7 +534,7 @@ def _unknown_shares(typed, dataset, unit) -> list[Finding]:
             if total and unknown / total > UNKNOWN_SHARE_LIMIT:
                 findings.append(Finding.make(
                     "V09", "finding.unknown_share", severity=WARNING, column=dim,
-                    value=unknown, share=round(100 * unknown / total), indicator=indicator.code,
+                    value=unknown, share=round(100 * unknown / total), indicator=_indicator(indicator.code),
                     dataset=unit.dataset))
     return findings
 
@@ -540,7 +574,7 @@ def _outliers(typed, unit, context) -> list[Finding]:
         if median > 0 and value >= IMPOSSIBLE_MEDIAN_FROM and value > IMPOSSIBLE_MEDIAN_FACTOR * median:
             findings.append(Finding.make(
                 "V12", "finding.impossible_median", column="value", value=value,
-                indicator=row["indicator"], median=round(median),
+                indicator=_indicator(row["indicator"]), median=round(median),
                 factor=IMPOSSIBLE_MEDIAN_FACTOR, dataset=unit.dataset, **_ref(row)))
             continue
         if mad > 0 and abs(0.6745 * (value - median) / mad) > MODIFIED_Z_LIMIT:
@@ -550,7 +584,7 @@ def _outliers(typed, unit, context) -> list[Finding]:
         if reason:
             findings.append(Finding.make(
                 "V10", f"finding.outlier_{reason}", severity=WARNING, column="value", value=value,
-                indicator=row["indicator"], median=round(median), previous=previous,
+                indicator=_indicator(row["indicator"]), median=round(median), previous=previous,
                 dataset=unit.dataset, **_ref(row)))
     return findings
 

@@ -67,7 +67,7 @@ def test_parts_not_adding_up(fixture_path):
         ("V05", "ERROR", 18, "value", "14"),  # sex parts of the children's column: 15 vs 14
         ("V05", "ERROR", 5, "value", "32"),  # age parts of the women's row: 33 vs 32
     ]
-    assert "add up to 15, but the total (_T) is 14" in unit.findings[0].message_en
+    assert "add up to 15, but the total (Total) is 14" in unit.findings[0].message_en
 
 
 def test_wrong_country_for_the_file(fixture_path):
@@ -116,7 +116,7 @@ def test_missing_mandatory_cells():
     read = read_submission(data, "j.csv")
     [unit] = validate_frame(read.frame, read.findings, ValidationContext(today=TODAY))
     assert [(f.rule, f.severity) for f in unit.findings] == [("V08", "ERROR")]
-    assert "stage=CONV, sex=X" in unit.findings[0].message_en
+    assert "stage: Convicted, sex: Other" in unit.findings[0].message_en
 
 
 def test_blank_value_needs_an_observation_status():
@@ -219,8 +219,8 @@ def test_breakdowns_giving_different_totals(fixture_path):
         ("V06", "ERROR", None, "identification_channel", "40"),
         ("V08", "ERROR", None, None, None),
     ]
-    assert "by 'identification_channel' is 40 and by 'sex' is 44" in unit.findings[0].message_en
-    assert "por «identification_channel» es 40" in unit.findings[0].message_es
+    assert "by 'identification channel' is 40 and by 'sex' is 44" in unit.findings[0].message_en
+    assert "por «canal de identificación» es 40" in unit.findings[0].message_es
 
 
 def test_findings_read_in_french_where_the_report_has_it():
