@@ -20,6 +20,7 @@ from pipelines.lib.i18n import LANGUAGES, t
 
 run_started = time.perf_counter()  # for ui.log_script_run (off unless $OBSERVATORY_TIMING_LOG)
 lang = ui.language()
+st.session_state[ui.KEPT_LANGUAGE_KEY] = lang
 st.set_page_config(
     page_title=t("dash.app.title", lang),
     page_icon=":material/bar_chart:",
@@ -35,6 +36,7 @@ with st.sidebar:
         required=True,
         key=ui.LANGUAGE_KEY,
     )
+st.session_state[ui.KEPT_LANGUAGE_KEY] = lang
 if st.query_params.get(ui.LANGUAGE_KEY) != lang:
     st.query_params[ui.LANGUAGE_KEY] = lang
 

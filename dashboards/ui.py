@@ -17,6 +17,10 @@ from pipelines.lib.contracts import load_contracts
 from pipelines.lib.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
 LANGUAGE_KEY = "lang"  # the session-state key and the URL query parameter
+# The language as this session last had it, kept apart from the switch's own state: a page
+# chosen in the navigation before the first run had ended replaced the URL (and its ?lang=)
+# while the switch's state was not yet kept, and the page came in Spanish.
+KEPT_LANGUAGE_KEY = "lang_kept"
 LANGUAGE_NAMES = {"es": "Español", "en": "English", "fr": "Français"}
 
 # (thousands separator, decimal separator) per language; fr uses a narrow no-break space.
@@ -43,9 +47,10 @@ def log_script_run(page: str, started: float) -> None:
 
 def language() -> str:
     """The reader's language: session state first, then ``?lang=`` in the URL, then Spanish."""
-    chosen = st.session_state.get(LANGUAGE_KEY)
-    if chosen in LANGUAGES:
-        return chosen
+    for key in (LANGUAGE_KEY, KEPT_LANGUAGE_KEY):
+        chosen = st.session_state.get(key)
+        if chosen in LANGUAGES:
+            return chosen
     from_url = st.query_params.get(LANGUAGE_KEY)
     return from_url if from_url in LANGUAGES else DEFAULT_LANGUAGE
 
