@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from pipelines.lib.periods import Quarter, Year
 from pipelines.settings import CONTRACTS_DIR
 
 NOT_APPLICABLE = "_Z"
@@ -53,6 +54,12 @@ class Indicator:
     name: dict[str, str]
     dimensions: tuple[str, ...]
     age_codes: tuple[str, ...] | None = None
+    # Items of an annual policy data set: the instrument and article checked (es/en/fr), what
+    # the date column holds, whether a yes needs it, whether the item has a period that ends.
+    instrument: dict[str, str] | None = None
+    date_label: dict[str, str] | None = None
+    date_required: bool = False
+    until: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,13 @@ class Dataset:
     indicators: dict[str, Indicator]
     mandatory: tuple[dict, ...]
     same_total: tuple[dict, ...] = field(default=())
+    period_kind: str = "quarter"  # quarter | year
+    # For a data set whose value is a status (POLICY_FRAMEWORK): code -> {score?, es, en, fr}.
+    status: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def annual(self) -> bool:
+        return self.period_kind == "year"
 
     @property
     def dimensions(self) -> list[str]:
@@ -82,6 +96,35 @@ class Contracts:
     @property
     def members(self) -> list[str]:
         return [c["iso3"] for c in self.countries if c["member"]]
+
+    def indicator_name(self, code: str, lang: str) -> str:
+        """An indicator's (or policy item's) name in a language; its code when no contract has it."""
+        for dataset in self.datasets.values():
+            if code in dataset.indicators:
+                name = dataset.indicators[code].name
+                return name.get(lang) or name["en"]
+        return code
+
+    def period(self, dataset: str | None, text: str) -> Quarter | Year:
+        """The period of a data set's unit (ValueError when it is not of the data set's kind)."""
+        contract = self.datasets.get(dataset or "")
+        return Year.parse(text) if contract and contract.annual else Quarter.parse(text)
+
+    def due_days(self, dataset: str | None) -> int:
+        contract = self.datasets.get(dataset or "")
+        if contract and contract.annual:
+            return self.reporting["annual"]["due_days_after_year_end"]
+        return self.reporting["due_days_after_quarter_end"]
+
+    def window_days(self, dataset: str | None) -> int:
+        contract = self.datasets.get(dataset or "")
+        if contract and contract.annual:
+            return self.reporting["annual"]["window_days_after_year_end"]
+        return self.reporting["window_days_after_quarter_end"]
+
+    @property
+    def annual_datasets(self) -> list[str]:
+        return [code for code, dataset in self.datasets.items() if dataset.annual]
 
     def country(self, iso3: str) -> dict | None:
         return self._countries_by_iso3.get(iso3)
@@ -201,22 +244,34 @@ def load_contracts(directory: Path = CONTRACTS_DIR) -> Contracts:
         spec = _read_yaml(path)
         if "dataset" not in spec:
             continue
+        indicators = {
+            code: Indicator(
+                code=code,
+                name=ind["name"],
+                dimensions=tuple(ind.get("dimensions") or ()),
+                age_codes=tuple(ind["age_codes"]) if ind.get("age_codes") else None,
+                instrument=ind.get("instrument"),
+                date_label=ind.get("date"),
+                date_required=bool(ind.get("date_required")),
+                until=bool(ind.get("until")),
+            )
+            for code, ind in spec["indicators"].items()
+        }
+        if spec.get("period") == "year":
+            indicators.update(_regional_instruments(directory))
+        mandatory = spec.get("mandatory") or ()
+        if mandatory == "all":
+            mandatory = [{"indicator": code, "vary": {}} for code in indicators]
         datasets[spec["dataset"]] = Dataset(
             code=spec["dataset"],
             name=spec["name"],
             contract_version=spec["contract_version"],
             owner=spec["owner"],
-            indicators={
-                code: Indicator(
-                    code=code,
-                    name=ind["name"],
-                    dimensions=tuple(ind["dimensions"]),
-                    age_codes=tuple(ind["age_codes"]) if ind.get("age_codes") else None,
-                )
-                for code, ind in spec["indicators"].items()
-            },
-            mandatory=tuple(spec.get("mandatory") or ()),
+            indicators=indicators,
+            mandatory=tuple(mandatory),
             same_total=tuple(spec.get("same_total") or ()),
+            period_kind=spec.get("period", "quarter"),
+            status=dict(spec.get("status") or {}),
         )
     return Contracts(
         codelists=codelists,
@@ -225,3 +280,28 @@ def load_contracts(directory: Path = CONTRACTS_DIR) -> Contracts:
         countries=countries,
         reporting=_read_yaml(directory / "reporting.yaml"),
     )
+
+
+REGIONAL_INSTRUMENT_PREFIX = "RI_"
+
+
+def _regional_instruments(directory: Path) -> dict[str, Indicator]:
+    """One policy item per regional instrument of the coalition ("adheres to ..."), from the list
+    the secretariat keeps in ``regional_instruments.csv``."""
+    path = directory / "regional_instruments.csv"
+    if not path.exists():
+        return {}
+    adheres = {"es": "Adhesión: {}", "en": "Adherence: {}", "fr": "Adhésion : {}"}
+    with path.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return {
+        f"{REGIONAL_INSTRUMENT_PREFIX}{row['code']}": Indicator(
+            code=f"{REGIONAL_INSTRUMENT_PREFIX}{row['code']}",
+            name={lang: adheres[lang].format(row[f"name_{lang}"]) for lang in adheres},
+            dimensions=(),
+            instrument={lang: row[f"name_{lang}"] for lang in adheres},
+            date_label={"es": "fecha de adhesión", "en": "date of adherence",
+                        "fr": "date d'adhésion"},
+        )
+        for row in rows
+    }

@@ -20,6 +20,14 @@ DATASET_INDICATOR = "_dataset_indicator"
 PAIR = "|"
 # ASCII digits only: Python's \\d also matches other scripts' digits (such as ٣).
 PERIOD_REGEX = r"^[0-9]{4}-Q[1-4]$"  # as periods.PERIOD_PATTERN, without groups (GX warns)
+YEAR_REGEX = r"^[0-9]{4}$"
+DATE_REGEX = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# Columns checked in place of another: a count or a status in `value`, a quarter or a year in
+# `period`, depending on the row's data set (a data set whose value is a status is annual).
+COUNT_VALUE, STATUS_VALUE = "_count_value", "_status_value"
+QUARTER_PERIOD, YEAR_PERIOD = "_quarter_period", "_year_period"
+CHECKED_AS = {DATASET_INDICATOR: "indicator", COUNT_VALUE: "value", STATUS_VALUE: "value",
+              QUARTER_PERIOD: "period", YEAR_PERIOD: "period"}
 
 
 @dataclass(frozen=True)
@@ -48,13 +56,22 @@ def _expectations() -> list[tuple[str, str, object]]:
         ("V02", "finding.unknown_country",
          E.ExpectColumnValuesToBeInSet(column="country", value_set=sorted(reporters))),
         ("V02", "finding.bad_period",
-         E.ExpectColumnValuesToMatchRegex(column="period", regex=PERIOD_REGEX)),
+         E.ExpectColumnValuesToMatchRegex(column=QUARTER_PERIOD, regex=PERIOD_REGEX)),
+        ("V02", "finding.bad_year",
+         E.ExpectColumnValuesToMatchRegex(column=YEAR_PERIOD, regex=YEAR_REGEX)),
         # GX's column-pair expectation iterates rows in Python (minutes on 10^6 rows): the pair
         # is checked as one column instead.
         ("V02", "finding.unknown_indicator",
          E.ExpectColumnValuesToBeInSet(column=DATASET_INDICATOR, value_set=pairs)),
         ("V03", "finding.bad_value",
-         E.ExpectColumnValuesToMatchRegex(column="value", regex=r"^[0-9]{1,15}$")),
+         E.ExpectColumnValuesToMatchRegex(column=COUNT_VALUE, regex=r"^[0-9]{1,15}$")),
+        ("H01", "finding.bad_status",
+         E.ExpectColumnValuesToBeInSet(column=STATUS_VALUE, value_set=sorted(
+             {code for d in contracts.datasets.values() for code in d.status}))),
+        ("H03", "finding.bad_date",
+         E.ExpectColumnValuesToMatchRegex(column="date", regex=DATE_REGEX)),
+        ("H03", "finding.bad_date",
+         E.ExpectColumnValuesToMatchRegex(column="valid_until", regex=DATE_REGEX)),
         ("V02", "finding.unknown_code",
          E.ExpectColumnValuesToBeInSet(column="obs_status",
                                        value_set=contracts.codes_for("obs_status"))),
@@ -97,8 +114,16 @@ def check_cells(frame: pl.DataFrame) -> list[CellFailure]:
     """
     batch_definition, suite = _validator()
     both = pl.col("dataset").is_not_null() & pl.col("indicator").is_not_null()
+    contracts = load_contracts()
+    by_status = pl.col("dataset").is_in([c for c, d in contracts.datasets.items() if d.status])
+    annual = pl.col("dataset").is_in(contracts.annual_datasets)
     frame = frame.with_columns(
-        pl.when(both).then(pl.col("dataset") + PAIR + pl.col("indicator")).alias(DATASET_INDICATOR))
+        pl.when(both).then(pl.col("dataset") + PAIR + pl.col("indicator")).alias(DATASET_INDICATOR),
+        pl.when(~by_status).then(pl.col("value")).alias(COUNT_VALUE),
+        pl.when(by_status).then(pl.col("value").str.to_lowercase()).alias(STATUS_VALUE),
+        pl.when(~annual).then(pl.col("period")).alias(QUARTER_PERIOD),
+        pl.when(annual).then(pl.col("period")).alias(YEAR_PERIOD),
+    )
     distinct = {c: frame[c].unique(maintain_order=True).to_list() for c in frame.columns
                 if c != KEY}
     size = max((len(values) for values in distinct.values()), default=0)
@@ -114,7 +139,7 @@ def check_cells(frame: pl.DataFrame) -> list[CellFailure]:
         config = outcome.expectation_config
         rule, key = config.meta["rule"], config.meta["key"]
         checked = config.kwargs.get("column")
-        column = "indicator" if checked == DATASET_INDICATOR else checked
+        column = CHECKED_AS.get(checked, checked)
         rejected = set(outcome.result.get("unexpected_list") or [])
         values = [v for v in rejected if v is not None]
         holds = pl.col(checked).is_in(values)

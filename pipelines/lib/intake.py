@@ -27,7 +27,6 @@ from pipelines.lib.contracts import load_contracts
 from pipelines.lib.faults import fault_point
 from pipelines.lib.findings import Finding
 from pipelines.lib.inputs import read_regular
-from pipelines.lib.periods import Quarter
 from pipelines.lib.publish import current_snapshot
 from pipelines.lib.reader import ReadResult
 from pipelines.lib.reports import (  # noqa: F401 (re-exported: the report lives there)
@@ -56,6 +55,11 @@ OBSERVATION_COLUMNS = [
     "submission_id", "sheet", "row_number", "dataset", "country", "period", "indicator", "sex",
     "age", "exploitation_form", "citizenship", "counterpart_area", "stage",
     "identification_channel", "unaccompanied", "value", "obs_status", "comment",
+]
+# The rows of a data set whose value is a status (POLICY_FRAMEWORK): raw.policy_reports.
+POLICY_COLUMNS = [
+    "submission_id", "sheet", "row_number", "dataset", "country", "period", "item", "status",
+    "reference", "item_date", "valid_until", "comment",
 ]
 
 
@@ -303,11 +307,12 @@ def _version_and_lateness(con, u, received_on: dt.date):
         "where country = ? and dataset = ? and period = ?",
         [u.country, u.dataset, u.period],
     ).fetchone()[0]
+    contracts = load_contracts()
     try:
-        quarter = Quarter.parse(u.period)
+        period = contracts.period(u.dataset, u.period)
     except ValueError:
         return version, None, None
-    due_on = quarter.due_date(load_contracts().reporting["due_days_after_quarter_end"])
+    due_on = period.due_date(contracts.due_days(u.dataset))
     return version, due_on, received_on > due_on
 
 
@@ -378,11 +383,22 @@ def _context(con, settings: Settings, delivery: Delivery, frame) -> ValidationCo
 CONTENT_COLUMNS = ("dataset", "country", "period", "indicator", "sex", "age", "exploitation_form",
                    "citizenship", "counterpart_area", "stage", "identification_channel",
                    "unaccompanied", "value", "obs_status")
+POLICY_CONTENT_COLUMNS = ("dataset", "country", "period", "item", "status", "reference",
+                          "item_date", "valid_until")
 
 
-def _content_key(relation: str) -> str:  # relation: a table name or a parameterised subquery
-    """One fingerprint of the rows of ``relation`` (order-free), in SQL."""
-    fields = ", ".join(f"coalesce(cast({c} as varchar), '\x00')" for c in CONTENT_COLUMNS)
+def _rows_table(dataset: str | None) -> tuple[str, list[str], tuple[str, ...]]:
+    """Where a data set's rows are kept: table, its columns, the columns that are its content."""
+    contract = load_contracts().datasets.get(dataset or "")
+    if contract and contract.status:
+        return "raw.policy_reports", POLICY_COLUMNS, POLICY_CONTENT_COLUMNS
+    return "raw.observations", OBSERVATION_COLUMNS, CONTENT_COLUMNS
+
+
+def _content_key(relation: str, columns: tuple[str, ...]) -> str:
+    """One fingerprint of the rows of ``relation`` (a table name or a parameterised subquery),
+    order-free, in SQL."""
+    fields = ", ".join(f"coalesce(cast({c} as varchar), '\x00')" for c in columns)
     return (f"select count(*) as n, coalesce(md5(string_agg(k, chr(10) order by k)), '') "
             f"from (select concat_ws('|', {fields}) as k from {relation})")
 
@@ -408,13 +424,13 @@ def _kept_version(con, unit: UnitResult, rows) -> tuple[str, int, bool | None] |
     if current is None or current[3] not in ("validated", "accepted"):
         return None
     # Both sides through the warehouse's own column types, so equal values print alike.
-    con.execute("create or replace temp table incoming_content as "
-                "select * from raw.observations limit 0")
+    table, _, content = _rows_table(u.dataset)
+    con.execute(f"create or replace temp table incoming_content as select * from {table} limit 0")
     con.register("incoming_rows", rows.to_arrow())
     con.execute("insert into incoming_content select * from incoming_rows")
     con.unregister("incoming_rows")
-    new = con.execute(_content_key("incoming_content")).fetchone()
-    old = con.execute(_content_key("(select * from raw.observations where submission_id = ?)"),
+    new = con.execute(_content_key("incoming_content", content)).fetchone()
+    old = con.execute(_content_key(f"(select * from {table} where submission_id = ?)", content),
                       [current[0]]).fetchone()
     con.execute("drop table incoming_content")
     return (current[0], current[1], current[2]) if new == old else None
@@ -424,9 +440,10 @@ def _store_unit(con, unit: UnitResult, sha, file_name, now, received_on, deliver
     u = unit.unit
     suffix = u.dataset if u.dataset in load_contracts().datasets else "FILE"
     submission_id = f"{sha[:12]}-{suffix}"
+    table, columns, _ = _rows_table(u.dataset)
     rows = None if unit.observations is None else unit.observations.rename(
         {"_sheet": "sheet", "_row": "row_number"}).with_columns(
-        pl.lit(submission_id).alias("submission_id")).select(OBSERVATION_COLUMNS)
+        pl.lit(submission_id).alias("submission_id")).select(columns)
     kept = _kept_version(con, unit, rows) if rows is not None else None
     if kept is not None:
         # The same figures as the version in use: that version stays (with its review, its
@@ -440,8 +457,9 @@ def _store_unit(con, unit: UnitResult, sha, file_name, now, received_on, deliver
             is_late=kept[2], findings=[f.as_dict() for f in unit.findings])
     version, due_on, is_late = _version_and_lateness(con, u, received_on)
     if due_on is not None and delivery.role == "operator" and delivery.channel in OPERATOR_CHANNELS:
-        window = load_contracts().reporting["window_days_after_quarter_end"]
-        if received_on > Quarter.parse(u.period).due_date(window):
+        contracts = load_contracts()
+        if received_on > contracts.period(u.dataset, u.period).due_date(
+                contracts.window_days(u.dataset)):
             # DOMAIN §2: a back-load has an audit event of its own; it counts as late
             is_late = True
             _audit(con, now, delivery.actor, "operator_back_load", sha, submission_id,
@@ -457,7 +475,7 @@ def _store_unit(con, unit: UnitResult, sha, file_name, now, received_on, deliver
     )
     if rows is not None:
         con.register("incoming_observations", rows.to_arrow())
-        con.execute("insert into raw.observations select * from incoming_observations")
+        con.execute(f"insert into {table} select * from incoming_observations")
         con.unregister("incoming_observations")
         superseded = con.execute(
             "select submission_id from raw.submissions where country = ? and dataset = ? "

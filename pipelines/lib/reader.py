@@ -36,6 +36,8 @@ def cell_text(value: object) -> str | None:
         return None
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()  # a date typed in Excel
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     text = str(value).strip()

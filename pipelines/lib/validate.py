@@ -20,9 +20,10 @@ from pipelines.lib.contracts import DIMENSIONS, NOT_APPLICABLE, Contracts, load_
 from pipelines.lib.findings import ERROR, WARNING, Finding, InWords
 from pipelines.lib.gx_suite import KEY, check_cells
 from pipelines.lib.i18n import t
-from pipelines.lib.periods import Quarter
+from pipelines.lib.periods import Quarter, parse_period
 
 CODE_COLUMNS = ("dataset", "country", "period", "indicator", *DIMENSIONS, "obs_status")
+POLICY_COLUMNS = ("reference", "date", "valid_until")  # annual policy data sets only
 UNKNOWN_SHARE_LIMIT = 0.30
 HISTORY_QUARTERS = 8
 MODIFIED_Z_LIMIT = 3.5
@@ -106,7 +107,7 @@ def validate_frame(
             unit_findings += _set_findings(rows, unit, contracts, context)
         result = UnitResult(unit, _capped(unit_findings))
         if not result.errors:
-            result.observations = _typed(rows)
+            result.observations = _typed(rows, contracts.datasets[dataset])
         results.append(result)
     if not results:  # no row of a known data set
         results.append(UnitResult(Unit(file_country, None, file_period), _capped(findings)))
@@ -148,7 +149,8 @@ def check_cells_of_files(frames: list[pl.DataFrame | None]) -> list[list[tuple] 
     """Run the per-cell suite ONCE over several files' frames; per frame, its failures as
     (rule, key, column, row key, value). Frames may be raw reader output or normalised."""
     prepared = [None if f is None else (f if KEY in f.columns else _normalise(f)) for f in frames]
-    parts = [f.select([KEY, *CODE_COLUMNS, "value"]).with_columns(pl.lit(i).alias("_file"))
+    parts = [_with_policy_columns(f).select([KEY, *CODE_COLUMNS, "value", "date", "valid_until"])
+             .with_columns(pl.lit(i).alias("_file"))
              for i, f in enumerate(prepared) if f is not None]
     per_file: list[list[tuple] | None] = [None if f is None else [] for f in prepared]
     if not parts:
@@ -165,18 +167,33 @@ def check_cells_of_files(frames: list[pl.DataFrame | None]) -> list[list[tuple] 
 # --- preparation -----------------------------------------------------------------------------
 
 
+def _with_policy_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """A frame built before the policy columns existed (or by hand) gets them empty."""
+    return frame.with_columns(pl.lit(None, dtype=pl.String).alias(c)
+                              for c in POLICY_COLUMNS if c not in frame.columns)
+
+
 def _normalise(frame: pl.DataFrame) -> pl.DataFrame:
     """Empty cells are missing; an empty dimension means 'not applicable' (codes are compared
     exactly, as written: nothing is recoded)."""
-    return frame.with_columns(
+    return _with_policy_columns(frame).with_columns(
         [pl.col(c).replace("", None)
-         for c in ("dataset", "country", "period", "indicator", "obs_status")]
+         for c in ("dataset", "country", "period", "indicator", "obs_status", *POLICY_COLUMNS)]
         + [pl.col(d).replace("", None).fill_null(NOT_APPLICABLE) for d in DIMENSIONS]
         + [pl.col("value").replace("", None)]
     ).with_row_index(KEY)
 
 
-def _typed(rows: pl.DataFrame) -> pl.DataFrame:
+def _typed(rows: pl.DataFrame, dataset=None) -> pl.DataFrame:
+    if dataset is not None and dataset.status:
+        # A status, not a count: kept as its code, with the item's dates as dates.
+        return rows.with_columns(
+            pl.col("value").str.to_lowercase().alias("status"),
+            pl.col("indicator").alias("item"),
+            pl.col("date").str.to_date("%Y-%m-%d", strict=False).alias("item_date"),
+            pl.col("valid_until").str.to_date("%Y-%m-%d", strict=False),
+            pl.col("valid_until").alias("valid_until_text"),
+        ).drop(KEY)
     return rows.with_columns(
         pl.col("value").cast(pl.Float64).cast(pl.Int64)
     ).drop(KEY)
@@ -234,10 +251,20 @@ def _cell_findings(frame: pl.DataFrame, contracts: Contracts, failures) -> list[
         if key == "finding.unknown_indicator" and dataset is None:
             continue  # already said: the data set is unknown
         findings.append(_cell_finding(rule, key, column, value, row, dataset, contracts))
-    # Blank values need an observation status, and a status goes with a blank value.
+    # Blank values need an observation status, and a status goes with a blank value. In a data
+    # set whose value is a status, "unknown" is the answer for what is not known.
+    by_status = pl.col("dataset").is_in([c for c, d in contracts.datasets.items() if d.status])
     for row in frame.filter(pl.col("value").is_null() & pl.col("obs_status").is_null()).iter_rows(named=True):
         findings.append(Finding.make("V03", "finding.blank_value", column="value", value="",
                                      dataset=row["dataset"], **_ref(row)))
+    for row in frame.filter(by_status & pl.col("value").is_null() & pl.col("obs_status").is_not_null()
+                            ).iter_rows(named=True):
+        findings.append(Finding.make("H01", "finding.blank_status", column="value", value="",
+                                     dataset=row["dataset"], **_ref(row)))
+    for column in POLICY_COLUMNS:
+        for row in frame.filter(~by_status & pl.col(column).is_not_null()).iter_rows(named=True):
+            findings.append(Finding.make("V02", "finding.policy_column_not_used", column=column,
+                                         value=row[column], dataset=row["dataset"], **_ref(row)))
     for row in frame.filter(pl.col("value").is_not_null() & pl.col("obs_status").is_in(["L", "M"])).iter_rows(named=True):
         findings.append(Finding.make("V03", "finding.status_with_value", column="obs_status",
                                      value=row["obs_status"], dataset=row["dataset"], **_ref(row)))
@@ -344,11 +371,12 @@ def _file_identity(frame: pl.DataFrame, context: ValidationContext, contracts: C
         findings.append(Finding.make("V02", "finding.mixed_periods", column="period",
                                      value=row["period"], expected=period, **_ref(row)))
     try:
-        quarter = Quarter.parse(period) if period else None
+        quarter = parse_period(period) if period else None  # a quarter, or a year
     except ValueError:
         quarter = None  # the per-cell rule already said so
     if quarter and not quarter.is_complete(context.today):
-        findings.append(Finding.make("V02", "finding.future_period", column="period",
+        findings.append(Finding.make("V02", "finding.future_period" if isinstance(quarter, Quarter)
+                                     else "finding.future_year", column="period",
                                      value=period, end=quarter.end.isoformat()))
     if quarter and country:
         findings += _lock_and_window(frame, country, quarter, context, contracts)
@@ -357,9 +385,8 @@ def _file_identity(frame: pl.DataFrame, context: ValidationContext, contracts: C
 
 def _lock_and_window(frame, country, quarter, context, contracts) -> list[Finding]:
     findings = []
-    window_days = contracts.reporting["window_days_after_quarter_end"]
-    closes = quarter.end + dt.timedelta(days=window_days)
     for dataset in frame["dataset"].unique().to_list():
+        closes = quarter.end + dt.timedelta(days=contracts.window_days(dataset))
         key = (country, dataset, str(quarter))
         excepted = key in context.lock_exceptions
         if key in context.locked_units and not excepted:
@@ -376,10 +403,12 @@ def _lock_and_window(frame, country, quarter, context, contracts) -> list[Findin
 
 def _set_findings(rows, unit, contracts, context) -> list[Finding]:
     dataset = contracts.datasets[unit.dataset]
-    typed = _typed(rows)
+    typed = _typed(rows, dataset)
     findings = _duplicates(typed, unit)
     if findings:
         return findings  # additivity over duplicated cells would only repeat the problem
+    if dataset.status:
+        return _mandatory(typed, unit, contracts) + _policy(typed, dataset, unit, context)
     for indicator in dataset.indicators.values():
         cells = typed.filter(pl.col("indicator") == indicator.code)
         if cells.height:
@@ -415,6 +444,45 @@ def population(country: str | None, year: int) -> int | None:
     if not by_year:
         return None
     return by_year[min(by_year, key=lambda y: (abs(y - year), -y))]
+
+
+def _policy(typed, dataset, unit, context) -> list[Finding]:
+    """The rules of a policy data set (H02-H06, data_contracts/policy_framework.yaml)."""
+    findings = []
+    year = int(unit.period) if str(unit.period).isdigit() else None
+    for row in typed.iter_rows(named=True):
+        item = dataset.indicators.get(row["indicator"])
+        if item is None or row["status"] not in dataset.status:
+            continue  # already said (V02, H01)
+        said = {"indicator": _indicator(row["indicator"]), "dataset": unit.dataset, **_ref(row)}
+        asserted = row["status"] in ("yes", "partial")
+        if asserted and not row["reference"]:
+            findings.append(Finding.make("H02", "finding.reference_missing", column="reference",
+                                         value="", status=row["status"], **said))
+        for column, typed_column in (("date", "item_date"), ("valid_until", "valid_until")):
+            if row[column] and row[typed_column] is None:
+                findings.append(Finding.make("H03", "finding.bad_date", column=column,
+                                             value=row[column], **said))
+        if row["item_date"] is not None and row["item_date"] > context.today:
+            findings.append(Finding.make("H03", "finding.future_date", column="date",
+                                         value=row["date"], **said))
+        if item.date_required and row["status"] == "yes" and not row["date"]:
+            findings.append(Finding.make("H04", "finding.date_missing", column="date", value="",
+                                         what=InWords(lambda lang, item=item: item.date_label.get(
+                                             lang) or item.date_label["en"]), **said))
+        if item.until and row["status"] == "yes" and year is not None:
+            until = row["valid_until"]
+            if until is None and not row["valid_until_text"]:
+                findings.append(Finding.make("H05", "finding.until_missing", column="valid_until",
+                                             value="", **said))
+            elif until is not None and until.year < year:
+                findings.append(Finding.make("H05", "finding.ended_before", column="valid_until",
+                                             value=str(until), year=year, **said))
+            elif until is not None and until < dt.date(year, 12, 31):
+                findings.append(Finding.make("H06", "finding.ended_during", severity=WARNING,
+                                             column="valid_until", value=str(until), year=year,
+                                             **said))
+    return findings
 
 
 def _above_population(typed, unit) -> list[Finding]:

@@ -272,6 +272,27 @@ create table if not exists raw.plan_findings (
 );
 """
 
+SCHEMA_V4_SQL = """
+-- The rows of every validated unit of an annual policy data set (POLICY_FRAMEWORK, DOMAIN.md §9):
+-- one item per row with its status, not a count, so apart from raw.observations. The unit itself
+-- (country x data set x year), its findings, review and lock are in the tables every data set
+-- uses (raw.submissions, raw.findings, raw.audit_events). Never updated.
+create table if not exists raw.policy_reports (
+    submission_id    varchar not null,
+    sheet            varchar,
+    row_number       integer not null,        -- as the user sees it: header is row 1
+    dataset          varchar not null,
+    country          varchar not null,
+    period           varchar not null,        -- the year: 2025
+    item             varchar not null,        -- a code of data_contracts/policy_framework.yaml
+    status           varchar not null,        -- yes | partial | no | unknown
+    reference        varchar,                 -- the law or policy (required with yes, partial)
+    item_date        date,                    -- ratification, adoption, start of a plan
+    valid_until      date,                    -- end of the item's period (an action plan)
+    comment          varchar
+);
+"""
+
 # Ordered; each idempotent, so a state written between two versions still comes out whole.
 # A change to a table is a new entry here (an ``alter table``), never an edit of an old one.
 MIGRATIONS = (
@@ -279,6 +300,7 @@ MIGRATIONS = (
               SCHEMA_V1_SQL),
     Migration(2, "disclosure: the audit's repairs and its record", SCHEMA_V2_SQL),
     Migration(3, "raw: the regional plan's versions, targets and findings", SCHEMA_V3_SQL),
+    Migration(4, "raw: the policy framework's items per member and year", SCHEMA_V4_SQL),
 )
 
 

@@ -29,6 +29,8 @@ eligible as (
         and dataset is not null
         and country is not null
         and period is not null
+        -- the annual data sets (a year, not a quarter) have models of their own (policy/)
+        and dataset not in ({% for d in var('annual_datasets') %}'{{ d }}'{{ ", " if not loop.last }}{% endfor %})
 
 ),
 
