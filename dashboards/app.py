@@ -72,6 +72,7 @@ ANALYST_PAGES = (  # (script, title key, icon, url path)
     ("views/coordination.py", "dash.nav.coordination", ":material/sync_alt:", "coordination"),
     ("views/quality.py", "dash.nav.quality", ":material/verified:", "quality"),
     ("views/plan.py", "dash.nav.plan", ":material/flag:", "plan"),
+    ("views/harmonisation.py", "dash.nav.harmonisation", ":material/balance:", "harmonisation"),
 )
 analyst_pages = [
     st.Page(script, title=t(title, lang), icon=icon, url_path=url_path)

@@ -475,3 +475,18 @@ def plan_progress(snapshot_path: str) -> pd.DataFrame:
         snapshot_path, "plan_progress",
         "select * from marts.plan_progress order by aim, objective_id, indicator, "
         "ref_area = 'REG' desc, ref_area")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def harmonisation(snapshot_path: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``marts.harmonisation_matrix``, ``_index`` and ``_gaps``: the members' legal and policy
+    framework against the international instruments (policy facts as reported, not counts).
+    Empty frames when nothing is published yet (or the snapshot predates the data set)."""
+    return (
+        _table_or_empty(snapshot_path, "harmonisation_matrix",
+                        "select * from marts.harmonisation_matrix order by year, ref_area, item"),
+        _table_or_empty(snapshot_path, "harmonisation_index",
+                        "select * from marts.harmonisation_index order by ref_area, year"),
+        _table_or_empty(snapshot_path, "harmonisation_gaps",
+                        "select * from marts.harmonisation_gaps order by year, item"),
+    )

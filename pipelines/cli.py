@@ -38,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     template = commands.add_parser(
         "template", help="write the XLSX template a submitter's page gives, for systems that fill it")
     template.add_argument("--country", required=True, help="a member's ISO3 code")
-    template.add_argument("--period", required=True, help="a quarter, e.g. 2025-Q2")
+    template.add_argument("--period", required=True,
+                          help="a quarter, e.g. 2025-Q2 (a year, e.g. 2025, for POLICY_FRAMEWORK)")
     template.add_argument("--datasets", nargs="+", help="data sets (default: every expected one)")
     template.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
     _add_plan_commands(commands)
@@ -197,27 +198,32 @@ def run_template(args) -> int:
     workbook), written without the web. Exit 2 with one line on a bad country, quarter, data set
     or path."""
     from pipelines.lib.contracts import load_contracts
-    from pipelines.lib.periods import Quarter
     from pipelines.lib.template import template_rows, write_xlsx
 
     contracts = load_contracts()
     country = args.country.strip().upper()
     expected = list(contracts.reporting["expected_datasets"])
     datasets = [d.strip().upper() for d in args.datasets] if args.datasets else expected
+    # One period per file: quarterly data sets, or the annual ones (POLICY_FRAMEWORK, a year).
+    annual = [d for d in datasets if d in contracts.annual_datasets]
+    known = expected if not annual else contracts.annual_datasets
     problem = None
     if country not in contracts.members:
         problem = t("cli.template.country", args.lang, value=args.country,
                     members=", ".join(sorted(contracts.members)))
     else:
         try:
-            quarter = Quarter.parse(args.period.strip())
+            quarter = contracts.period(annual[0] if annual else None, args.period.strip())
         except ValueError:
-            problem = t("cli.template.period", args.lang, value=args.period)
-    unknown = [d for d in datasets if d not in expected]
+            problem = t("cli.template.year" if annual else "cli.template.period", args.lang,
+                        value=args.period)
+    unknown = [d for d in datasets if d not in known]
     out = args.out.expanduser()
-    if problem is None and unknown:
+    if problem is None and annual and len(annual) < len(datasets):
+        problem = t("cli.template.mixed", args.lang, annual=", ".join(annual))
+    elif problem is None and unknown:
         problem = t("cli.template.datasets", args.lang, value=", ".join(unknown),
-                    known=", ".join(expected))
+                    known=", ".join(expected) + " | " + ", ".join(contracts.annual_datasets))
     if problem is None and (out.exists() or not out.parent.is_dir()
                             or out.suffix.lower() != ".xlsx"):
         problem = t("cli.template.out", args.lang, path=out)

@@ -101,6 +101,40 @@ def show_figures(row) -> None:
     st.dataframe(shown, hide_index=True, width="stretch")
 
 
+def show_policy_items(row) -> None:
+    """An annual policy report's items as reported in this version beside the member's previous
+    year (``marts.harmonisation_matrix``: policy facts, published as reported)."""
+    snapshot = data.current_snapshot()
+    matrix = pd.DataFrame() if snapshot is None else data.harmonisation(snapshot.path)[0]
+    st.subheader(t("workflow.review.items", lang))
+    items = matrix[matrix["submission_id"] == row["submission_id"]] if not matrix.empty else matrix
+    if items.empty:
+        st.caption(t("workflow.review.figures_missing", lang))
+        return
+    contract = contracts.datasets[row["dataset"]]
+
+    def status(code) -> str:
+        labels = contract.status.get(code) if isinstance(code, str) else None
+        return (labels.get(lang) or labels["en"]) if labels else ""
+
+    def day(value) -> str:
+        return "" if value is None or pd.isna(value) else str(value)[:10]
+
+    st.dataframe(pd.DataFrame({
+        t("dash.harmonisation.col.item", lang): [contracts.indicator_name(c, lang)
+                                                 for c in items["item"]],
+        t("dash.harmonisation.col.now", lang): [status(c) for c in items["status"]],
+        t("dash.harmonisation.col.reference", lang): ["" if pd.isna(v) else str(v)
+                                                      for v in items["reference"]],
+        t("dash.harmonisation.col.date", lang): [day(v) for v in items["date"]],
+        t("dash.harmonisation.col.valid_until", lang): [day(v) for v in items["valid_until"]],
+        t("dash.harmonisation.col.before", lang): [status(c) for c in items["previous_status"]],
+        t("workflow.review.col.change", lang): [
+            t("workflow.review.change.changed", lang) if bool(c) else ""
+            for c in items["changed"].fillna(False)],
+    }), hide_index=True, width="stretch")
+
+
 def decide(decision: Decision, done_key: str, **values) -> None:
     outcome = workflow_ui.decide(settings, decision, lang)
     if outcome is None:
@@ -141,7 +175,10 @@ else:
                                 lang, key=choice)
     except FileNotFoundError:
         pass
-    show_figures(row)
+    if row["dataset"] in contracts.annual_datasets:
+        show_policy_items(row)
+    else:
+        show_figures(row)
     if isinstance(row["explanation"], str):
         st.info(t("workflow.explain.current", lang, who=ui.plain(row["explained_by"]),
                   when=str(row["explained_at"])[:16], text=ui.plain(row["explanation"])))
@@ -164,12 +201,16 @@ st.caption(t("workflow.exception.help", lang))
 last = Quarter.last_complete(settings.today)
 quarters = [str(q) for q in reversed(quarter_range(
     Quarter.parse(contracts.reporting["first_period"]), last))]
+# the years of the annual data sets (POLICY_FRAMEWORK) after the quarters
+quarters += [str(y) for y in range(last.year, Quarter.parse(
+    contracts.reporting["first_period"]).year - 1, -1)]
 with st.form("wf.exception"):
     c1, c2, c3, c4 = st.columns(4)
     country = c1.selectbox(t("workflow.col.country", lang), contracts.members,
                            key="wf.exception.country")
     dataset = c2.selectbox(t("workflow.col.dataset", lang),
-                           list(contracts.reporting["expected_datasets"]), key="wf.exception.dataset")
+                           [*contracts.reporting["expected_datasets"], *contracts.annual_datasets],
+                           key="wf.exception.dataset")
     period = c3.selectbox(t("workflow.col.period", lang), quarters, key="wf.exception.period")
     until = c4.date_input(t("workflow.exception.until", lang),
                           value=settings.today + dt.timedelta(days=14),

@@ -16,7 +16,7 @@ from pipelines.lib.auth import require as authorize
 from pipelines.lib.contracts import load_contracts
 from pipelines.lib.dryrun import known_locks
 from pipelines.lib.i18n import t
-from pipelines.lib.periods import Quarter, quarter_range
+from pipelines.lib.periods import Quarter, Year, quarter_range
 from pipelines.lib.template import template_rows, write_xlsx
 from pipelines.settings import get_settings
 
@@ -29,11 +29,20 @@ st.title(t("workflow.template.title", lang))
 st.write(t("workflow.template.intro", lang))
 
 countries = [user.country] if user.role == "submitter" else contracts.members
-last = Quarter.last_complete(settings.today)
-quarters = [str(q) for q in reversed(quarter_range(
-    Quarter.parse(contracts.reporting["first_period"]), last))]
-expected = list(contracts.reporting["expected_datasets"])
-window = dt.timedelta(days=int(contracts.reporting["window_days_after_quarter_end"]))
+# The quarterly data sets, or the annual legal and policy framework (a year): one period a file.
+annual = st.radio(t("workflow.template.kind", lang), [False, True], horizontal=True,
+                  format_func=lambda a: t(f"workflow.template.kind_{'annual' if a else 'quarterly'}",
+                                          lang), key="wf.template.kind")
+first = Quarter.parse(contracts.reporting["first_period"])
+if annual:
+    expected = list(contracts.annual_datasets)
+    quarters = [str(Year(y)) for y in range(Year.last_complete(settings.today).year,
+                                            first.year - 1, -1)]
+else:
+    expected = list(contracts.reporting["expected_datasets"])
+    quarters = [str(q) for q in reversed(quarter_range(
+        first, Quarter.last_complete(settings.today)))]
+window = dt.timedelta(days=contracts.window_days(expected[0]))
 
 left, middle, right = st.columns([1, 1, 2])
 country = left.selectbox(t("workflow.template.country", lang), countries,
@@ -44,14 +53,16 @@ country = left.selectbox(t("workflow.template.country", lang), countries,
 # quarter, the closed ones marked (it issues templates for exceptions).
 excepted = {period for _, _, period in known_locks(settings, country)[1]}
 closed = {q for q in quarters
-          if settings.today > Quarter.parse(q).end + window and q not in excepted}
+          if settings.today > contracts.period(expected[0], q).end + window and q not in excepted}
 if user.role == "submitter":
     quarters = [q for q in quarters if q not in closed]
 period = middle.selectbox(
-    t("workflow.template.quarter", lang), quarters, key="wf.template.quarter",
+    t("workflow.template.year" if annual else "workflow.template.quarter", lang), quarters,
+    key=f"wf.template.{'year' if annual else 'quarter'}",
     format_func=lambda q: t("workflow.template.closed", lang, period=q) if q in closed else q)
 datasets = right.multiselect(
-    t("workflow.template.datasets", lang), expected, default=expected, key="wf.template.datasets",
+    t("workflow.template.datasets", lang), expected, default=expected,
+    key=f"wf.template.datasets.{'annual' if annual else 'quarterly'}",
     format_func=lambda d: f"{d}: {contracts.datasets[d].name.get(lang) or contracts.datasets[d].name['en']}",
 )
 authorize(user, "download_template", country)  # never build another country's template
@@ -59,10 +70,10 @@ if not datasets:
     st.info(t("workflow.template.none", lang))
     st.stop()
 
-quarter = Quarter.parse(period)
+quarter = contracts.period(expected[0], period)
 rows = {dataset: template_rows(dataset, country, quarter) for dataset in datasets}
-due = quarter.due_date(int(contracts.reporting["due_days_after_quarter_end"]))
-closes = quarter.end + dt.timedelta(days=int(contracts.reporting["window_days_after_quarter_end"]))
+due = quarter.due_date(contracts.due_days(expected[0]))
+closes = quarter.end + window
 mandatory = sum(r["required"] for dataset_rows in rows.values() for r in dataset_rows)
 st.caption(t("workflow.template.cells", lang, cells=mandatory,
              offered=sum(map(len, rows.values())) - mandatory, sheets=len(rows),

@@ -69,7 +69,8 @@ from pathlib import Path
 
 from pipelines import settings
 from pipelines.lib.contracts import DIMENSIONS, load_contracts
-from pipelines.lib.periods import Quarter, quarter_range
+from pipelines.lib.demo_policy import policy_rows, policy_years
+from pipelines.lib.periods import Quarter, Year, quarter_range
 from pipelines.lib.template import layout_row, write_csv, write_xlsx
 
 DEFAULT_GLOTIP_PATH = (
@@ -829,6 +830,9 @@ RESUBMITTED = ("GTM", Quarter(2025, 4), 15, 40)  # v1 and v2 received these days
 REJECTED = ("HND", Quarter(2024, 3), 20, 30)  # first try and correction
 
 
+POLICY = "POLICY_FRAMEWORK"
+
+
 def generate_demo(
     out_dir: Path, today: dt.date, glotip_path: Path | str = DEFAULT_GLOTIP_PATH
 ) -> list[DemoFile]:
@@ -888,6 +892,15 @@ def generate_demo(
                     "and female victims 2 above the sum of their age groups (V02, V05, V08)"
                 )
             emit(name, data, fmt, received, note)
+
+    for iso in contracts.members:
+        for year in policy_years(Year(first.year), today):
+            fmt = file_format(iso, Quarter(year.year, 4))
+            offset = _rng(iso, year, "received").randint(10, contracts.due_days(POLICY))
+            received = year.end + dt.timedelta(days=offset)
+            if received <= today:
+                emit(f"{iso}_{year}_{POLICY}.{fmt.ext}", {POLICY: policy_rows(iso, year, fmt.lang)}, fmt,
+                     received, "ILLUSTRATIVE policy framework report (made up for the demo)")
 
     files.sort(key=lambda f: (f.received_on, f.path.name))
     _write_manifest(out_dir, files)

@@ -96,6 +96,8 @@ PLAN_COLUMNS = (
 # when the snapshot has rows for it: UNODC's published history, latest vintage, with its source
 # and vintage (the dashboard shows it beside the members' figures); and the referral pairs
 # under the same disclosure control as the dashboard's coordination page.
+HARMONISATION_COLUMNS = ("ref_area", "year", "item", "status", "reference", "date", "valid_until",
+                         "index_value", "previous_status", "obs_status", "is_illustrative")
 SIDE_TABLES = {
     "history": ("unodc_history.csv", "marts.history_values", (
         "source", "vintage", "indicator_code", "stage", "ref_area", "year", "breakdown", "sex",
@@ -107,9 +109,13 @@ SIDE_TABLES = {
         "sent_conf_status", "received_by_receiver", "received_conf_status", "sender_reported",
         "receiver_reported", "gap_persons", "mirror_gap_percent", "gap_conf_status",
         "pair_status", "obs_status"), None, "sender, receiver, period_end, freq"),
+    # The members' legal and policy framework (DOMAIN.md §9): policy facts as reported.
+    "harmonisation": ("harmonisation.csv", "marts.harmonisation_matrix", HARMONISATION_COLUMNS,
+                      None, "ref_area, year, item"),
 }
-# The indicators a side table belongs with (an --indicators export leaves the others out).
-SIDE_INDICATORS = {"pairs": ("REF_SENT", "REF_RECEIVED", "REF_MIRROR_GAP")}
+# The indicators a side table belongs with (an --indicators export leaves the others out; the
+# policy framework has none).
+SIDE_INDICATORS = {"pairs": ("REF_SENT", "REF_RECEIVED", "REF_MIRROR_GAP"), "harmonisation": ()}
 DEFINITION_COLUMNS = (
     "indicator_code", "family", "dataset", "name_es", "name_en", "definition_es", "definition_en",
     "formula", "unit", "numerator", "denominator", "sdg_series", "caveat_es", "caveat_en",

@@ -37,7 +37,6 @@ from pipelines.lib.decisions import (  # noqa: F401 (re-exported)
     authorize,
     check_text,
 )
-from pipelines.lib.periods import Quarter
 from pipelines.lib.warehouse import connect_writer, writer_lock
 from pipelines.settings import Settings
 
@@ -196,7 +195,7 @@ def _grant_exception(con, settings: Settings, decision: Decision, now) -> dict:
     if decision.dataset not in contracts.datasets:
         raise ReviewRefused("workflow.refused.bad_unit", value=decision.dataset)
     try:
-        period = str(Quarter.parse(decision.period or ""))
+        period = str(contracts.period(decision.dataset, decision.period or ""))
         until = dt.date.fromisoformat(decision.valid_until or "")
     except ValueError as error:
         raise ReviewRefused("workflow.refused.bad_unit", value=str(error)) from error

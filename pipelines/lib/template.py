@@ -30,9 +30,12 @@ import xlsxwriter
 
 from pipelines.lib.contracts import DIMENSIONS, NOT_APPLICABLE, load_contracts
 from pipelines.lib.i18n import t
-from pipelines.lib.periods import Quarter
+from pipelines.lib.periods import Quarter, Year
 
 COLUMNS: tuple[str, ...] = tuple(load_contracts().columns)
+# Used by the annual policy data sets only (the status's reference and dates); the other data
+# sets' sheets and files leave them out, as the policy sheet leaves out the dimensions.
+POLICY_COLUMNS: tuple[str, ...] = ("reference", "date", "valid_until")
 CODE_COLUMNS: tuple[str, ...] = tuple(
     column for column, spec in load_contracts().columns.items() if spec.get("codelist")
 )
@@ -50,15 +53,31 @@ def codelist_sheet_name(codelist: str) -> str:
     return f"CL_{codelist}"
 
 
+def columns_for(datasets: Iterable[str]) -> tuple[str, ...]:
+    """The layout columns a file of these data sets needs: the dimensions where a data set
+    counts, the policy columns where one reports a status (every column when both)."""
+    contracts = load_contracts()
+    kinds = {bool(contracts.datasets[d].status) if d in contracts.datasets else False
+             for d in datasets}
+    if kinds == {True}:
+        return tuple(c for c in COLUMNS if c not in (*DIMENSIONS, "obs_status"))
+    if kinds == {False}:
+        return tuple(c for c in COLUMNS if c not in POLICY_COLUMNS)
+    return COLUMNS
+
+
 def layout_row(
     dataset: str,
     country: str,
-    period: str | Quarter,
+    period: str | Quarter | Year,
     indicator: str,
-    value: int | None = None,
+    value: int | str | None = None,
     *,
     obs_status: str = "",
     comment: str = "",
+    reference: str = "",
+    date: str = "",
+    valid_until: str = "",
     **dimensions: str,
 ) -> dict:
     """A layout row with every column: unused dimensions are ``_Z``."""
@@ -67,7 +86,8 @@ def layout_row(
         raise ValueError(f"not layout dimensions: {sorted(unknown)}")
     row = {"dataset": dataset, "country": country, "period": str(period), "indicator": indicator}
     row.update({dim: dimensions.get(dim, NOT_APPLICABLE) for dim in DIMENSIONS})
-    row.update({"value": value, "obs_status": obs_status, "comment": comment})
+    row.update({"value": value, "obs_status": obs_status, "comment": comment,
+                "reference": reference, "date": date, "valid_until": valid_until})
     return row
 
 
@@ -79,7 +99,7 @@ def cell_text(row: Mapping, column: str) -> str:
     return str(value)
 
 
-def template_rows(dataset: str, country: str, period: str | Quarter) -> list[dict]:
+def template_rows(dataset: str, country: str, period: str | Quarter | Year) -> list[dict]:
     """The cells of one country × data set × quarter as layout rows, value empty: the mandatory
     ones (``required`` True), then those offered to fill when the ministry has the figure
     (``Contracts.offered_cells``; left empty, the reader ignores them)."""
@@ -131,15 +151,17 @@ def write_csv(
     Characters the encoding cannot hold raise ``UnicodeEncodeError`` (nothing is dropped silently).
     """
     path = Path(path)
+    rows = list(rows)
+    columns = columns_for({str(row.get("dataset")) for row in rows})
     if bom:
         if encoding.replace("_", "-").lower() not in ("utf-8", "utf8", "utf-8-sig"):
             raise ValueError("a byte-order mark only goes with UTF-8")
         encoding = "utf-8-sig"
     with path.open("w", encoding=encoding, newline="") as f:
         writer = csv.writer(f, delimiter=delimiter, lineterminator="\r\n")
-        writer.writerow(COLUMNS)
+        writer.writerow(columns)
         for row in rows:
-            writer.writerow([cell_text(row, column) for column in COLUMNS])
+            writer.writerow([cell_text(row, column) for column in columns])
     return path
 
 
@@ -158,7 +180,11 @@ def _unit_of(rows_by_dataset: Mapping[str, list[Mapping]]) -> tuple[str, str] | 
 def _instruction_lines(rows_by_dataset: Mapping[str, list[Mapping]], lang: str) -> list[tuple]:
     """(text, style) lines of the instructions sheet: the chosen language first, then the other."""
     contracts = load_contracts()
-    due_days = int(contracts.reporting["due_days_after_quarter_end"])
+    first = next(iter(rows_by_dataset), None)
+    due_days = contracts.due_days(first)
+    annual = bool(first and first in contracts.datasets and contracts.datasets[first].status)
+    steps = (("sheets", "status", "reference", "dates", "due") if annual else
+             ("sheets", "values", "codes", "totals", "citizenship", "optional", "privacy", "due"))
     unit = _unit_of(rows_by_dataset)
     order = [lang] + [other for other in TEMPLATE_LANGUAGES if other != lang]
     lines: list[tuple] = []
@@ -168,7 +194,7 @@ def _instruction_lines(rows_by_dataset: Mapping[str, list[Mapping]], lang: str) 
         if unit:
             country, period = unit
             try:
-                due = Quarter.parse(period).due_date(due_days).isoformat()
+                due = contracts.period(first, period).due_date(due_days).isoformat()
             except ValueError:
                 due = ""
             name = (
@@ -188,16 +214,20 @@ def _instruction_lines(rows_by_dataset: Mapping[str, list[Mapping]], lang: str) 
                     "bold",
                 )
             )
-        for number, key in enumerate(
-            ("sheets", "values", "codes", "totals", "citizenship", "optional", "privacy", "due"),
-            start=1,
-        ):
+        for number, key in enumerate(steps, start=1):
             text = (
                 t(f"template.step.{key}", language, due_days=due_days)
                 if key == "due"
                 else t(f"template.step.{key}", language)
             )
             lines.append((f"{number}. {text}", None))
+        if annual:
+            lines.append((t("template.items", language), "bold"))
+            for item in contracts.datasets[first].indicators.values():
+                lines.append((t("template.item_line", language, code=item.code,
+                                name=item.name.get(language) or item.name["en"],
+                                instrument=(item.instrument or {}).get(language, ""),
+                                date=(item.date_label or {}).get(language, "")), None))
         lines.append((t("template.data_sheets", language), "bold"))
         for code in rows_by_dataset:
             dataset = contracts.datasets.get(code)
@@ -208,9 +238,13 @@ def _instruction_lines(rows_by_dataset: Mapping[str, list[Mapping]], lang: str) 
     return lines
 
 
-def _codelist_rows(codelist_name: str) -> list[tuple[str, str, str]]:
+CODELIST_COLUMNS = ("code", "label_es", "label_en", "label_fr")
+
+
+def _codelist_rows(codelist_name: str) -> list[tuple[str, ...]]:
     labels = load_contracts().codelists[codelist_name].labels
-    return [(code, text.get("es", ""), text.get("en", "")) for code, text in labels.items()]
+    return [(code, *(text.get(lang, "") for lang in ("es", "en", "fr")))
+            for code, text in labels.items()]
 
 
 def write_xlsx(
@@ -257,7 +291,9 @@ def write_xlsx(
             # Read by people, ignored by the reader: the row in words and whether it is
             # mandatory, first, beside the codes.
             extra = (LABEL_COLUMN, REQUIRED_COLUMN)
-            columns = (*extra, *COLUMNS)
+            columns = (*extra, *columns_for([dataset]))
+            contract = contracts.datasets.get(dataset)
+            statuses = list(contract.status) if contract else []
             for col, column in enumerate(columns):
                 ws.write_string(0, col, column, header)
             ws.freeze_panes(1, 1)
@@ -283,20 +319,29 @@ def write_xlsx(
                         col == value_col
                         and isinstance(value, int | float)
                         and not isinstance(value, bool)
+                        and not statuses
                     ):
                         ws.write_number(row_number, col, value,
                                         required_value if required else number)
                     else:
                         # write_string never turns text into a formula (formula injection).
                         ws.write_string(row_number, col, str(value))
-            contract = contracts.datasets.get(dataset)
             used = set(contract.dimensions) | {"obs_status"} if contract else set(CODE_COLUMNS)
+            used &= set(columns)
             last_row = max(row_number + 200, 1000)
-            ws.data_validation(1, value_col, last_row, value_col, {
-                "validate": "integer", "criteria": ">=", "value": 0, "ignore_blank": True,
-                "error_title": t("template.value_rule.title", lang)[:32],
-                "error_message": t("template.value_rule.message", lang)[:255],
-            })
+            if statuses:  # an answer from the status list (yes, partial, no, unknown)
+                ws.set_column(value_col, value_col, 12, text_format)
+                ws.data_validation(1, value_col, last_row, value_col, {
+                    "validate": "list", "source": statuses,
+                    "error_title": t("template.status_rule.title", lang)[:32],
+                    "error_message": t("template.status_rule.message", lang)[:255],
+                })
+            else:
+                ws.data_validation(1, value_col, last_row, value_col, {
+                    "validate": "integer", "criteria": ">=", "value": 0, "ignore_blank": True,
+                    "error_title": t("template.value_rule.title", lang)[:32],
+                    "error_message": t("template.value_rule.message", lang)[:255],
+                })
             for column in CODE_COLUMNS:
                 if column not in used:
                     continue
@@ -316,13 +361,13 @@ def write_xlsx(
 
         for name in used_codelists:
             ws = workbook.add_worksheet(codelist_sheet_name(name))
-            for col, column in enumerate(("code", "label_es", "label_en")):
+            for col, column in enumerate(CODELIST_COLUMNS):
                 ws.write_string(0, col, column, header)
             for row_number, values in enumerate(_codelist_rows(name), start=1):
                 for col, value in enumerate(values):
                     ws.write_string(row_number, col, value)
             ws.set_column(0, 0, 10)
-            ws.set_column(1, 2, 40)
+            ws.set_column(1, 3, 40)
     finally:
         workbook.close()
     return path

@@ -1,7 +1,7 @@
 -- Where each member's law and policy stand against the international instruments (DOMAIN.md §9,
 -- aim 2): member x item x year, with the reference and dates as reported, the score the index
 -- uses (yes 1, partial 0.5, no 0; unknown has none: it is shown apart, never as 0), and what the
--- member reported the year before. Policy facts, not counts of people: no disclosure control.
+-- member reported the year before, and the member's index that year. Policy facts, not counts of people: no disclosure control.
 
 with
 
@@ -33,8 +33,11 @@ final as (
         scored.status,
         scored.score,
         scored.reference,
-        scored.item_date,
+        scored.item_date as "date",
         scored.valid_until,
+        -- the member's harmonisation index that year (as harmonisation_index): beside each item
+        -- in the export, so one file says both
+        round(avg(scored.score) over (partition by scored.ref_area, scored.year), 4) as index_value,
         previous.status as previous_status,
         previous.year as previous_year,
         previous.status is not null and previous.status <> scored.status as changed,
