@@ -43,3 +43,11 @@
 {% macro combined_obs_status(obs_status) -%}
     case when sum(case when {{ obs_status }} = 'P' then 1 else 0 end) > 0 then 'P' else 'A' end
 {%- endmacro %}
+
+{#
+    The annual data sets (var annual_datasets, e.g. POLICY_FRAMEWORK: the period is a year), as an
+    SQL list: the quarterly models leave them out.
+#}
+{% macro annual_datasets() -%}
+    ({% for d in var('annual_datasets') %}'{{ d }}'{{ ", " if not loop.last }}{% endfor %})
+{%- endmacro %}

@@ -254,11 +254,11 @@ def _cell_findings(frame: pl.DataFrame, contracts: Contracts, failures) -> list[
     # Blank values need an observation status, and a status goes with a blank value. In a data
     # set whose value is a status, "unknown" is the answer for what is not known.
     by_status = pl.col("dataset").is_in([c for c, d in contracts.datasets.items() if d.status])
-    for row in frame.filter(pl.col("value").is_null() & pl.col("obs_status").is_null()).iter_rows(named=True):
+    for row in frame.filter(pl.col("value").is_null() & pl.col("obs_status").is_null()
+                            & ~by_status).iter_rows(named=True):
         findings.append(Finding.make("V03", "finding.blank_value", column="value", value="",
                                      dataset=row["dataset"], **_ref(row)))
-    for row in frame.filter(by_status & pl.col("value").is_null() & pl.col("obs_status").is_not_null()
-                            ).iter_rows(named=True):
+    for row in frame.filter(by_status & pl.col("value").is_null()).iter_rows(named=True):
         findings.append(Finding.make("H01", "finding.blank_status", column="value", value="",
                                      dataset=row["dataset"], **_ref(row)))
     for column in POLICY_COLUMNS:

@@ -46,6 +46,9 @@ def build_vintage(settings: Settings, as_of: dt.date, workdir: Path) -> Path:
         # The regional plan as it stood that day: versions imported later are left out (a copy
         # of a warehouse no writer of this code has opened yet is brought to its schema first).
         migrate_warehouse(con, MIGRATIONS)
+        # the policy reports of the units received later (their submissions are gone above)
+        con.execute("delete from raw.policy_reports where submission_id not in "
+                    "(select submission_id from raw.submissions)")
         con.execute("delete from raw.plan_targets where version in "
                     "(select version from raw.plan_versions where imported_at >= ?)", [cutoff])
         con.execute("delete from raw.plan_findings where version in "
@@ -61,7 +64,8 @@ def build_vintage(settings: Settings, as_of: dt.date, workdir: Path) -> Path:
         [str(dbt), "build", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
          "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(workdir / "target"),
          "--log-path", str(workdir / "logs"), "--exclude", "test_type:unit",
-         "--select", "+indicator_values_published", "+submissions_status", "+plan_progress"],
+         "--select", "+indicator_values_published", "+submissions_status", "+plan_progress",
+         "+harmonisation_matrix"],
         env=env, capture_output=True, text=True, check=False,
     )
     if result.returncode != 0:

@@ -457,3 +457,18 @@ def test_expected_datasets_var_matches_contract() -> None:
         (REPO_ROOT / "data_contracts" / "reporting.yaml").read_text(encoding="utf-8")
     )
     assert project["vars"]["expected_datasets"] == reporting["expected_datasets"]
+
+
+def test_annual_datasets_and_status_scores_vars_match_the_contracts() -> None:
+    """dbt's list of annual data sets and the harmonisation scores are the contracts' own."""
+    import yaml
+
+    from pipelines.lib.contracts import load_contracts
+
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    contracts = load_contracts()
+    assert project["vars"]["annual_datasets"] == contracts.annual_datasets
+    [policy] = contracts.annual_datasets
+    assert project["vars"]["policy_status_scores"] == {
+        code: spec["score"] for code, spec in contracts.datasets[policy].status.items()
+        if "score" in spec}

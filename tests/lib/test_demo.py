@@ -19,18 +19,29 @@ from pipelines.lib.demo import (
     read_manifest,
 )
 from pipelines.lib.periods import Quarter
-from pipelines.lib.template import COLUMNS
+from pipelines.lib.template import columns_for
 
 TODAY = dt.date(2026, 11, 28)
 CONTRACTS = load_contracts()
 MEMBERS = CONTRACTS.members
 DATASETS = CONTRACTS.reporting["expected_datasets"]
+COLUMNS = columns_for(DATASETS)
+
+
+POLICY = "POLICY_FRAMEWORK"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> tuple[Path, list]:
+def written(tmp_path_factory) -> tuple[Path, list]:
     out = tmp_path_factory.mktemp("demo")
     return out, generate_demo(out, TODAY)
+
+
+@pytest.fixture(scope="module")
+def demo(written) -> tuple[Path, list]:
+    """The quarterly files (the illustrative policy reports are checked apart)."""
+    out, files = written
+    return out, [f for f in files if POLICY not in f.path.name]
 
 
 def read_submission(path: Path) -> dict[str, list[dict]]:
@@ -194,8 +205,11 @@ def test_file_count_names_and_formats(demo):
         assert sum(1 for n in names if n.startswith(f"{iso}_") and "_v2" not in n) == quarters
     assert {"GTM_2025-Q4_v2.xlsx", "HND_2024-Q3_v2.csv", "HND_2024-Q3.csv"} <= names
     assert "GTM_2024-Q2.xlsx" in names and "BLZ_2024-Q2.csv" in names
+    policy = {f"{iso}_{year}_{POLICY}."
+              f"{'csv' if iso in ('HND', 'SLV', 'BLZ') or (iso, year) == ('DOM', 2025) else 'xlsx'}"
+              for iso in MEMBERS for year in (2023, 2024, 2025)}
     on_disk = {p.name for p in out.iterdir()}
-    assert on_disk == names | {"manifest.csv"}
+    assert on_disk == names | policy | {"manifest.csv"}
     suffixes = [f.path.suffix for f in files]
     assert suffixes.count(".xlsx") > suffixes.count(".csv")
     assert (out / "HND_2024-Q2.csv").read_bytes().startswith(b"dataset;")
@@ -205,8 +219,8 @@ def test_file_count_names_and_formats(demo):
     )
 
 
-def test_manifest_order_and_scenario(demo):
-    out, files = demo
+def test_manifest_order_and_scenario(written):
+    out, files = written
     manifest = read_manifest(out)
     assert [(m.path.name, m.received_on, m.note) for m in manifest] == [
         (f.path.name, f.received_on, f.note) for f in files
@@ -224,9 +238,11 @@ def test_manifest_order_and_scenario(demo):
     due = 45
     late = []
     for m in manifest:
-        quarter = Quarter.parse(m.path.stem.split("_")[1])
+        quarter = CONTRACTS.period(POLICY if POLICY in m.path.name else None,
+                                   m.path.stem.split("_")[1])
         assert quarter.end < m.received_on <= TODAY
-        if m.received_on > quarter.due_date(due):
+        if m.received_on > quarter.due_date(CONTRACTS.due_days(POLICY) if POLICY in m.path.name
+                                            else due):
             late.append(m.path.name)
     assert late == ["NIC_2025-Q1.xlsx"]
     header = (out / "manifest.csv").read_text(encoding="utf-8").splitlines()[0]
@@ -310,8 +326,8 @@ def test_coordination_mirrors_mostly_agree(demo):
     assert agree < len(flows), "the demo keeps a few deliberate mirror gaps"
 
 
-def test_demo_is_deterministic(tmp_path, demo):
-    out, files = demo
+def test_demo_is_deterministic(tmp_path, written):
+    out, files = written
     again = generate_demo(tmp_path / "again", TODAY)
     assert [f.path.name for f in again] == [f.path.name for f in files]
     for first, second in zip(files, again, strict=True):
@@ -359,3 +375,27 @@ def test_magnitudes_follow_the_calibration(demo):
     for iso in ("MEX", "GTM", "DOM"):
         assert 0.6 < yearly[iso] / BUILTIN_CALIBRATION[iso].victims < 1.6, iso
     assert yearly["MEX"] > yearly["GTM"] > yearly["HND"] > yearly["BLZ"]
+
+
+def test_the_illustrative_policy_reports_validate_and_say_they_are_made_up(written):
+    """One report per member for each of the last three complete years, received within the
+    year's due days, every answer valid, every reference marked illustrative."""
+    from pipelines.lib.reader import read_submission as read
+    from pipelines.lib.validate import ValidationContext, validate_frame
+
+    _, files = written
+    reports = [f for f in files if POLICY in f.path.name]
+    assert len(reports) == 8 * 3
+    statuses = set()
+    for item in reports:
+        assert "ILLUSTRATIVE" in item.note
+        result = read(item.path.read_bytes(), item.path.name)
+        [unit] = validate_frame(result.frame, result.findings,
+                                ValidationContext(today=item.received_on))
+        assert unit.status == "validated" and not unit.findings, item.path.name
+        rows = unit.observations.to_dicts()
+        statuses |= {r["status"] for r in rows}
+        for row in rows:
+            if row["reference"]:
+                assert "lustrativ" in row["reference"], row  # es Ilustrativa, en Illustrative
+    assert statuses == {"yes", "partial", "no", "unknown"}

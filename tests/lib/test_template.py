@@ -11,8 +11,9 @@ import pytest
 
 from pipelines.lib.contracts import DIMENSIONS, load_contracts
 from pipelines.lib.template import (
-    COLUMNS,
+    POLICY_COLUMNS,
     blank_template,
+    columns_for,
     layout_row,
     template_rows,
     write_csv,
@@ -20,6 +21,9 @@ from pipelines.lib.template import (
 )
 
 CONTRACTS = load_contracts()
+ALL_COLUMNS = tuple(CONTRACTS.columns)
+# The quarterly data sets' layout (the annual policy data set's own columns are left out).
+COLUMNS = columns_for(CONTRACTS.reporting["expected_datasets"])
 
 
 def _filled(dataset: str, country: str = "GTM", period: str = "2024-Q2") -> list[dict]:
@@ -66,10 +70,10 @@ def workbook_rows() -> dict[str, list[dict]]:
 
 
 def test_columns_follow_the_contract():
-    assert COLUMNS == tuple(CONTRACTS.columns)
+    assert COLUMNS == tuple(c for c in CONTRACTS.columns if c not in POLICY_COLUMNS)
     assert COLUMNS[:4] == ("dataset", "country", "period", "indicator")
     assert COLUMNS[-3:] == ("value", "obs_status", "comment")
-    assert len(COLUMNS) == 15
+    assert len(COLUMNS) == 15 and len(ALL_COLUMNS) == 18
 
 
 def test_template_rows_are_the_mandatory_cells_then_the_offered_ones():
@@ -135,9 +139,10 @@ def test_xlsx_sheets_header_and_values(tmp_path, workbook_rows):
 def test_xlsx_code_list_sheets(tmp_path, workbook_rows):
     path = write_xlsx(tmp_path / "t.xlsx", workbook_rows)
     sex = pl.read_excel(path, sheet_name="CL_SEX")
-    assert sex.columns == ["code", "label_es", "label_en"]
+    assert sex.columns == ["code", "label_es", "label_en", "label_fr"]
     assert sex["code"].to_list() == ["F", "M", "X", "_U", "_T"]
     assert sex.filter(pl.col("code") == "F")["label_es"].item() == "Mujeres"
+    assert sex.filter(pl.col("code") == "F")["label_fr"].item() == "Femmes"
     area = pl.read_excel(path, sheet_name="CL_AREA")
     assert {"GTM", "XXA", "_U", "_T"} <= set(area["code"].to_list())
 

@@ -30,7 +30,7 @@ eligible as (
         and country is not null
         and period is not null
         -- the annual data sets (a year, not a quarter) have models of their own (policy/)
-        and dataset not in ({% for d in var('annual_datasets') %}'{{ d }}'{{ ", " if not loop.last }}{% endfor %})
+        and dataset not in {{ annual_datasets() }}
 
 ),
 

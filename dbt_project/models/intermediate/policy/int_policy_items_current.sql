@@ -38,7 +38,7 @@ eligible as (
         ) as version_rank
     from submissions
     where current_status in ('validated', 'accepted')
-        and dataset in ({% for d in var('annual_datasets') %}'{{ d }}'{{ ", " if not loop.last }}{% endfor %})
+        and dataset in {{ annual_datasets() }}
 
 ),
 

@@ -41,6 +41,8 @@ queue as (
     where current_status = 'validated'
         and not is_superseded
         and dataset is not null
+        -- an annual policy report has items, not figures (the review page shows them apart)
+        and dataset not in {{ annual_datasets() }}
 
 ),
 
