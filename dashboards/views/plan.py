@@ -17,9 +17,11 @@ import yaml
 
 from dashboards import data, ui, workflow_ui
 from pipelines.lib.auth import can
+from pipelines.lib.contracts import load_contracts
 from pipelines.lib.i18n import t
 from pipelines.settings import CONTRACTS_DIR
 
+HARMONISATION_INDEX = "HARMONISATION_INDEX"  # pipelines.lib.plan's, not imported at page load
 STATUSES = ("achieved", "on_track", "at_risk", "off_track", "no_data", "confidential", "monitor")
 # The traffic lights: a cell's background (the status is also written in it, so the colour is
 # never the only sign). Green for achieved and on track, amber at risk, red off track.
@@ -217,7 +219,27 @@ if shown.empty:
 
 
 def indicator_name(code: str) -> str:
-    return ui.registry_text(registry, code, "name", lang) if code in registry.index else code
+    if code in registry.index:
+        return ui.registry_text(registry, code, "name", lang)
+    if code == HARMONISATION_INDEX:
+        return t("dash.harmonisation.index_name", lang)
+    return load_contracts().indicator_name(code, lang)  # a policy item (aim 2)
+
+
+def harmonisation_series(code: str, area: str) -> pd.DataFrame:
+    """The harmonisation index or one policy item's score by year, as the chart reads a series
+    (policy facts, published as reported)."""
+    matrix, index, _ = data.harmonisation(snapshot.path)
+    if code == HARMONISATION_INDEX:
+        rows = index[index["ref_area"] == area][["year", "index_value"]].rename(
+            columns={"index_value": "value"})
+    else:
+        rows = matrix[(matrix["ref_area"] == area) & (matrix["item"] == code)][["year", "score"]
+                                                                               ].rename(columns={"score": "value"})
+    return pd.DataFrame({
+        "freq": "A", "period_end": [dt.date(int(y), 12, 31) for y in rows["year"]],
+        "time_period": [str(int(y)) for y in rows["year"]], "value": rows["value"].tolist(),
+        "conf_status": "F"})
 
 
 def unit_of(code: str) -> str:
@@ -276,8 +298,10 @@ if not shown.empty:
     row = shown[(shown["objective_id"] == chosen[0]) & (shown["indicator"] == chosen[1])
                 & (shown["ref_area"] == chosen[2])].iloc[0]
     try:
-        series = data.indicator_totals(snapshot.path, row["indicator"], ("A", "R4Q"),
-                                       areas=(row["ref_area"],))
+        series = (data.indicator_totals(snapshot.path, row["indicator"], ("A", "R4Q"),
+                                        areas=(row["ref_area"],))
+                  if row["indicator"] in registry.index
+                  else harmonisation_series(row["indicator"], row["ref_area"]))
     except data.SnapshotUnreadable as error:
         ui.stop_unreadable(snapshot.name, error)
     import plotly.graph_objects as go

@@ -48,6 +48,10 @@ OBJECTIVES = (
                "Comparable statistics across members",
                "Des statistiques comparables entre les membres"),
      "REPORTING_RATE", ("region",), "maintain", lambda b: b),
+    ("P7", 2, ("Alinear la ley y la política de cada miembro con los Protocolos de Palermo",
+               "Align each member's law and policy with the Palermo Protocols",
+               "Aligner la loi et la politique de chaque membre sur les Protocoles de Palerme"),
+     "HARMONISATION_INDEX", ("region", "members"), "increase", lambda b: min(1.0, b + 0.2)),
 )
 
 
@@ -67,6 +71,12 @@ def demo_plan_rows(snapshot: Path, baseline_year: int, target_year: int) -> list
             "where freq = 'A' and time_period = ? and sex = '_T' and age = '_T' "
             "and exploitation_form = '_T' and conf_status = 'F' and value is not null",
             [str(baseline_year)]).fetchall()}
+        # the harmonisation index (aim 2), where the demo's policy reports reach the baseline year
+        if con.execute("select count(*) from information_schema.tables where table_schema = "
+                       "'marts' and table_name = 'harmonisation_index'").fetchone()[0]:
+            published |= {("HARMONISATION_INDEX", area): value for area, value in con.execute(
+                "select ref_area, index_value from marts.harmonisation_index where year = ? "
+                "and index_value is not null", [baseline_year]).fetchall()}
     finally:
         con.close()
     rows = []

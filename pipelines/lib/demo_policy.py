@@ -17,9 +17,10 @@ from pipelines.lib.periods import Year
 from pipelines.lib.template import template_rows
 
 DATASET = "POLICY_FRAMEWORK"
-# How many complete years the demo reports (the latest ones): enough for "what changed" and
-# the index over time, few enough to keep the demo quick.
-YEARS = 3
+# How many complete years the demo reports (the latest ones): enough for "what changed", the
+# index over time and the demo plan's baseline (three years before the last), few enough to
+# keep the demo quick.
+YEARS = 4
 PLAN_YEARS = 5
 
 

@@ -53,6 +53,21 @@ def registry_codes() -> frozenset[str]:
         return frozenset(row["indicator_code"] for row in csv.DictReader(f))
 
 
+# The harmonisation index (aim 2; dbt's marts.harmonisation_index) as a plan indicator.
+HARMONISATION_INDEX = "HARMONISATION_INDEX"
+
+
+def plan_indicator_codes() -> frozenset[str]:
+    """What a target may rest on: a registry code, the harmonisation index, or one policy item
+    of the annual policy data sets (its score: yes 1, partial 0.5, no 0)."""
+    from pipelines.lib.contracts import load_contracts
+
+    contracts = load_contracts()
+    items = {code for dataset in contracts.annual_datasets
+             for code in contracts.datasets[dataset].indicators}
+    return registry_codes() | {HARMONISATION_INDEX} | items
+
+
 def areas() -> list[str]:
     from pipelines.lib.contracts import load_contracts
 
@@ -211,7 +226,7 @@ def validate(rows: list[dict]) -> tuple[list[dict], list[Finding]]:
                 add("P02", "plan.finding.aim", row, "aim")
         indicator = (row["indicator"] or "").strip().upper() or None
         typed["indicator"] = indicator
-        if indicator and indicator not in registry_codes():
+        if indicator and indicator not in plan_indicator_codes():
             add("P03", "plan.finding.indicator", row, "indicator")
         area = (row["ref_area"] or "").strip().upper() or None
         typed["ref_area"] = area

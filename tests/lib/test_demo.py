@@ -207,7 +207,7 @@ def test_file_count_names_and_formats(demo):
     assert "GTM_2024-Q2.xlsx" in names and "BLZ_2024-Q2.csv" in names
     policy = {f"{iso}_{year}_{POLICY}."
               f"{'csv' if iso in ('HND', 'SLV', 'BLZ') or (iso, year) == ('DOM', 2025) else 'xlsx'}"
-              for iso in MEMBERS for year in (2023, 2024, 2025)}
+              for iso in MEMBERS for year in (2022, 2023, 2024, 2025)}
     on_disk = {p.name for p in out.iterdir()}
     assert on_disk == names | policy | {"manifest.csv"}
     suffixes = [f.path.suffix for f in files]
@@ -378,14 +378,14 @@ def test_magnitudes_follow_the_calibration(demo):
 
 
 def test_the_illustrative_policy_reports_validate_and_say_they_are_made_up(written):
-    """One report per member for each of the last three complete years, received within the
+    """One report per member for each of the last four complete years, received within the
     year's due days, every answer valid, every reference marked illustrative."""
     from pipelines.lib.reader import read_submission as read
     from pipelines.lib.validate import ValidationContext, validate_frame
 
     _, files = written
     reports = [f for f in files if POLICY in f.path.name]
-    assert len(reports) == 8 * 3
+    assert len(reports) == 8 * 4
     statuses = set()
     for item in reports:
         assert "ILLUSTRATIVE" in item.note

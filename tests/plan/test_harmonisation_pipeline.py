@@ -206,6 +206,31 @@ def test_the_harmonisation_page_shows_the_matrix_changes_and_gaps(reported, lang
     assert yes in text
 
 
+def test_the_reviewer_reads_a_policy_report_beside_the_year_before(reported):
+    """GTM 2024 awaits review (sent by the operator): the review page shows its answers with
+    their references and dates in the reader's language, not the statistics' figures table."""
+    from dashboards.workflow_ui import TOKEN_KEY
+
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP.parent / "views" / "review.py"), default_timeout=60)
+    at.session_state["lang"] = "fr"
+    at.session_state[TOKEN_KEY] = AuthStore(get_settings()).sign_in("rita", PASSWORD)
+    at.run()
+    pick = at.selectbox(key="wf.review.pick")
+    [gtm_2024] = [o for o in pick.options if o.startswith(f"GTM · {DATASET}")]
+    pick.select(gtm_2024).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert t("workflow.review.items", "fr") in [s.value for s in at.subheader]
+    items = at.dataframe[-1].value
+    contracts = load_contracts()
+    by_item = items.set_index(t("dash.harmonisation.col.item", "fr"))
+    plan = by_item.loc[contracts.indicator_name("PF_ACTION_PLAN", "fr")]
+    assert plan[t("dash.harmonisation.col.now", "fr")] == "Non"
+    referral = by_item.loc[contracts.indicator_name("PF_REFERRAL_MECHANISM", "fr")]
+    assert referral[t("dash.harmonisation.col.reference", "fr")] == "Ley pf_referral_mechanism 2024"
+    assert len(items) == len(ITEMS)
+
+
 @pytest.mark.browser
 def test_the_harmonisation_page_in_a_browser(reported, home, tmp_path):
     """Served by ``streamlit run`` in Debian's headless Chromium: the matrix drawn with each

@@ -25,6 +25,8 @@ members as (
         count(*) filter (where status = 'unknown') as n_unknown,
         avg(score) as index_value,
         1 as n_countries,
+        -- A when every answer is in an accepted version, else P (provisional)
+        case when bool_and(obs_status = 'A') then 'A' else 'P' end as obs_status,
         bool_or(is_illustrative) as is_illustrative
     from matrix
     group by ref_area, year
@@ -44,6 +46,7 @@ region as (
         sum(n_unknown) as n_unknown,
         avg(index_value) as index_value,
         count(index_value) as n_countries,
+        case when bool_and(obs_status = 'A') then 'A' else 'P' end as obs_status,
         bool_or(is_illustrative) as is_illustrative
     from members
     group by year
@@ -72,6 +75,7 @@ final as (
         cast(n_unknown as integer) as n_unknown,
         round(index_value, 4) as index_value,
         cast(n_countries as integer) as n_countries,
+        obs_status,
         is_illustrative
     from unioned
 

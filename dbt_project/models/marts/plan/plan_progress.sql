@@ -1,6 +1,8 @@
 -- Progress of the regional plan (DOMAIN.md §9): one row per target of the plan in force, with
 -- its actual value taken from the PUBLISHED indicators only (indicator_values_published, totals:
--- sex, age and form _T), never from figures hidden by disclosure control.
+-- sex, age and form _T), never from figures hidden by disclosure control. A target of aim 2 may
+-- rest on the harmonisation index (HARMONISATION_INDEX) or on one policy item (its score: yes 1,
+-- partial 0.5, no 0), read from the harmonisation marts (policy facts, published as reported).
 --
 -- actual    the latest published value at or before the target period, after the baseline
 --           period, of the indicator's annual series (freq A); of its rolling four quarters
@@ -51,7 +53,41 @@ targets_indexed as (
 
 ),
 
+harmonisation as (
+
+    select
+        'HARMONISATION_INDEX' as indicator_code,
+        ref_area,
+        time_period,
+        'A' as freq,
+        index_value as value,
+        obs_status,
+        'F' as conf_status,
+        {{ quarter_index('year', 4) }} as period_index
+    from {{ ref('harmonisation_index') }}
+    where index_value is not null
+
+    union all
+
+    select
+        item as indicator_code,
+        ref_area,
+        cast(year as varchar) as time_period,
+        'A' as freq,
+        score as value,
+        obs_status,
+        'F' as conf_status,
+        {{ quarter_index('year', 4) }} as period_index
+    from {{ ref('harmonisation_matrix') }}
+    where score is not null
+
+),
+
 series as (
+
+    select * from harmonisation
+
+    union all
 
     select
         indicator_code,
