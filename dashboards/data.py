@@ -451,17 +451,31 @@ def quality_scores(snapshot_path: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def findings_summary(snapshot_path: str) -> pd.DataFrame:
-    """Validation findings of the units in use (``marts.dq_submission_findings``), summed per
-    country × quarter × severity (units without findings count 0)."""
+    """Validation findings per country × period (``marts.dq_submission_findings``), one
+    definition: the warnings of the versions in use (each unit's latest validated or accepted
+    version, as the indicators use), and the rejected attempts apart, with their errors (a draft
+    the ministry corrected is not an error of the figures in use). Only rows with either."""
     return _table_or_empty(
         snapshot_path, "dq_submission_findings",
         """
-        select country, period, severity, sum(n_findings)::integer as n_findings,
-               count(distinct submission_id)::integer as n_submissions
-        from marts.dq_submission_findings
-        where severity <> 'NONE'
-        group by country, period, severity
-        order by period, country, severity
+        select * from (
+            select country, period,
+                   coalesce(sum(n_findings) filter (where severity = 'WARNING'
+                                                    and version = version_in_use), 0
+                            )::integer as warnings_in_use,
+                   count(distinct submission_id) filter (where current_status = 'rejected'
+                                                         )::integer as rejected_attempts,
+                   coalesce(sum(n_findings) filter (where severity = 'ERROR'
+                                                    and current_status = 'rejected'), 0
+                            )::integer as errors_in_attempts
+            from (select *, max(case when current_status in ('validated', 'accepted')
+                                     then version end)
+                                over (partition by country, dataset, period) as version_in_use
+                  from marts.dq_submission_findings
+                  where country is not null and period is not null)
+            group by country, period)
+        where warnings_in_use > 0 or rejected_attempts > 0
+        order by period, country
         """,
     )
 

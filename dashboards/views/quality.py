@@ -154,16 +154,16 @@ st.subheader(t("dash.quality.findings_heading", lang))
 if findings.empty:
     st.success(t("dash.quality.no_findings", lang))
 else:
-    table = findings.pivot_table(index=["country", "period"], columns="severity",
-                                 values="n_findings", aggfunc="sum", fill_value=0).reset_index()
-    table = table.sort_values(["period", "country"], ascending=[False, True])
+    table = findings.sort_values(["period", "country"], ascending=[False, True])
     shown_table = pd.DataFrame({
         t("dash.col.area", lang): [ui.area_label(c, lang) for c in table["country"]],
         t("dash.col.period", lang): table["period"].to_numpy(),
-        t("dash.quality.errors", lang): [ui.format_number(v, lang) for v in
-                                         table.get("ERROR", pd.Series(0, index=table.index))],
-        t("dash.quality.warnings", lang): [ui.format_number(v, lang) for v in
-                                           table.get("WARNING", pd.Series(0, index=table.index))],
+        t("dash.quality.warnings", lang): [ui.format_number(v, lang)
+                                           for v in table["warnings_in_use"]],
+        t("dash.quality.attempts", lang): [ui.format_number(v, lang)
+                                           for v in table["rejected_attempts"]],
+        t("dash.quality.errors", lang): [ui.format_number(v, lang)
+                                         for v in table["errors_in_attempts"]],
     })
     with st.container(key="quality_findings"):
         st.dataframe(shown_table, hide_index=True, width="stretch")

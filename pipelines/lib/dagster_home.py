@@ -15,8 +15,11 @@ SOCKET_MAX_BYTES = 100  # a Unix socket's path is at most 107 bytes on Linux
 
 DAGSTER_YAML = """\
 # Written by the observatory (rewritten at each start). Runs that write the warehouse run one
-# at a time; the queue is checked every second, not every five.
+# at a time; the queue is checked every second, not every five. No telemetry, and no newsletter
+# prompt over the operator UI's first page.
 telemetry:
+  enabled: false
+nux:
   enabled: false
 run_coordinator:
   module: dagster.core.run_coordinator

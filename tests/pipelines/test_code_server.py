@@ -68,6 +68,20 @@ def test_the_workspace_names_the_socket_and_the_location_runs_are_launched_to(tm
     assert f"location_name: {LOCATION}\n" in workspace
 
 
+
+def test_the_instance_sends_no_telemetry_and_shows_no_newsletter_prompt(tmp_path, monkeypatch):
+    """Dagster reads dagster.yaml as written: telemetry and the first-visit ("nux") prompt off."""
+    from dagster import DagsterInstance
+
+    settings = Settings(home=tmp_path / "h")
+    settings.ensure_dirs()
+    prepare_dagster_home(settings)
+    monkeypatch.setenv("DAGSTER_HOME", str(settings.dagster_home))
+    with DagsterInstance.get() as instance:
+        assert instance.telemetry_enabled is False
+        assert instance.nux_enabled is False
+
+
 def _children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(c) for c in path.read_text().split()] if path.exists() else []

@@ -115,6 +115,55 @@ def reported(home, tmp_path_factory):
     return unit.submission_id
 
 
+@pytest.fixture(scope="module")
+def planned(reported, tmp_path_factory):
+    """A plan (XLSX, as the Plan page gives it) with two aim-2 targets: the region's
+    harmonisation index 0.88 (2024) -> 1 (2027), and GTM's action plan no -> yes by 2026."""
+    from pipelines.lib.plan import columns, plan_workbook_bytes
+
+    def target(objective: str, indicator: str, area: str, baseline: tuple, goal: tuple) -> dict:
+        row = dict.fromkeys(columns(), "")
+        row.update(objective_id=objective, objective_es="Armonizar", objective_en="Harmonise",
+                   objective_fr="Harmoniser", aim=2, indicator=indicator, ref_area=area,
+                   direction="increase", baseline_period=baseline[0], baseline_value=baseline[1],
+                   target_period=goal[0], target_value=goal[1])
+        return row
+
+    path = tmp_path_factory.mktemp("plan") / "plan.xlsx"
+    path.write_bytes(plan_workbook_bytes([
+        target("H1", "HARMONISATION_INDEX", "REG", ("2024", 0.88), ("2027", 1)),
+        target("H2", "PF_ACTION_PLAN", "GTM", ("2024", 0), ("2026", 1))]))
+    code, out, err = run("plan", "import", str(path))
+    assert code == 0, out + err
+
+
+def test_a_plan_target_on_the_index_or_an_item_takes_its_actual_from_them(planned):
+    rows = {r[0]: r[1:] for r in snapshot_rows(
+        "select objective_id, actual_period, actual_value, progress, elapsed, status "
+        "from marts.plan_progress order by 1")}
+    region_2025 = (1.0 + 0.5) / 2  # GTM's index and HND's, worked out above
+    progress = (region_2025 - 0.88) / (1 - 0.88)
+    assert rows["H1"] == ("2025", pytest.approx(region_2025), pytest.approx(progress),
+                          pytest.approx(1 / 3), "off_track")
+    assert rows["H2"] == ("2025", 1.0, 1.0, 0.5, "achieved")
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_the_plan_page_shows_the_aim_2_targets_by_name(planned, lang):
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params["lang"] = lang
+    at.run()
+    at.switch_page("views/plan.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = " ".join(df.value.to_string() for df in at.dataframe)
+    assert t("dash.harmonisation.index_name", lang) in text
+    assert load_contracts().indicator_name("PF_ACTION_PLAN", lang) in text
+    assert t("dash.plan.status.achieved", lang) in text
+    assert t("dash.plan.status.off_track", lang) in text
+
+
 def test_the_index_leaves_unknown_apart_and_the_region_averages_members(reported):
     rows = {(r[0], r[1]): r[2:] for r in snapshot_rows(
         "select ref_area, year, index_value, n_known, n_unknown, n_countries "
@@ -148,7 +197,7 @@ def test_the_matrix_says_what_changed_and_the_gaps_who_differs(reported):
     assert gaps["PF_NON_PUNISHMENT"] == (False, "")  # HND unknown: not a difference
 
 
-def test_the_export_writes_harmonisation_csv_and_its_sheet(reported, tmp_path):
+def test_the_export_writes_harmonisation_csv_and_its_sheet(reported, planned, tmp_path):
     out = tmp_path / "export"
     code, stdout, err = run("export", "--format", "csv", "xlsx", "--out", str(out))
     assert code == 0, stdout + err
@@ -169,7 +218,14 @@ def test_the_export_writes_harmonisation_csv_and_its_sheet(reported, tmp_path):
     import json
 
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert "harmonisation.csv" in {f["file"] for f in manifest["files"]}
+    assert {"harmonisation.csv", "plan_progress.csv"} <= {f["file"] for f in manifest["files"]}
+    # the evaluator reads, per target, baseline, target, actual and status in the same export
+    with (out / "plan_progress.csv").open(encoding="utf-8-sig") as f:
+        targets = {r["objective_id"]: r for r in csv.DictReader(f)}
+    assert (targets["H2"]["baseline_value"], targets["H2"]["target_value"],
+            targets["H2"]["actual_period"], targets["H2"]["status"]) == ("0.0", "1.0", "2025",
+                                                                        "achieved")
+    assert manifest["plan"]["version"] == 1
 
 
 def test_as_of_a_past_day_has_no_report_sent_after_it(reported, tmp_path):
