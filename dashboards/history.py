@@ -77,8 +77,8 @@ def history_figure(history: pd.DataFrame, annual: pd.DataFrame, area: str, lang:
         legend={"orientation": "v", "yanchor": "top", "y": 1, "x": 1.01}, hovermode="closest",
     )
     fig.update_xaxes(title_text=t("dash.history.year_axis", lang), dtick=1, tickformat="d")
-    fig.update_yaxes(title_text=t("dash.victims.persons_axis", lang), rangemode="tozero",
-                     tickformat=",d")
+    fig.update_yaxes(title_text=t("dash.victims.persons_axis", lang))
+    ui.whole_number_axis(fig)
     return fig
 
 

@@ -342,7 +342,28 @@ def bar_figure(categories: list[str], series: list[dict], lang: str, *, title: s
     )
     fig.update_xaxes(type="category")
     fig.update_yaxes(title_text=y_title, rangemode="tozero", tickformat=",~r")
+    if all(one["unit"] in COUNT_UNITS for one in series):
+        whole_number_axis(fig)
     return fig
+
+
+# Units whose values are counts (the registry's `unit`): their axes read whole numbers only.
+COUNT_UNITS = ("PERSONS", "INVESTIGATIONS")
+
+
+def whole_number_axis(fig) -> None:
+    """A count axis in whole numbers. Plotly's ``,d`` format alone labels a small series' ticks
+    at 0.2, 0.4, ... as "0, 0, 1, 1"; below 10 the ticks step by one instead."""
+    import math
+
+    top = 0.0
+    for trace in fig.data:
+        values = trace.y if getattr(trace, "y", None) is not None else ()
+        for value in values:
+            if isinstance(value, int | float) and not math.isnan(value):
+                top = max(top, float(value))
+    fig.update_yaxes(tickformat=",d", rangemode="tozero",
+                     **({"tick0": 0, "dtick": 1} if top < 10 else {}))
 
 
 _LOOKUPS: dict[int, tuple[object, dict]] = {}  # id(frame) -> (frame, (code, area) -> row)

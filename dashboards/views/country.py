@@ -64,7 +64,8 @@ def victims_figure(rows: pd.DataFrame, country: str, registry: pd.DataFrame) -> 
         separators=ui.plotly_separators(lang), height=400, margin={"t": 100, "b": 40},
     )
     fig.update_xaxes(type="category", title_text=t("dash.trends.axis.Q", lang))
-    fig.update_yaxes(title_text=t("dash.unit.PERSONS", lang), rangemode="tozero", tickformat=",d")
+    fig.update_yaxes(title_text=t("dash.unit.PERSONS", lang))
+    ui.whole_number_axis(fig)
     return fig
 
 

@@ -104,7 +104,8 @@ def members_figure(rows: pd.DataFrame, period: str, registry: pd.DataFrame) -> g
                                                              lang))}},
         separators=ui.plotly_separators(lang), height=420, margin={"t": 100, "b": 40},
     )
-    fig.update_yaxes(title_text=t(f"dash.unit.{unit}", lang), rangemode="tozero", tickformat=",d")
+    fig.update_yaxes(title_text=t(f"dash.unit.{unit}", lang))
+    ui.whole_number_axis(fig)
     return fig
 
 

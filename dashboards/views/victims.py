@@ -119,6 +119,8 @@ def base_layout(
         title_text=x_title, type="category", categoryorder="array", categoryarray=periods
     )
     fig.update_yaxes(title_text=y_title, rangemode="tozero", tickformat=y_format)
+    if y_format == ",d":  # counts
+        ui.whole_number_axis(fig)
 
 
 def line_trace(

@@ -226,3 +226,24 @@ def test_script_runs_are_timed_only_when_a_timing_log_is_set(snapshot_home, tmp_
 def test_numbers_are_written_the_way_the_language_writes_them(lang, expected):
     assert ui.format_number(1234567.5, lang, decimals=1) == expected
     assert ui.format_number(float("nan"), lang) == "–"
+
+
+def test_a_small_count_axis_reads_whole_numbers_and_a_large_one_keeps_plotlys_ticks():
+    """Belize's one or two victims a quarter: ticks step by one (never "0, 0, 1, 1")."""
+    import plotly.graph_objects as go
+
+    from dashboards import ui
+
+    small = go.Figure(go.Bar(x=["2025-Q1", "2025-Q2"], y=[1, 2]))
+    ui.whole_number_axis(small)
+    assert (small.layout.yaxis.dtick, small.layout.yaxis.tickformat) == (1, ",d")
+    large = go.Figure(go.Bar(x=["2025-Q1", "2025-Q2"], y=[120, float("nan")]))
+    ui.whole_number_axis(large)
+    assert large.layout.yaxis.dtick is None and large.layout.yaxis.tickformat == ",d"
+    bars = ui.bar_figure(["BLZ"], [{"name": "x", "color": "#000", "values": [3], "conf": ["F"],
+                                    "unit": "PERSONS", "status": ["P"]}], "en", title="t")
+    assert bars.layout.yaxis.dtick == 1
+    rates = ui.bar_figure(["BLZ"], [{"name": "x", "color": "#000", "values": [0.4],
+                                     "conf": ["F"], "unit": "PER_100K", "status": ["P"]}], "en",
+                          title="t")
+    assert rates.layout.yaxis.dtick is None
