@@ -261,7 +261,7 @@ class PendingUpload:
     sha256: str
     country: str
     seen_before: bool  # answered about these bytes before ("already received")
-    run_id: str
+    run_id: str  # "" when no run was needed (seen before)
     started: float
     error: str = ""
 
@@ -273,6 +273,11 @@ def start_upload(settings: Settings, path: Path, *, actor: str, country: str,
     started = time.perf_counter()
     sha = sha256_of(path.read_bytes())
     seen = report_for(settings, sha, country) is not None
+    if seen:
+        # These bytes from this member were answered before (a second click, a re-send): that
+        # report stands and says "already received"; no run is started for nothing.
+        path.unlink(missing_ok=True)
+        return PendingUpload(sha, country, True, "", started)
     config = upload_config(settings, path, actor=actor, country=country,
                            original_name=original_name)
     try:

@@ -178,27 +178,48 @@ class Contracts:
 
     def offered_cells(self, dataset: str, country: str) -> list[dict[str, str]]:
         """The cells a template offers beyond the mandatory ones, to fill when the ministry has
-        the figure: each indicator's total (by stage where it has stages) that is not mandatory,
-        and for counterpart breakdowns one row per other member (referrals and joint work are
-        reported per counterpart)."""
+        the figure: each indicator's total and its breakdown by each of its dimensions alone
+        (the others total; by stage too where it has stages): sex, age, form, identification
+        channel, citizenship of each member (and unknown), the other members as counterparts,
+        and for children whether they were unaccompanied. Referrals and joint work
+        are reported per counterpart member only. A ministry that fills the template as given
+        keeps every series of the contract's main breakdowns; finer crosses it may add."""
         mandatory = self.mandatory_cells(dataset, country)
         cells: list[dict[str, str]] = []
         for indicator in self.datasets[dataset].indicators.values():
-            choices = []
-            for dim in indicator.dimensions:
-                if dim == "stage":
-                    choices.append(self.codes_for("stage"))
-                elif dim == "counterpart_area" and dataset == "COORDINATION":
-                    choices.append([m for m in self.members if m != country])
-                else:
-                    choices.append(["_T"])
-            for combo in itertools.product(*choices):
-                cell = {"indicator": indicator.code}
-                cell.update({d: NOT_APPLICABLE for d in DIMENSIONS})
-                cell.update(dict(zip(indicator.dimensions, combo, strict=True)))
-                if cell not in mandatory and cell not in cells:
-                    cells.append(cell)
+            for margin in self._margins(dataset, indicator, country):
+                for stage in (self.codes_for("stage") if "stage" in indicator.dimensions
+                              else [None]):
+                    cell = {"indicator": indicator.code}
+                    cell.update({d: NOT_APPLICABLE for d in DIMENSIONS})
+                    cell.update({d: "_T" for d in indicator.dimensions})
+                    cell.update(margin)
+                    if stage:
+                        cell["stage"] = stage
+                    if cell not in mandatory and cell not in cells:
+                        cells.append(cell)
         return cells
+
+    def _margins(self, dataset: str, indicator: Indicator, country: str) -> list[dict[str, str]]:
+        """The total ({}) and each one-dimension breakdown of an indicator, as dimension: code."""
+        others = [m for m in self.members if m != country]
+        if dataset == "COORDINATION":  # one row per counterpart member, no total
+            return [{"counterpart_area": m} for m in others]
+        margins: list[dict[str, str]] = [{}]
+        for dim in indicator.dimensions:
+            if dim == "stage":
+                continue
+            if dim == "citizenship":  # the regional flows: nationals of each member
+                codes = [country, *others, "_U"]
+            elif dim == "counterpart_area":
+                codes = others
+            elif dim == "unaccompanied":  # asked of children only
+                margins += [{"age": "Y0T17", dim: c} for c in self.codes_for(dim) if c != "_T"]
+                continue
+            else:
+                codes = [c for c in self._level_codes(dim, indicator, main=True) if c != "_T"]
+            margins += [{dim: c} for c in codes]
+        return margins
 
     def _level_codes(self, dim: str, indicator: Indicator, *, main: bool) -> list[str]:
         codelist = self.codelist_for(dim)

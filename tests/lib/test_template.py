@@ -87,12 +87,14 @@ def test_template_rows_are_the_mandatory_cells_then_the_offered_ones():
     assert {(r["country"], r["period"]) for r in rows} == {("GTM", "2024-Q2")}
     assert any(r["citizenship"] == "GTM" for r in rows)
     # Every indicator of the contract has a row: a ministry loses no series it may send.
-    assert {r["indicator"] for r in rows[32:]} == {"VIC_ASSISTED", "VIC_REPATRIATED"}
+    assert {r["indicator"] for r in rows[32:]} == {"VIC_DETECTED", "VIC_ASSISTED",
+                                                   "VIC_REPATRIATED"}
     for dataset, contract in CONTRACTS.datasets.items():
         assert {r["indicator"] for r in template_rows(dataset, "HND", "2025-Q1")} == set(
             contract.indicators), dataset
     justice = template_rows("TIP_JUSTICE", "HND", "2025-Q1")
-    assert sum(r["required"] for r in justice) == 15 and len(justice) == 16
+    # persons by stage: the total and by age and by each member's nationals (and unknown)
+    assert sum(r["required"] for r in justice) == 15 and len(justice) == 15 + 3 * (1 + 2 + 9) + 1
     coordination = template_rows("COORDINATION", "HND", "2025-Q1")
     assert not any(r["required"] for r in coordination)
     assert {r["counterpart_area"] for r in coordination} == set(CONTRACTS.members) - {"HND"}
@@ -230,9 +232,12 @@ def test_blank_template_workbook(tmp_path):
     sheets = pl.read_excel(path, sheet_id=0)
     assert list(sheets)[:6] == ["Instructions", *blank]
     victims = sheets["TIP_VICTIMS"]
-    assert victims.height == 34 and victims["value"].null_count() == 34
-    assert victims["required"].null_count() == 2  # the offered rows
-    assert victims["label"][32] == "Victims who received assistance"
+    assert victims.height == 32 + 71 and victims["value"].null_count() == 32 + 71
+    assert victims["required"].null_count() == 71  # the offered rows
+    assert victims["label"][32] == "Victims of trafficking detected · Costa Rica"
+    assisted = victims.filter(pl.col("indicator") == "VIC_ASSISTED")
+    assert assisted["label"][:2].to_list() == ["Victims who received assistance",
+                                               "Victims who received assistance · Female"]
     assert "BLZ" in victims["citizenship"].to_list()
     assert sheets["COORDINATION"].columns == ["label", "required", *COLUMNS]
     assert sheets["COORDINATION"].height == 21
@@ -259,8 +264,9 @@ def test_a_template_filled_in_every_row_round_trips_every_series(tmp_path):
     for sheet in book.worksheets[1:6]:
         header = [c.value for c in sheet[1]]
         for number, row in enumerate(sheet.iter_rows(min_row=2), start=1):
-            # 0 everywhere keeps every breakdown consistent; the offered totals get numbers
-            value = 0 if row[header.index("required")].value else number
+            # 0 keeps every breakdown consistent with its total; the referrals, one row per
+            # counterpart with no total, get numbers
+            value = number if sheet.title == "COORDINATION" else 0
             row[header.index("value")].value = value
             key = tuple(row[header.index(c)].value or "_Z" for c in ("dataset", "indicator",
                                                                     *DIMENSIONS))
@@ -301,3 +307,28 @@ def test_the_template_command_writes_the_pages_workbook_and_refuses_bad_input(tm
         assert len(capsys.readouterr().err.strip().splitlines()) == 1
     assert main(["template", "--country", "GTM", "--period", "2025-Q2", "--out", str(out)]) == 2
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_the_template_offers_every_series_ministries_send_but_extraregional_nationalities():
+    """Every cell of the demo's files (shaped on what ministries send) is a row of the
+    template, except nationalities and counterparts from outside the region, which a ministry
+    adds as rows of its own (the instructions say how): nothing it sent before is lost by
+    filling the template as given."""
+    from pipelines.lib.demo import demo_rows, load_calibration
+    from pipelines.lib.periods import Quarter
+
+    calibration = load_calibration()
+    region = set(CONTRACTS.members) | {"_T", "_U", "_Z"}
+    for country in CONTRACTS.members:
+        for quarter in (Quarter(2020, 3), Quarter(2025, 2)):
+            for dataset, rows in demo_rows(country, quarter, calibration).items():
+                offered = {tuple(r[d] for d in ("indicator", *DIMENSIONS))
+                           for r in template_rows(dataset, country, quarter)}
+                for row in rows:
+                    if {row["citizenship"], row["counterpart_area"]} <= region:
+                        assert tuple(row[d] for d in ("indicator", *DIMENSIONS)) in offered, row
+    offered = template_rows("TIP_VICTIMS", "GTM", "2025-Q2")
+    assisted_by_sex = {r["sex"] for r in offered if r["indicator"] == "VIC_ASSISTED"
+                       and r["age"] == "_T" and r["exploitation_form"] == "_T"
+                       and r["citizenship"] == "_T" and r["identification_channel"] == "_T"}
+    assert assisted_by_sex == {"F", "M", "X", "_U", "_T"}

@@ -289,3 +289,20 @@ def test_a_folder_swapped_for_a_link_after_the_check_is_caught_on_the_file_opene
     with pytest.raises(InputRefused) as refused:
         read_regular(owned / "etc" / "passwd", (owned,))
     assert refused.value.key == "input.outside"
+
+
+def test_a_second_click_on_the_same_file_starts_no_run(workflow_home):
+    """GTM's template sent again as it was: its report answers "already received" at once and
+    no run is launched (no orchestrator serves this home: a launch would raise)."""
+    from pipelines.lib.upload import store_upload
+    from pipelines.orchestrator import start_upload, wait_for_report
+
+    settings = get_settings()
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        [(sha,)] = con.execute("select distinct file_sha256 from raw.submissions "
+                               "where country = 'GTM'").fetchall()
+    path = store_upload(settings, (settings.archive_dir / sha).read_bytes(), "xlsx")
+    pending = start_upload(settings, path, actor="ana", country="GTM")
+    assert (pending.seen_before, pending.run_id) == (True, "") and not path.exists()
+    outcome = wait_for_report(settings, pending, timeout=5)
+    assert outcome is not None and outcome.duplicate and outcome.sha256 == sha
