@@ -22,6 +22,7 @@ import xlsxwriter
 
 from dashboards import data, ui
 from pipelines.lib.auth import SESSION_HOURS, AuthStore, User, can
+from pipelines.lib.contracts import load_contracts
 from pipelines.lib.findings import finding_message
 from pipelines.lib.i18n import t
 from pipelines.settings import get_settings
@@ -274,10 +275,24 @@ def show_report(outcome, units, lang: str, key: str, first_check: bool = False) 
     )
 
 
-def unit_label(dataset, period, version, lang: str) -> str:
-    """How a user names a submission: data set, quarter and version (not its internal id)."""
-    return t("workflow.explain.unit", lang, dataset=dataset, period=period,
-             version=int(version) if pd.notna(version) else "-")
+def unit_label(dataset, period, version, lang: str, findings=()) -> str:
+    """How a user names a submission: data set, quarter and version (not its internal id), and
+    the rules of its warnings when ``findings`` (a report's) are given: what is to be explained."""
+    label = t("workflow.explain.unit", lang, dataset=dataset, period=period,
+              version=int(version) if pd.notna(version) else "-")
+    rules = sorted({f["rule"] for f in findings if f.get("severity") == "WARNING"})
+    return t("workflow.explain.unit_rules", lang, unit=label, rules=", ".join(rules)) if rules \
+        else label
+
+
+def cell_in_words(cell: str, lang: str) -> str:
+    """A cell of :func:`pipelines.lib.reports.version_changes` ("VIC_DETECTED · sex=F · age=_T")
+    as a person reads it: the indicator's name, then each breakdown's label (totals left out)."""
+    contracts = load_contracts()
+    indicator, *breakdowns = cell.split(" · ")
+    labels = [contracts.label(dim, code, lang)
+              for dim, _, code in (part.partition("=") for part in breakdowns) if code != "_T"]
+    return " · ".join([contracts.indicator_name(indicator, lang), *labels])
 
 
 def decide(settings, decision, lang: str):

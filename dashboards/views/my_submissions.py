@@ -89,7 +89,8 @@ if outcome is not None:
         st.subheader(t("workflow.explain.title", lang))
         st.caption(t("workflow.explain.help", lang))
         workflow_ui.explain_forms(user, {choice: workflow_ui.unit_label(
-            row["dataset"], row["period"], row["version"], lang)}, lang)
+            row["dataset"], row["period"], row["version"], lang,
+            [f for u in units for f in u.findings])}, lang)
 
 previous = frame[(frame["dataset"] == row["dataset"]) & (frame["period"] == row["period"])
                  & (frame["version"] < row["version"])]
@@ -102,6 +103,7 @@ else:
     if not changes:
         st.write(t("workflow.mine.no_changes", lang))
     else:
+        changes = [{**c, "cell": workflow_ui.cell_in_words(c["cell"], lang)} for c in changes]
         st.dataframe(pd.DataFrame(changes).rename(columns={
             "cell": t("workflow.mine.col.cell", lang),
             "before": t("workflow.mine.col.before", lang),

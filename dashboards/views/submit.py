@@ -91,4 +91,4 @@ if sha:
         st.subheader(t("workflow.explain.title", lang))
         st.caption(t("workflow.explain.help", lang))
         workflow_ui.explain_forms(user, {u.submission_id: workflow_ui.unit_label(
-            u.dataset, u.period, u.version, lang) for u in to_explain}, lang)
+            u.dataset, u.period, u.version, lang, u.findings) for u in to_explain}, lang)

@@ -298,3 +298,23 @@ def test_a_decision_with_no_orchestrator_says_so_and_records_nothing(workflow_ho
     with db.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select count(*) from raw.audit_events "
                            "where action = 'status' and to_status = 'returned'").fetchone() == (0,)
+
+
+def test_an_explanation_is_labelled_by_its_unit_and_the_rules_to_explain():
+    from dashboards.workflow_ui import unit_label
+
+    findings = [{"rule": "V10", "severity": "WARNING"}, {"rule": "V09", "severity": "WARNING"},
+                {"rule": "V10", "severity": "WARNING"}, {"rule": "V05", "severity": "ERROR"}]
+    assert unit_label("TIP_VICTIMS", "2026-Q3", 2, "es", findings) == (
+        "TIP_VICTIMS · 2026-Q3 · versión 2 · advertencias V09, V10")
+    assert unit_label("TIP_VICTIMS", "2026-Q3", 2, "fr") == "TIP_VICTIMS · 2026-Q3 · version 2"
+
+
+def test_a_changed_cell_is_shown_in_words():
+    from dashboards.workflow_ui import cell_in_words
+
+    cell = ("VIC_DETECTED · sex=_U · age=Y0T17 · exploitation_form=_T · citizenship=_T · "
+            "identification_channel=_T")
+    assert cell_in_words(cell, "es") == "Víctimas de trata detectadas · Desconocido · " \
+        "Niñas y niños (menores de 18)"
+    assert cell_in_words("REF_SENT · counterpart_area=HND", "fr").endswith("· Honduras")

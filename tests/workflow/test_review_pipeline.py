@@ -83,6 +83,16 @@ def test_explain_then_accept_makes_the_quarter_final_and_locked(workflow_home, t
                                              **reviewer))
     assert accepted.ok and accepted.published, accepted
     assert gtm_victims()[2] == "accepted"
+    # the run says which unit it decided and what became of it (the operator's runs list)
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:
+        [run] = instance.get_runs(dg.RunsFilter(job_name="review_job",
+                                                tags={"observatory/result": "accepted"}))
+        assert {k: run.tags[k] for k in ("observatory/countries", "observatory/datasets",
+                                          "observatory/periods")} == {
+            "observatory/countries": "GTM", "observatory/datasets": "TIP_VICTIMS",
+            "observatory/periods": QUARTER}
     statuses = snapshot_rows(
         "select distinct obs_status from marts.indicator_values_published where ref_area = 'GTM' "
         "and time_period = ? and indicator_code = 'VIC_DETECTED'", [QUARTER])

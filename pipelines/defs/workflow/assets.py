@@ -65,6 +65,12 @@ def review(context: dg.AssetExecutionContext, config: ReviewConfig):
         raise ReviewRefused("workflow.refused.unverified", actor=decision.actor[:MAX_ACTOR])
     written = apply_decision(settings, decision)
     context.log.info(f"{config.actor} ({config.actor_role}): {written}")
+    # What the operator reads in the runs list: which unit, and what became of it.
+    context.instance.add_run_tags(context.run.run_id, {
+        "observatory/countries": str(written.get("country") or "-"),
+        "observatory/datasets": str(written.get("dataset") or "-"),
+        "observatory/periods": str(written.get("period") or "-"),
+        "observatory/result": str(written.get("to_status") or written["action"])})
     # JSON metadata: the page that asked reads it back from the run's events.
     metadata = {"decision": dg.MetadataValue.json(json.loads(json.dumps(written, default=str))),
                 "action": config.action,
