@@ -80,6 +80,7 @@ LONGEST_FIRST = (
     "tests/integration/test_pipeline.py",
     "tests/plan/test_plan_upload.py",  # a real orchestrator and plan runs (about 5 min alone)
     "tests/plan/test_plan_pipeline.py",
+    "tests/plan/test_harmonisation_pipeline.py",  # four pipeline runs and a browser
 )
 
 

@@ -25,7 +25,8 @@ def test_the_plan_page_in_a_browser(tmp_path):
             page = browser.new_page(viewport={"width": 1400, "height": 3000})
             page.set_default_timeout(RENDER_TIMEOUT_MS)
             page.goto(f"{url}/plan?lang=es")
-            expect(page.get_by_role("heading", name=t("dash.plan.title", "es"))).to_be_visible()
+            expect(page.get_by_role("heading", name=t("dash.plan.title", "es"))).to_be_visible(
+                timeout=RENDER_TIMEOUT_MS)
             expect(page.get_by_text(t("dash.plan.illustrative", "es"))).to_be_visible()
             page.locator(".st-key-plan_path .js-plotly-plot").first.wait_for()
             expect(page.get_by_role("heading", name="O2 · Objetivo O2")).to_be_visible()
