@@ -223,7 +223,7 @@ def test_the_export_writes_harmonisation_csv_and_its_sheet(reported, planned, tm
     with (out / "plan_progress.csv").open(encoding="utf-8-sig") as f:
         targets = {r["objective_id"]: r for r in csv.DictReader(f)}
     assert (targets["H2"]["baseline_value"], targets["H2"]["target_value"],
-            targets["H2"]["actual_period"], targets["H2"]["status"]) == ("0.0", "1.0", "2025",
+            targets["H2"]["actual_period"], targets["H2"]["status"]) == ("0", "1", "2025",
                                                                         "achieved")
     assert manifest["plan"]["version"] == 1
 

@@ -106,11 +106,19 @@ def test_a_submitters_template_is_for_its_own_country_only(workflow_home):
     # Only the quarters it can still send (2026-Q2's window closed on 2026-10-28).
     assert at.selectbox(key="wf.template.quarter").options == ["2026-Q3"]
     assert at.caption[0].value.startswith(
-        "82 mandatory cells and 27 rows offered for other figures in 5 sheets.")
+        "82 mandatory cells and 206 rows offered for other figures in 5 sheets.")
+    # The annual legal and policy framework: a year, the one whose window is still open.
+    at.radio(key="wf.template.kind").set_value(True).run()
+    assert at.selectbox(key="wf.template.year").options == ["2025"]
+    assert at.multiselect(key="wf.template.datasets.annual").value == ["POLICY_FRAMEWORK"]
+    assert at.caption[0].value.startswith("13 mandatory cells and 0 rows offered")
     at = run_page("template.py", sign_in("rita"))
     assert len(at.selectbox(key="wf.template.country").options) == 8
     quarters = at.selectbox(key="wf.template.quarter").options
     assert quarters[:2] == ["2026-Q3", "2026-Q2 (closed: only under an exception)"]
+    at.radio(key="wf.template.kind").set_value(True).run()
+    assert at.selectbox(key="wf.template.year").options[:2] == [
+        "2025", "2024 (closed: only under an exception)"]
 
 
 def test_the_review_queue_and_the_audit_trail(workflow_home):
