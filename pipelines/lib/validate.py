@@ -122,6 +122,11 @@ class _Omitted:
     rule: str
     severity: str
     count: int
+    dataset: str | None = None  # the file's, for every unit found in it
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
 
 
 def _capped(findings: list[Finding | _Omitted]) -> list[Finding]:
@@ -258,13 +263,20 @@ def _cell_findings(frame: pl.DataFrame, contracts: Contracts, failures) -> list[
                             & ~by_status).iter_rows(named=True):
         findings.append(Finding.make("V03", "finding.blank_value", column="value", value="",
                                      dataset=row["dataset"], **_ref(row)))
-    for row in frame.filter(by_status & pl.col("value").is_null()).iter_rows(named=True):
+    blank = frame.filter(by_status & pl.col("value").is_null())
+    for row in blank.head(MAX_FINDINGS_PER_RULE).iter_rows(named=True):
         findings.append(Finding.make("H01", "finding.blank_status", column="value", value="",
                                      dataset=row["dataset"], **_ref(row)))
-    for column in POLICY_COLUMNS:
-        for row in frame.filter(~by_status & pl.col(column).is_not_null()).iter_rows(named=True):
-            findings.append(Finding.make("V02", "finding.policy_column_not_used", column=column,
-                                         value=row[column], dataset=row["dataset"], **_ref(row)))
+    if blank.height > MAX_FINDINGS_PER_RULE:  # counted, never built (a hostile 10^6 rows)
+        findings.append(_Omitted("H01", ERROR, blank.height - MAX_FINDINGS_PER_RULE))
+    misplaced = frame.filter(~by_status & pl.any_horizontal(pl.col(c).is_not_null()
+                                                           for c in POLICY_COLUMNS))
+    for row in misplaced.head(MAX_FINDINGS_PER_RULE).iter_rows(named=True):
+        column = next(c for c in POLICY_COLUMNS if row[c] is not None)
+        findings.append(Finding.make("V02", "finding.policy_column_not_used", column=column,
+                                     value=row[column], dataset=row["dataset"], **_ref(row)))
+    if misplaced.height > MAX_FINDINGS_PER_RULE:
+        findings.append(_Omitted("V02", ERROR, misplaced.height - MAX_FINDINGS_PER_RULE))
     for row in frame.filter(pl.col("value").is_not_null() & pl.col("obs_status").is_in(["L", "M"])).iter_rows(named=True):
         findings.append(Finding.make("V03", "finding.status_with_value", column="obs_status",
                                      value=row["obs_status"], dataset=row["dataset"], **_ref(row)))

@@ -193,3 +193,19 @@ def test_an_accepted_year_is_locked_and_a_submitters_window_closes_a_year_after(
     assert findings(today=closes, submitter_country="GTM", role="submitter") == []
     assert findings(today=closes + dt.timedelta(days=1), submitter_country="GTM",
                     role="submitter") == ["V07"]
+
+
+def test_a_hostile_file_of_misplaced_policy_columns_gets_a_capped_report(tmp_path):
+    """20,000 quarterly rows each carrying a `reference`: a hundred findings and a count of the
+    rest, never 20,000 messages built."""
+    from pipelines.lib.validate import MAX_FINDINGS_PER_RULE
+
+    path = tmp_path / "many.csv"
+    path.write_text("dataset,country,period,indicator,value,reference\n" + "".join(
+        f"SOM_JUSTICE,GTM,2025-Q1,SOM_CASES,{n},Ley {n}\n" for n in range(20_000)),
+        encoding="utf-8")
+    unit = validate(path, today=dt.date(2025, 5, 1))
+    misplaced = [f for f in unit.findings if f.rule == "V02" and f.column == "reference"]
+    assert len(misplaced) == MAX_FINDINGS_PER_RULE
+    assert any(f.rule == "V02" and str(20_000 - MAX_FINDINGS_PER_RULE) in f.message_en
+               for f in unit.findings if f.column is None)
