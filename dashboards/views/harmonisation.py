@@ -9,6 +9,8 @@ analysts' pages; the page never reads the warehouse and never writes.
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -83,7 +85,8 @@ for item in items:
         hover_row.append("<br>".join(part for part in (
             f"<b>{ui.area_label(member, lang)}</b> · {item_name(item)}",
             f"{t('dash.harmonisation.col.status', lang)}: {status_label(status)}" if status else "",
-            f"{t('dash.harmonisation.col.reference', lang)}: {text_of(row['reference'])}"
+            # a ministry's own text: escaped, Plotly's hover would render tags and links
+            f"{t('dash.harmonisation.col.reference', lang)}: {html.escape(text_of(row['reference']))}"
             if row is not None and text_of(row["reference"]) else "",
             f"{t('dash.harmonisation.col.date', lang)}: {text_of(row['date'])[:10]}"
             if row is not None and text_of(row["date"]) else "",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -44,7 +45,8 @@ def report(country: str, year: int, answers: dict[str, str]) -> list[dict]:
         status = answers.get(item.code, "yes")
         row["value"] = status
         if status in ("yes", "partial"):
-            row["reference"] = f"Ley {item.code.lower()} {year}"
+            row["reference"] = REFERENCES.get((country, year, item.code),
+                                              f"Ley {item.code.lower()} {year}")
         if status == "yes" and item.date_required:
             row["date"] = "2004-04-01"
         if status == "yes" and item.until:
@@ -53,6 +55,9 @@ def report(country: str, year: int, answers: dict[str, str]) -> list[dict]:
     return rows
 
 
+# A ministry's own text, shown as text: never a live link in the matrix's hover.
+HOSTILE = '<a href="http://198.51.100.7/login">Ley 9</a><img src="http://198.51.100.7/x.png">'
+REFERENCES = {("GTM", 2025, "PF_VICTIM_ASSISTANCE"): HOSTILE}
 # GTM 2024: no action plan, referral mechanism partial. GTM 2025: both yes, statistics unknown.
 # HND 2025: every item unknown but two (yes, no).
 GTM_2024 = {"PF_ACTION_PLAN": "no", "PF_REFERRAL_MECHANISM": "partial"}
@@ -215,7 +220,6 @@ def test_the_export_writes_harmonisation_csv_and_its_sheet(reported, planned, tm
     book = openpyxl.load_workbook(out / next(p.name for p in out.iterdir()
                                              if p.suffix == ".xlsx"), read_only=True)
     assert t("export.sheet.harmonisation", "en") in book.sheetnames
-    import json
 
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert {"harmonisation.csv", "plan_progress.csv"} <= {f["file"] for f in manifest["files"]}
@@ -260,6 +264,9 @@ def test_the_harmonisation_page_shows_the_matrix_changes_and_gaps(reported, lang
     assert contracts.indicator_name("PF_SPECIALISED_PROSECUTION", lang) in text  # a gap
     yes = contracts.datasets[DATASET].status["yes"][lang]
     assert yes in text
+    [matrix] = [c for c in at.get("plotly_chart") if '"type":"heatmap"' in c.proto.spec]
+    hover = json.dumps(json.loads(matrix.proto.spec)["data"][0]["customdata"])
+    assert "&lt;a href=" in hover and "<a href" not in hover and "<img" not in hover
 
 
 def test_the_reviewer_reads_a_policy_report_beside_the_year_before(reported):
