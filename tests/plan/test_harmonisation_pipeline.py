@@ -264,8 +264,9 @@ def test_the_harmonisation_page_shows_the_matrix_changes_and_gaps(reported, lang
     assert contracts.indicator_name("PF_SPECIALISED_PROSECUTION", lang) in text  # a gap
     yes = contracts.datasets[DATASET].status["yes"][lang]
     assert yes in text
-    [matrix] = [c for c in at.get("plotly_chart") if '"type":"heatmap"' in c.proto.spec]
-    hover = json.dumps(json.loads(matrix.proto.spec)["data"][0]["customdata"])
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    [matrix] = [spec for spec in specs if spec["data"][0]["type"] == "heatmap"]
+    hover = json.dumps(matrix["data"][0]["customdata"])
     assert "&lt;a href=" in hover and "<a href" not in hover and "<img" not in hover
 
 
