@@ -10,6 +10,7 @@ an ERROR finding, else ``validated`` with its typed observations.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
@@ -322,6 +323,8 @@ def _value_problem(text: str) -> str:
     try:
         number = float(cleaned.replace(",", "."))
     except ValueError:
+        return "text"
+    if not math.isfinite(number):  # "NaN", "inf": words to a person, not numbers
         return "text"
     if number < 0:
         return "negative"

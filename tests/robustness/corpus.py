@@ -198,6 +198,8 @@ CASES = [
     Case("value_thousands_dot", lambda: with_value("1.234"), ("rejected", {"V03"})),
     Case("value_thousands_comma", lambda: with_value("1,234"), ("rejected", {"V03"})),
     Case("value_exponent", lambda: with_value("1e3"), ("rejected", {"V03"})),
+    Case("value_nan", lambda: with_value("NaN"), ("rejected", {"V03"})),
+    Case("value_infinity", lambda: with_value("-inf"), ("rejected", {"V03"})),
     Case("value_arabic_indic_digit", lambda: with_value("٣"), ("rejected", {"V03"})),
     Case("value_surrounding_spaces", lambda: with_value("  3 "), V),
     Case("value_non_breaking_space", lambda: with_value("1\u00a0234"), ("rejected", {"V03"})),
