@@ -240,9 +240,7 @@ def _code(dim: str, code: str) -> InWords:
 
 def _indicator(code: object) -> InWords:
     """An indicator's name in each message's language (its code when no contract has it)."""
-    names = {c: i.name for d in load_contracts().datasets.values() for c, i in d.indicators.items()}
-    name = names.get(str(code))
-    return InWords(lambda lang: (name.get(lang) or name["en"]) if name else str(code))
+    return InWords(lambda lang: load_contracts().indicator_name(str(code), lang))
 
 
 # --- per-cell rules (Great Expectations) -----------------------------------------------------

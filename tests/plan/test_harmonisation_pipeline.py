@@ -73,6 +73,18 @@ def run(*args: str, lang: str = "en") -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+def open_page(name: str, lang: str) -> AppTest:
+    """The app in ``lang``, on one of its pages, run without an exception."""
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params["lang"] = lang
+    at.run()
+    at.switch_page(f"views/{name}.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def snapshot_rows(sql: str, params: list | None = None) -> list[tuple]:
     with duckdb.connect(str(current_snapshot(get_settings())), read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
@@ -155,13 +167,7 @@ def test_a_plan_target_on_the_index_or_an_item_takes_its_actual_from_them(planne
 
 @pytest.mark.parametrize("lang", ["es", "en"])
 def test_the_plan_page_shows_the_aim_2_targets_by_name(planned, lang):
-    st.cache_data.clear()
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.query_params["lang"] = lang
-    at.run()
-    at.switch_page("views/plan.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = open_page("plan", lang)
     text = " ".join(df.value.to_string() for df in at.dataframe)
     assert t("dash.harmonisation.index_name", lang) in text
     assert load_contracts().indicator_name("PF_ACTION_PLAN", lang) in text
@@ -246,13 +252,7 @@ def test_as_of_a_past_day_has_no_report_sent_after_it(reported, tmp_path):
 
 @pytest.mark.parametrize("lang", ["es", "en"])
 def test_the_harmonisation_page_shows_the_matrix_changes_and_gaps(reported, lang):
-    st.cache_data.clear()
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.query_params["lang"] = lang
-    at.run()
-    at.switch_page("views/harmonisation.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = open_page("harmonisation", lang)
     assert at.title[0].value == t("dash.harmonisation.title", lang)
     assert not at.warning  # real reports: no "illustrative" banner
     subheaders = [s.value for s in at.subheader]
