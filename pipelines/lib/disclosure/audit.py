@@ -41,6 +41,10 @@ SECONDARY = "D"
 # like a primary cell where its true value is small, and needs nothing where it is 0 or large
 # (such a value the primary rule would have published).
 WITHHELD = "N"
+# A flow the flows mart leaves out for being under its minimum (no figure and no flag): the
+# attacker who knows that rule knows it is 0..min_count-1, and, like a withheld cell, it is a
+# secret only where it is 1..min_count-1.
+UNSHOWN = "S"
 UNPUBLISHED = "X"  # a quantity no table shows, that a published figure rests on
 
 # A hidden count the attacker can only bound by "it is a count": large enough never to bind.
@@ -110,7 +114,7 @@ def _bounds(status: np.ndarray, min_count: int) -> tuple[np.ndarray, np.ndarray]
     high = np.full(len(status), UNBOUNDED)
     primary = status == PRIMARY
     low[primary] = 1.0
-    high[primary] = float(min_count - 1)
+    high[primary | (status == UNSHOWN)] = float(min_count - 1)
     return low, high
 
 
@@ -122,9 +126,10 @@ def _needs(status: np.ndarray, truth: np.ndarray, min_count: int) -> tuple[np.nd
     need_low = np.full(len(status), np.nan)
     need_high = np.full(len(status), np.nan)
     small = (truth >= 1) & (truth < min_count)
-    reach = (status == PRIMARY) | ((status == WITHHELD) & small)
+    secret = np.isin(status, (WITHHELD, UNSHOWN))
+    reach = (status == PRIMARY) | (secret & small)
     need_low[reach], need_high[reach] = 1.0, float(min_count - 1)
-    free = (status == WITHHELD) & ~small
+    free = secret & ~small
     need_low[free], need_high[free] = np.inf, -np.inf
     return need_low, need_high
 
@@ -192,7 +197,8 @@ def audit(
     attackers = ["", *insiders]
     # A withheld cell of value 0 or >= min_count is no one's secret (the primary rule would have
     # published it): never a leak, nor the narrowest interval.
-    free = (system.status == WITHHELD) & ((system.truth < 1) | (system.truth >= min_count))
+    free = np.isin(system.status, (WITHHELD, UNSHOWN)) & (
+        (system.truth < 1) | (system.truth >= min_count))
     for insider in attackers:
         known, targets = attacker_view(system, insider)
         targets &= ~free

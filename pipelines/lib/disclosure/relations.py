@@ -27,7 +27,7 @@ import duckdb
 import numpy as np
 from scipy import sparse
 
-from pipelines.lib.disclosure.audit import PUBLISHED, WITHHELD, System
+from pipelines.lib.disclosure.audit import PUBLISHED, UNSHOWN, WITHHELD, System
 
 SAME = "="
 REGION = "REG"
@@ -224,10 +224,15 @@ def _add_flows(con, builder: _Builder, min_count: int, owner_of) -> None:
     by_destination: dict[tuple[str, str], list[str]] = defaultdict(list)
     for origin, destination, period, victims, shown in flows:
         fid = flow_id(origin, destination, period)
-        # A flow under 5 is left out of the mart, so its absence says 0..4 (as a "<5" would, or
-        # less); a withheld destination's flows are all left out, whatever their size.
-        status = PUBLISHED if shown else WITHHELD if fid in withheld else (
-            "A" if 1 <= victims < min_count else "D")
+        # A flow under 5 is left out of the mart, so its absence says 0..4 (UNSHOWN; a 0 is no
+        # one's secret); unknown citizenship and a withheld destination's flows are left out
+        # whatever their size (known only as counts), and a flow the repair hid is secondary.
+        if shown:
+            status = PUBLISHED
+        elif fid in withheld or origin == "_U":
+            status = WITHHELD
+        else:
+            status = UNSHOWN if victims < min_count else "D"
         builder.add_cell(fid, victims, status, owner_of(destination))
         by_destination[(destination, period)].append(fid)
     for (destination, period), parts in by_destination.items():

@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 
+import highspy
 import numpy as np
 from scipy import sparse
 
@@ -27,6 +28,7 @@ from pipelines.lib.disclosure.audit import (
     PUBLISHED,
     SECONDARY,
     TOLERANCE,
+    UNSHOWN,
     WITHHELD,
     System,
     attacker_view,
@@ -40,6 +42,10 @@ from pipelines.lib.periods import Quarter
 # every uncertified cell is repaired as if it failed (certification only misses cells that are
 # hard to move, which is where a complementary cell helps anyway).
 EXACT_LIMIT = 300
+# Up to this many failing cells per attacker, each gets the protection LP (exact, a fraction of a
+# second each); beyond it, the one-relation-at-a-time choice of :func:`_choose` (fast, and it
+# clears most of the first rounds' failures).
+PROTECTION_LIMIT = 400
 
 
 def cell_cost(cell_id: str) -> float:
@@ -106,7 +112,8 @@ def protect(
     started = time.perf_counter()
     status = system.status.copy()
     active = np.ones(system.relations.shape[0], dtype=bool)
-    withdraw = withdrawn_with(system).tocsc()
+    withdraw_rows = withdrawn_with(system)
+    withdraw = withdraw_rows.tocsc()
     by_cell = system.relations.tocsc()
     costs = np.array([cost(cid) for cid in system.ids])
     series = np.array([_series(cid) for cid in system.ids])
@@ -154,8 +161,17 @@ def protect(
             remaining += [cell for cell, _, _ in failing]
             open_cells[insider][:] = False
             open_cells[insider][[cell for cell, _, _ in failing]] = True
-            picks |= _choose(current, active, by_cell, known, failing, min_count,
-                             costs - 0.5 * stable, insider)
+            price = costs - 0.5 * stable
+            price[list(picks)] = 0.0  # hidden already by this round's earlier picks
+            if len(failing) <= PROTECTION_LIMIT:
+                protection = _Protection(current, withdraw_rows[active], known, min_count, price,
+                                         insider)
+                for cell, low, high in failing:
+                    for move in _moves(current, cell, low, high, min_count):
+                        picks |= protection.picks(cell, move) or set()
+                solves += protection.solves
+            else:
+                picks |= _choose(current, active, by_cell, known, failing, min_count, price, insider)
         picks -= {i for i in picks if status[i] != PUBLISHED}
         if log:
             log(f"round {rounds}: {len(set(remaining))} cells fail, hiding {len(picks)} more "
@@ -212,6 +228,21 @@ def _current(system: System, status: np.ndarray, active: np.ndarray) -> System:
                    rhs=system.rhs[active], equality=system.equality[active], relation_kinds=kinds)
 
 
+def _moves(current: System, cell: int, low: float, high: float, min_count: int) -> list[float]:
+    """The moves a failing cell must be able to make: a primary (or small withheld) cell to 1 and
+    to min_count - 1 where its interval does not reach them; any other hidden cell one unit."""
+    upper = float(min_count - 1)
+    truth = current.truth[cell]
+    if current.status[cell] in (PRIMARY, WITHHELD, UNSHOWN):
+        moves = []
+        if np.isnan(high) or high < upper - TOLERANCE:
+            moves.append(upper - truth)
+        if np.isnan(low) or low > 1 + TOLERANCE:
+            moves.append(1.0 - truth)
+        return [m for m in moves if m]
+    return [1.0]
+
+
 def _choose(current: System, active, by_cell, known, failing, min_count, costs, insider) -> set[int]:
     """One published cell to hide in each relation that pins a failing cell (a relation serves
     the first failing cell that needs it, in this round)."""
@@ -227,7 +258,7 @@ def _choose(current: System, active, by_cell, known, failing, min_count, costs, 
     def bounds(cells):
         status = current.status[cells]
         low = np.where(status == PRIMARY, 1.0, 0.0)
-        high = np.where(status == PRIMARY, upper, np.inf)
+        high = np.where((status == PRIMARY) | (status == UNSHOWN), upper, np.inf)
         return low, high
 
     def row_terms(r):
@@ -257,21 +288,10 @@ def _choose(current: System, active, by_cell, known, failing, min_count, costs, 
         return choice
 
     for cell, low, high in failing:
-        status = current.status[cell]
         rows = [int(r) for r in row_position[_column(by_cell, cell)] if r >= 0]
         if not rows:
             continue
-        # The moves the failing cell must be able to make: a primary cell to 1 and to
-        # min_count - 1; any other hidden cell one unit either way.
-        truth = current.truth[cell]
-        if status in (PRIMARY, WITHHELD):
-            moves = []
-            if np.isnan(high) or high < upper - TOLERANCE:
-                moves.append(upper - truth)
-            if np.isnan(low) or low > 1 + TOLERANCE:
-                moves.append(1.0 - truth)
-        else:
-            moves = [1.0]
+        moves = _moves(current, cell, low, high, min_count)
         fixed = False
         for r in rows:
             if r in used_rows:
@@ -319,3 +339,94 @@ def _choose(current: System, active, by_cell, known, failing, min_count, costs, 
                 used_rows.add(r)
                 break
     return picks
+
+
+class _Protection:
+    """The classic protection LP of complementary suppression (Kelly, Golden and Assad), over
+    every cell: for a failing cell that must move by ``m``, the cheapest perturbation of the
+    figures that keeps every relation, moves that cell by ``m`` and moves hidden cells only
+    within what the attacker knows of them. Published cells it moves are the cells to hide: once
+    hidden, the perturbed figures are a feasible point the attacker cannot tell from the truth,
+    so the cell reaches the value it must. Unlike :func:`_choose`, which looks at one relation at
+    a time, it always finds a set when one exists (hiding every figure the attacker does not
+    already know is one), so the repair cannot stall.
+
+    Columns: a rise and a fall per cell, then a rise and a fall per ratio relation that hiding a
+    published cell would withdraw (priced as hiding the cheapest such cell).
+    """
+
+    def __init__(self, current: System, withdraw: sparse.csr_matrix, known: np.ndarray,
+                 min_count: int, costs: np.ndarray, insider: str):
+        n = current.n_cells
+        status, truth = current.status, current.truth
+        self.n = n
+        self.costs = costs
+        self.hideable = (status == PUBLISHED) & ((current.owner != insider) if insider else True)
+        fixed = known & ~self.hideable  # an insider's own figures, hidden or not
+        primary = status == PRIMARY
+        up = np.where(primary | (status == UNSHOWN), float(min_count - 1) - truth,
+                      highspy.kHighsInf)
+        down = np.where(primary, truth - 1.0, truth)
+        up[fixed] = down[fixed] = 0.0
+        price = np.where(self.hideable, costs, 0.0)
+        matrix = current.relations.tocsr()
+        slack_of = withdraw.multiply(self.hideable[np.newaxis, :]).tocsr()
+        slack_of.eliminate_zeros()
+        soft = np.flatnonzero(np.diff(slack_of.indptr) > 0)
+        soft_price = np.array([costs[slack_of.indices[slack_of.indptr[r]:slack_of.indptr[r + 1]]].min()
+                               for r in soft])
+        self.soft, self.slack_of = soft, slack_of
+        k = len(soft)
+        slack = sparse.csr_matrix((np.ones(k), (soft, np.arange(k))), shape=(matrix.shape[0], k))
+        a = sparse.hstack([matrix, -matrix, slack, -slack]).tocsc()
+        room = current.rhs - matrix @ truth
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
+        lp.col_cost_ = np.concatenate([price, price, soft_price, soft_price])
+        lp.col_lower_ = np.zeros(a.shape[1])
+        lp.col_upper_ = np.concatenate([np.maximum(up, 0.0), np.maximum(down, 0.0),
+                                        np.full(2 * k, highspy.kHighsInf)])
+        lp.row_lower_ = np.where(current.equality, 0.0, -highspy.kHighsInf)
+        lp.row_upper_ = np.where(current.equality, 0.0, np.maximum(room, 0.0))
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = a.indptr
+        lp.a_matrix_.index_ = a.indices
+        lp.a_matrix_.value_ = a.data
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.setOptionValue("random_seed", 0)
+        self.highs.passModel(lp)
+        self.lower = np.asarray(lp.col_lower_, dtype=float)
+        self.upper = np.asarray(lp.col_upper_, dtype=float)
+        self.solves = 0
+
+    def picks(self, cell: int, move: float) -> set[int] | None:
+        """Published cells to hide so that ``cell`` can move by ``move``; None if nothing can."""
+        column, opposite = (cell, self.n + cell) if move > 0 else (self.n + cell, cell)
+        if self.upper[column] < abs(move) - TOLERANCE:
+            return None
+        self.highs.changeColBounds(column, abs(move), self.upper[column])
+        self.highs.changeColBounds(opposite, 0.0, 0.0)  # the move is net of the cell's other way
+        self.highs.run()
+        self.solves += 1
+        optimal = self.highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        values = np.asarray(self.highs.getSolution().col_value) if optimal else None
+        for restore in (column, opposite):
+            self.highs.changeColBounds(restore, self.lower[restore], self.upper[restore])
+        if values is None:
+            return None
+        moved = values[:self.n] + values[self.n:2 * self.n]
+        out = {int(c) for c in np.flatnonzero((moved > TOLERANCE) & self.hideable)}
+        k = len(self.soft)
+        for i in np.flatnonzero(values[2 * self.n:2 * self.n + k] + values[2 * self.n + k:] > TOLERANCE):
+            r = self.soft[i]
+            cells = self.slack_of.indices[self.slack_of.indptr[r]:self.slack_of.indptr[r + 1]]
+            if not out.intersection(cells.tolist()):
+                out.add(int(cells[np.argmin(self.costs[cells])]))
+        # Hidden from now on: free to move in the next solves of this round.
+        if out:
+            chosen = np.fromiter(out, dtype=np.int32)
+            zero = np.zeros(len(chosen))
+            self.highs.changeColsCost(len(chosen), chosen, zero)
+            self.highs.changeColsCost(len(chosen), chosen + self.n, zero)
+        return out
