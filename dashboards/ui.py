@@ -501,6 +501,13 @@ def export_frame(rows, registry, lang: str):
 
     # one registry look-up per indicator, not per row (hundreds of rows with a breakdown)
     names = {c: registry_text(registry, c, "name", lang) for c in set(rows["indicator_code"])}
+    # Counts as whole numbers (the mart stores doubles: 18.0 reads as a measurement), rates and
+    # shares with one decimal more than the page shows (not fourteen); a hidden cell stays empty.
+    values = []
+    for value, unit in zip(rows["value"].tolist(), rows["unit"].tolist(), strict=True):
+        decimals = UNIT_DECIMALS.get(unit, 1)
+        values.append(None if value is None or value != value
+                      else int(round(value)) if decimals == 0 else round(value, decimals + 1))
     return pd.DataFrame({
         "indicator_code": rows["indicator_code"].to_numpy(),
         "indicator": [names[c] for c in rows["indicator_code"]],
@@ -511,7 +518,7 @@ def export_frame(rows, registry, lang: str):
         "sex": rows["sex"].to_numpy(),
         "age": rows["age"].to_numpy(),
         "exploitation_form": rows["exploitation_form"].to_numpy(),
-        "value": rows["value"].to_numpy(),
+        "value": pd.Series(values, dtype="object"),
         "unit": rows["unit"].to_numpy(),
         "obs_status": rows["obs_status"].to_numpy(),
         "conf_status": rows["conf_status"].to_numpy() if "conf_status" in rows else "F",

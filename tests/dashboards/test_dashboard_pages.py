@@ -4,6 +4,8 @@ control (hidden cells read <5 or "confidential", never a number)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 
@@ -579,3 +581,17 @@ def test_a_hidden_cell_says_why_without_a_number(lang):
     assert ui.format_value(None, "PERSONS", lang, "A") == ui.SUPPRESSED_TEXT
     assert ui.format_value(None, "PERSONS", lang, "D") == t("dash.pages.confidential", lang)
     assert len({t("dash.pages.annual_only", code) for code in ("es", "en", "fr")}) == 3
+
+
+def test_chart_downloads_write_counts_whole_and_rates_rounded():
+    rows = pd.DataFrame({
+        "indicator_code": ["VIC_DETECTED", "VIC_DETECTED", "TIP_CONVICTION_RATIO"],
+        "ref_area": ["GTM", "SLV", "GTM"], "time_period": ["2025", "2025", "2025"],
+        "freq": ["A", "A", "A"], "sex": ["_T"] * 3, "age": ["_T"] * 3,
+        "exploitation_form": ["_T"] * 3, "value": [18.0, None, 0.428571428571],
+        "unit": ["PERSONS", "PERSONS", "RATIO"], "obs_status": ["A"] * 3,
+        "conf_status": ["F", "A", "F"]})
+    registry = pd.DataFrame(index=pd.Index([], name="indicator_code"))  # codes stand for names
+    csv_text = ui.export_frame(rows, registry, "es").to_csv(index=False)
+    values = [row["value"] for row in csv.DictReader(io.StringIO(csv_text))]
+    assert values == ["18", "", "0.429"]
