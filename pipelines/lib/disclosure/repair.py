@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 import highspy
 import numpy as np
 from scipy import sparse
+from scipy.sparse import csgraph
 
 from pipelines.lib.disclosure.audit import (
     PRIMARY,
@@ -342,25 +343,26 @@ def _choose(current: System, active, by_cell, known, failing, min_count, costs, 
 
 
 class _Protection:
-    """The classic protection LP of complementary suppression (Kelly, Golden and Assad), over
-    every cell: for a failing cell that must move by ``m``, the cheapest perturbation of the
-    figures that keeps every relation, moves that cell by ``m`` and moves hidden cells only
-    within what the attacker knows of them. Published cells it moves are the cells to hide: once
-    hidden, the perturbed figures are a feasible point the attacker cannot tell from the truth,
-    so the cell reaches the value it must. Unlike :func:`_choose`, which looks at one relation at
-    a time, it always finds a set when one exists (hiding every figure the attacker does not
-    already know is one), so the repair cannot stall.
+    """The classic protection LP of complementary suppression (Kelly, Golden and Assad): for a
+    failing cell that must move by ``m``, the cheapest perturbation of the figures that keeps
+    every relation, moves that cell by ``m`` and moves hidden cells only within what the attacker
+    knows of them. Published cells it moves are the cells to hide: once hidden, the perturbed
+    figures are a feasible point the attacker cannot tell from the truth, so the cell reaches the
+    value it must. Unlike :func:`_choose`, which looks at one relation at a time, it always finds
+    a set when one exists (hiding every figure the attacker does not already know is one), so the
+    repair cannot stall.
 
     Columns: a rise and a fall per cell, then a rise and a fall per ratio relation that hiding a
-    published cell would withdraw (priced as hiding the cheapest such cell).
+    published cell would withdraw (priced as hiding the cheapest such cell). Such a relation is
+    soft, so it does not join cells into one problem: one LP per connected part of the other
+    relations (an indicator's cells, or detected victims with their flows), built when first
+    needed, about a tenth of the whole.
     """
 
     def __init__(self, current: System, withdraw: sparse.csr_matrix, known: np.ndarray,
                  min_count: int, costs: np.ndarray, insider: str):
-        n = current.n_cells
         status, truth = current.status, current.truth
-        self.n = n
-        self.costs = costs
+        self.costs = costs.copy()
         self.hideable = (status == PUBLISHED) & ((current.owner != insider) if insider else True)
         fixed = known & ~self.hideable  # an insider's own figures, hidden or not
         primary = status == PRIMARY
@@ -368,65 +370,88 @@ class _Protection:
                       highspy.kHighsInf)
         down = np.where(primary, truth - 1.0, truth)
         up[fixed] = down[fixed] = 0.0
-        price = np.where(self.hideable, costs, 0.0)
-        matrix = current.relations.tocsr()
+        self.up, self.down = np.maximum(up, 0.0), np.maximum(down, 0.0)
+        self.matrix = current.relations.tocsr()
+        self.room = np.where(current.equality, 0.0, np.maximum(current.rhs - self.matrix @ truth, 0.0))
+        self.equality = current.equality
         slack_of = withdraw.multiply(self.hideable[np.newaxis, :]).tocsr()
         slack_of.eliminate_zeros()
-        soft = np.flatnonzero(np.diff(slack_of.indptr) > 0)
-        soft_price = np.array([costs[slack_of.indices[slack_of.indptr[r]:slack_of.indptr[r + 1]]].min()
-                               for r in soft])
-        self.soft, self.slack_of = soft, slack_of
+        self.slack_of = slack_of
+        self.soft = np.diff(slack_of.indptr) > 0
+        hard = self.matrix[~self.soft]
+        graph = sparse.bmat([[None, hard.T], [hard, None]], format="csr")
+        _, labels = csgraph.connected_components(graph, directed=False)
+        self.part = labels[:current.n_cells]
+        self.models: dict[int, tuple] = {}
+        self.solves = 0
+
+    def _model(self, part: int):
+        if part in self.models:
+            return self.models[part]
+        columns = np.flatnonzero(self.part == part)
+        sub = self.matrix[:, columns]
+        rows = np.flatnonzero(np.diff(sub.tocsr().indptr) > 0)
+        sub = sub.tocsr()[rows]
+        soft = np.flatnonzero(self.soft[rows])
         k = len(soft)
-        slack = sparse.csr_matrix((np.ones(k), (soft, np.arange(k))), shape=(matrix.shape[0], k))
-        a = sparse.hstack([matrix, -matrix, slack, -slack]).tocsc()
-        room = current.rhs - matrix @ truth
+        slack = sparse.csr_matrix((np.ones(k), (soft, np.arange(k))), shape=(len(rows), k))
+        a = sparse.hstack([sub, -sub, slack, -slack]).tocsc()
+        price = np.where(self.hideable[columns], self.costs[columns], 0.0)
+        soft_price = np.array([self.costs[self._withdrawing(r)].min() for r in rows[soft]])
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
         lp.col_cost_ = np.concatenate([price, price, soft_price, soft_price])
         lp.col_lower_ = np.zeros(a.shape[1])
-        lp.col_upper_ = np.concatenate([np.maximum(up, 0.0), np.maximum(down, 0.0),
-                                        np.full(2 * k, highspy.kHighsInf)])
-        lp.row_lower_ = np.where(current.equality, 0.0, -highspy.kHighsInf)
-        lp.row_upper_ = np.where(current.equality, 0.0, np.maximum(room, 0.0))
+        upper = np.concatenate([self.up[columns], self.down[columns], np.full(2 * k, highspy.kHighsInf)])
+        lp.col_upper_ = upper
+        lp.row_lower_ = np.where(self.equality[rows], 0.0, -highspy.kHighsInf)
+        lp.row_upper_ = self.room[rows]
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = a.indptr
         lp.a_matrix_.index_ = a.indices
         lp.a_matrix_.value_ = a.data
-        self.highs = highspy.Highs()
-        self.highs.setOptionValue("output_flag", False)
-        self.highs.setOptionValue("random_seed", 0)
-        self.highs.passModel(lp)
-        self.lower = np.asarray(lp.col_lower_, dtype=float)
-        self.upper = np.asarray(lp.col_upper_, dtype=float)
-        self.solves = 0
+        highs = highspy.Highs()
+        highs.setOptionValue("output_flag", False)
+        highs.setOptionValue("random_seed", 0)
+        highs.passModel(lp)
+        local = {int(c): i for i, c in enumerate(columns)}
+        self.models[part] = (highs, columns, local, rows[soft], upper)
+        return self.models[part]
+
+    def _withdrawing(self, row: int) -> np.ndarray:
+        """The published cells whose hiding withdraws a soft relation."""
+        return self.slack_of.indices[self.slack_of.indptr[row]:self.slack_of.indptr[row + 1]]
 
     def picks(self, cell: int, move: float) -> set[int] | None:
         """Published cells to hide so that ``cell`` can move by ``move``; None if nothing can."""
-        column, opposite = (cell, self.n + cell) if move > 0 else (self.n + cell, cell)
-        if self.upper[column] < abs(move) - TOLERANCE:
+        highs, columns, local, soft_rows, upper = self._model(int(self.part[cell]))
+        n = len(columns)
+        column = local[cell] if move > 0 else n + local[cell]
+        opposite = column + n if move > 0 else column - n
+        if upper[column] < abs(move) - TOLERANCE:
             return None
-        self.highs.changeColBounds(column, abs(move), self.upper[column])
-        self.highs.changeColBounds(opposite, 0.0, 0.0)  # the move is net of the cell's other way
-        self.highs.run()
+        highs.changeColBounds(column, abs(move), upper[column])
+        highs.changeColBounds(opposite, 0.0, 0.0)  # the move is net of the cell's other way
+        highs.run()
         self.solves += 1
-        optimal = self.highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
-        values = np.asarray(self.highs.getSolution().col_value) if optimal else None
+        optimal = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        values = np.asarray(highs.getSolution().col_value) if optimal else None
         for restore in (column, opposite):
-            self.highs.changeColBounds(restore, self.lower[restore], self.upper[restore])
+            highs.changeColBounds(restore, 0.0, upper[restore])
         if values is None:
             return None
-        moved = values[:self.n] + values[self.n:2 * self.n]
-        out = {int(c) for c in np.flatnonzero((moved > TOLERANCE) & self.hideable)}
-        k = len(self.soft)
-        for i in np.flatnonzero(values[2 * self.n:2 * self.n + k] + values[2 * self.n + k:] > TOLERANCE):
-            r = self.soft[i]
-            cells = self.slack_of.indices[self.slack_of.indptr[r]:self.slack_of.indptr[r + 1]]
+        moved = values[:n] + values[n:2 * n]
+        out = {int(c) for c in columns[(moved > TOLERANCE) & self.hideable[columns]]}
+        k = len(soft_rows)
+        for i in np.flatnonzero(values[2 * n:2 * n + k] + values[2 * n + k:] > TOLERANCE):
+            cells = self._withdrawing(soft_rows[i])
             if not out.intersection(cells.tolist()):
                 out.add(int(cells[np.argmin(self.costs[cells])]))
         # Hidden from now on: free to move in the next solves of this round.
-        if out:
-            chosen = np.fromiter(out, dtype=np.int32)
-            zero = np.zeros(len(chosen))
-            self.highs.changeColsCost(len(chosen), chosen, zero)
-            self.highs.changeColsCost(len(chosen), chosen + self.n, zero)
+        for chosen in out:
+            self.costs[chosen] = 0.0
+            if chosen in local:
+                position = local[chosen]
+                highs.changeColCost(position, 0.0)
+                highs.changeColCost(position + n, 0.0)
         return out
