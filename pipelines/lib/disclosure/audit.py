@@ -10,10 +10,11 @@ constants; hidden cells are variables with the bounds the attacker knows (a prim
 1..min_count-1, anything else >= 0). Linear programming (HiGHS) then gives, for a hidden cell, the
 smallest and the largest value consistent with everything published: its feasibility interval.
 
-Protection standard: no hidden cell is pinned to one whole number, and no primary cell's interval
-is narrower than 1..min_count-1 (an attacker cannot tell 1 from 4). A withheld cell (status N,
-detail of a small series published without a "<5" flag) is known to the attacker only as a
-count; where its true value is small it must reach 1 and min_count-1 like a primary cell.
+Protection standard: no hidden cell of a count other than 0 is pinned to one whole number, and
+no primary cell's interval is narrower than 1..min_count-1 (an attacker cannot tell 1 from 4). A
+withheld cell (status N, detail of a small series published without a "<5" flag) is known to the
+attacker only as a count; where its true value is small it must reach 1 and min_count-1 like a
+primary cell (:func:`no_secret`: which hidden cells need nothing).
 
 Two LPs per hidden cell would take hours on a coalition's history, so cells are *certified* in
 batches: every feasible point found shows the values a cell can take (the true figures are one
@@ -118,6 +119,16 @@ def _bounds(status: np.ndarray, min_count: int) -> tuple[np.ndarray, np.ndarray]
     return low, high
 
 
+def no_secret(status: np.ndarray, truth: np.ndarray, min_count: int) -> np.ndarray:
+    """Hidden cells that need no protection: a withheld or unshown cell of 0 or >= min_count (the
+    primary rule would have published it), and a secondary cell of 0. A zero counts nobody: the
+    primary rule publishes zeros, and where an insider's own `<5` equals a `<5` region, the other
+    members' zeros follow whatever else is hidden. The cells it was hidden to protect are audited
+    themselves."""
+    small = (truth >= 1) & (truth < min_count)
+    return (np.isin(status, (WITHHELD, UNSHOWN)) & ~small) | ((status == SECONDARY) & (truth < 1))
+
+
 def _needs(status: np.ndarray, truth: np.ndarray, min_count: int) -> tuple[np.ndarray, np.ndarray]:
     """The values each hidden cell's interval must reach: 1 and min_count - 1 for a primary cell
     and for a withheld one whose true value is small (an attacker must not tell 1 from 4); NaN for
@@ -129,7 +140,7 @@ def _needs(status: np.ndarray, truth: np.ndarray, min_count: int) -> tuple[np.nd
     secret = np.isin(status, (WITHHELD, UNSHOWN))
     reach = (status == PRIMARY) | (secret & small)
     need_low[reach], need_high[reach] = 1.0, float(min_count - 1)
-    free = secret & ~small
+    free = no_secret(status, truth, min_count)
     need_low[free], need_high[free] = np.inf, -np.inf
     return need_low, need_high
 
@@ -195,10 +206,8 @@ def audit(
     unexamined: set[str] = set()
     narrowest: tuple[str, float, float] | None = None
     attackers = ["", *insiders]
-    # A withheld cell of value 0 or >= min_count is no one's secret (the primary rule would have
-    # published it): never a leak, nor the narrowest interval.
-    free = np.isin(system.status, (WITHHELD, UNSHOWN)) & (
-        (system.truth < 1) | (system.truth >= min_count))
+    # Never a leak, nor the narrowest interval.
+    free = no_secret(system.status, system.truth, min_count)
     for insider in attackers:
         known, targets = attacker_view(system, insider)
         targets &= ~free
