@@ -1,5 +1,5 @@
 """Criminal justice (issue 4, DOMAIN.md §5.7–8): persons suspected → prosecuted → convicted of
-trafficking in persons per member and year (or rolling four quarters), as a funnel for one area
+trafficking in persons per member and year (or rolling four quarters, or quarter), as a funnel for one area
 and as bars per member, and the convictions / prosecutions ratio ("a ratio, not a cohort
 conviction rate").
 
@@ -24,6 +24,9 @@ TABLE_CODES = (*STAGES, RATIO, PER_VICTIMS, "TIP_CONVICTED_RATE_100K",
                "TIP_CONVICTED_FEMALE_SHARE", "TIP_CONVICTED_FOREIGN_SHARE")
 STAGE_COLORS = {"TIP_SUSPECTED": "#56B4E9", "TIP_PROSECUTED": "#0072B2", "TIP_CONVICTED": "#D55E00"}
 RATIO_COLOR = "#009E73"
+# A quarter too: the counts are published quarterly (the ratio and rates, over four quarters, are
+# not, and their charts and cards are left out or read "–").
+FREQS = ("A", "R4Q", "Q")
 
 lang = ui.language()
 
@@ -64,7 +67,7 @@ viewer_area = ui.own_area()
 try:
     registry = data.indicator_registry(snapshot.path)
     members = data.member_countries(snapshot.path)
-    rows = data.indicator_frame(snapshot.path, TABLE_CODES, ("A", "R4Q"),
+    rows = data.indicator_frame(snapshot.path, TABLE_CODES, FREQS,
                                 data.shown_areas(snapshot.path), own_area=viewer_area)
 except data.SnapshotUnreadable as error:
     ui.stop_unreadable(snapshot.name, error)
@@ -73,7 +76,7 @@ if rows.empty:
     st.info(t("dash.pages.no_values", lang))
     st.stop()
 
-freq, period = ui.period_controls("justice", rows, lang, ("A", "R4Q"))
+freq, period = ui.period_controls("justice", rows, lang, FREQS)
 shown = rows[(rows["freq"] == freq) & (rows["time_period"] == period)]
 reporting = [m for m in members if m in set(shown["ref_area"])]
 area = ui.area_choice("justice", reporting, lang)

@@ -595,3 +595,16 @@ def test_chart_downloads_write_counts_whole_and_rates_rounded():
     csv_text = ui.export_frame(rows, registry, "es").to_csv(index=False)
     values = [row["value"] for row in csv.DictReader(io.StringIO(csv_text))]
     assert values == ["18", "", "0.429"]
+
+
+def test_justice_has_a_quarterly_view(snapshot_home):
+    at = open_page("justice")
+    at.segmented_control(key="justice_freq.A-Q").set_value("Q")
+    at.run()
+    at.selectbox(key="justice_period.Q").set_value("2025-Q2")
+    at.run()
+    assert not at.exception
+    funnel = charts(at)[0]
+    # Prosecutions are reported by quarter; the other stages have no quarterly figure here.
+    assert funnel["data"][0]["x"] == [None, REGION_PROSECUTED_2025Q2, None]
+    assert metrics(at)["Personas procesadas por trata"] == str(REGION_PROSECUTED_2025Q2)
