@@ -159,10 +159,11 @@ else:
         t("workflow.col.period", lang): queue["period"],
         t("workflow.col.version", lang): queue["version"],
         t("workflow.col.received", lang): queue["received_at"].astype(str).str[:16],
-        t("workflow.col.late", lang): queue["is_late"],
+        t("workflow.col.version_late", lang): queue["is_late"],
         t("workflow.col.warnings", lang): queue["n_warnings"],
         t("workflow.col.ready", lang): queue["is_ready_for_review"],
     }), hide_index=True, width="stretch")
+    st.caption(t("workflow.review.late_note", lang))
     choice = st.selectbox(
         t("workflow.review.pick", lang), queue["submission_id"].tolist(), key="wf.review.pick",
         format_func=lambda s: " · ".join(str(v) for v in queue.loc[

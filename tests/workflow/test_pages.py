@@ -126,6 +126,9 @@ def test_the_review_queue_and_the_audit_trail(workflow_home):
     queue = at.dataframe[0].value
     assert sorted(queue[t("workflow.col.country", "es")].unique()) == ["GTM", "HND"]
     assert len(queue) == 8
+    # Lateness is the version's; the note says how the on-time rates count a quarter instead.
+    assert t("workflow.col.version_late", "es") in queue.columns
+    assert t("workflow.review.late_note", "es") in [c.value for c in at.caption]
     at = run_page("audit.py", sign_in("adm"))
     events = at.dataframe[0].value
     assert {"received", "status"} <= set(events["action"])
