@@ -25,16 +25,36 @@ from pipelines.lib.warehouse import writer_lock
 from pipelines.settings import get_settings
 
 
+def _level(parts: list[str]) -> str:
+    """What a count cell is to a reader: the region's, a member's annual or quarterly total, or
+    detail (a breakdown, a rolling window, a flow)."""
+    if parts[0] == "FLOW" or len(parts) != 6:
+        return "detail"
+    _, area, period, *dims = parts
+    if area == "REG":
+        return "region"
+    if any(d != "_T" for d in dims):
+        return "detail"
+    if period.endswith("-Q4-R4Q"):
+        return "annual_total"
+    return "detail" if period.endswith("R4Q") else "quarterly_total"
+
+
 def hidden_shares(system, status) -> dict[str, dict[str, float]]:
-    """Share of count cells hidden (%), per indicator family (VIC, TIP, SOM, REF, flows) and per
-    member (REG: the region)."""
-    out: dict[str, dict[str, float]] = {"family": {}, "member": {}}
+    """Share of count cells hidden (%), per indicator family (VIC, TIP, SOM, REF, flows), per
+    member (REG: the region) and per level (the region, members' annual and quarterly totals,
+    detail): the loss is meant to fall on detail first."""
+    out: dict[str, dict[str, float]] = {"family": {}, "member": {}, "level": {}}
     for axis in out:
         totals, hidden = collections.Counter(), collections.Counter()
         for cid, state in zip(system.ids, status, strict=True):
             parts = cid.split("|")
-            key = parts[0].split("_")[0] if axis == "family" else (
-                parts[2] if parts[0] == "FLOW" else parts[1])
+            if axis == "family":
+                key = parts[0].split("_")[0]
+            elif axis == "member":
+                key = parts[2] if parts[0] == "FLOW" else parts[1]
+            else:
+                key = _level(parts)
             totals[key] += 1
             hidden[key] += state != PUBLISHED
         out[axis] = {key: round(100 * hidden[key] / totals[key], 1) for key in sorted(totals)}
@@ -106,7 +126,7 @@ def main() -> None:
     else:
         after = None
     print("share of count cells hidden (%), before" + (" and after the repair" if after else ""))
-    for axis in ("family", "member"):
+    for axis in ("family", "member", "level"):
         for key, share in before[axis].items():
             print(f"  {axis:7} {key:6} {share:5.1f}" + (f" {after[axis][key]:5.1f}" if after else ""))
 
