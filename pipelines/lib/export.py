@@ -112,10 +112,18 @@ SIDE_TABLES = {
     # The members' legal and policy framework (DOMAIN.md §9): policy facts as reported.
     "harmonisation": ("harmonisation.csv", "marts.harmonisation_matrix", HARMONISATION_COLUMNS,
                       None, "ref_area, year, item"),
+    # Victims by citizenship and country of detection, as the flows map shows them: flows of 5
+    # or more that disclosure control leaves published; a flow not listed is smaller, of
+    # unknown citizenship, or hidden.
+    "flows": ("flows_by_citizenship.csv", "marts.flows_victims", (
+        "origin_area", "destination_area", "time_period", "freq", "period_end", "victims",
+        "is_domestic", "origin_is_member", "obs_status"), None,
+        "destination_area, origin_area, period_end, freq"),
 }
 # The indicators a side table belongs with (an --indicators export leaves the others out; the
 # policy framework has none).
-SIDE_INDICATORS = {"pairs": ("REF_SENT", "REF_RECEIVED", "REF_MIRROR_GAP"), "harmonisation": ()}
+SIDE_INDICATORS = {"pairs": ("REF_SENT", "REF_RECEIVED", "REF_MIRROR_GAP"), "harmonisation": (),
+                   "flows": ("VIC_DETECTED",)}
 DEFINITION_COLUMNS = (
     "indicator_code", "family", "dataset", "name_es", "name_en", "definition_es", "definition_en",
     "formula", "unit", "numerator", "denominator", "sdg_series", "caveat_es", "caveat_en",

@@ -53,6 +53,8 @@ def test_every_format_carries_the_same_values_and_flags(small_home, exported: Pa
     for sheet in workbook.worksheets[2:]:
         rows = sheet.iter_rows(values_only=True)
         header = next(rows)
+        if "indicator_code" not in header:  # a table beside the indicators (flows, pairs)
+            continue
         for row in rows:
             r = dict(zip(header, row, strict=True))
             from_xlsx[tuple(r[k] for k in KEY)] = (r["value"], r["obs_status"], r["conf_status"])
@@ -79,6 +81,32 @@ def test_every_format_carries_the_same_values_and_flags(small_home, exported: Pa
     statuses = {v[2] for v in from_csv.values()}
     assert statuses <= {"F", "A", "D"} and "F" in statuses
 
+
+
+def test_flows_by_citizenship_are_exported_as_the_map_shows_them(small_home, exported: Path) -> None:
+    """The flows the dashboard's map draws (marts.flows_victims: 5 or more, not hidden) are the
+    rows of the CSV, the Parquet file and the XLSX sheet "06", no more and no fewer."""
+    from pipelines.lib.publish import current_snapshot
+
+    con = duckdb.connect(str(current_snapshot(small_home)), read_only=True)
+    try:
+        mart = {r[:3]: r[3] for r in con.execute(
+            "select origin_area, destination_area, time_period, victims from marts.flows_victims"
+        ).fetchall()}
+    finally:
+        con.close()
+    assert mart and min(mart.values()) >= 5
+    from_csv = {(r["origin_area"], r["destination_area"], r["time_period"]): int(r["victims"])
+                for r in read_csv(exported / "flows_by_citizenship.csv")}
+    from_parquet = {(r["origin_area"], r["destination_area"], r["time_period"]): r["victims"]
+                    for r in pq.read_table(exported / "flows_by_citizenship.parquet").to_pylist()}
+    workbook = openpyxl.load_workbook(exported / "indicators.xlsx", read_only=True)
+    sheet = workbook[t("export.sheet.flows", "en")]
+    rows = sheet.iter_rows(values_only=True)
+    header = next(rows)
+    from_xlsx = {(r["origin_area"], r["destination_area"], r["time_period"]): r["victims"]
+                 for r in (dict(zip(header, row, strict=True)) for row in rows)}
+    assert from_csv == from_parquet == from_xlsx == mart
 
 def test_notes_sheet_carries_the_unodc_history_methods_note(exported: Path) -> None:
     """The XLSX notes sheet says where the UNODC history comes from, what '<5' means and that
@@ -249,7 +277,8 @@ def test_cli_export_subset(small_home, tmp_path: Path, monkeypatch) -> None:
     assert code == 0
     rows = read_csv(tmp_path / "indicators.csv")
     assert {r["indicator_code"] for r in rows} == {"VIC_DETECTED"}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["indicators.csv", "manifest.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "flows_by_citizenship.csv", "indicators.csv", "manifest.json"]
     assert main(["export", "--out", str(tmp_path), "--as-of", "31/12/2024"]) == 2
 
 
@@ -302,7 +331,7 @@ def test_cli_export_says_what_is_wrong_in_one_line(small_home, tmp_path: Path, m
         assert main(["export", "--format", *formats, "--out", str(out),
                      "--indicators", "VIC_DETECTED"]) == 0
         assert sorted(p.name for p in out.iterdir()) == [
-            "indicators.csv", "indicators.xlsx", "manifest.json"]
+            "flows_by_citizenship.csv", "indicators.csv", "indicators.xlsx", "manifest.json"]
     capsys.readouterr()
     existing = tmp_path / "file.txt"
     existing.write_text("x")
@@ -368,11 +397,13 @@ def test_unodc_history_and_referral_pairs_come_in_files_of_their_own(small_home,
         "indicators.csv": "COALITION", "indicators.xlsx": "COALITION",
         "indicators.parquet": "COALITION", "unodc_history.csv": "UNODC",
         "referral_pairs.csv": "COALITION", "unodc_history.parquet": "UNODC",
-        "referral_pairs.parquet": "COALITION"}
+        "referral_pairs.parquet": "COALITION", "flows_by_citizenship.csv": "COALITION",
+        "flows_by_citizenship.parquet": "COALITION"}
     workbook = openpyxl.load_workbook(out / "indicators.xlsx", read_only=True)
     assert {t("export.sheet.history", "fr"), t("export.sheet.pairs", "fr")} <= set(
         workbook.sheetnames)
     # An export of other indicators leaves the pairs out; the history follows --indicators.
     subset = run_export(small_home, ["csv"], tmp_path / "subset", snapshot=snapshot,
                         indicators=["VIC_DETECTED"])
-    assert [f["file"] for f in subset["files"]] == ["indicators.csv", "unodc_history.csv"]
+    assert [f["file"] for f in subset["files"]] == [
+        "indicators.csv", "unodc_history.csv", "flows_by_citizenship.csv"]

@@ -43,7 +43,7 @@ def test_export_page_by_role(accounts, role, monkeypatch):
         at.run()
         assert not at.exception and not at.error
         assert sorted(at.session_state["export.files"]) == [
-            "indicators.csv", "manifest.json", "sdg_16_2_2.sdmx.csv"]
+            "flows_by_citizenship.csv", "indicators.csv", "manifest.json", "sdg_16_2_2.sdmx.csv"]
     else:
         assert not at.title and not at.button
         assert [e.value for e in at.error] == [
