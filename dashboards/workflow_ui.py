@@ -33,6 +33,11 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FINDING_COLUMNS = ("severity", "rule", "dataset", "sheet", "row", "column", "value", "message")
 
 
+# The submit page keeps the last report it showed (its file's SHA-256 and whether the bytes had
+# been received before); My submissions reads it too.
+LAST_REPORT = "wf.submit.last_report"
+
+
 def store() -> AuthStore:
     return AuthStore(get_settings())
 

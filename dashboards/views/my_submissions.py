@@ -10,7 +10,7 @@ import streamlit as st
 from dashboards import ui, workflow_ui
 from pipelines.lib.auth import require as authorize
 from pipelines.lib.i18n import messages, t
-from pipelines.lib.reports import load_report, version_changes
+from pipelines.lib.reports import load_report, report_for, version_changes
 from pipelines.settings import get_settings
 
 lang = ui.language()
@@ -22,6 +22,16 @@ st.write(t("workflow.mine.intro", lang,
            country=f"{workflow_ui.country_name(user.country, lang)} ({user.country})"))
 frame = workflow_ui.stop_without_workflow_data(workflow_ui.submissions(user))
 frame = frame[frame["country"] == user.country]  # the query filters already; belt and braces
+# A file sent in this session whose versions the published snapshot does not hold yet: the list
+# is read from the snapshot, so say they are on their way rather than let them look lost.
+last = st.session_state.get(workflow_ui.LAST_REPORT)
+sent = report_for(settings, last[0], user.country) if last else None
+waiting = [u for u in (sent.units if sent else [])
+           if u.submission_id and u.submission_id not in set(frame["submission_id"])]
+if waiting:
+    st.info(t("workflow.mine.publishing", lang, units="; ".join(
+        workflow_ui.unit_label(u.dataset, u.period, u.version, lang) for u in waiting)),
+        icon=":material/hourglass_top:")
 if frame.empty:
     st.info(t("workflow.mine.none", lang))
     st.stop()

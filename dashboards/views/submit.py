@@ -24,7 +24,7 @@ from pipelines.orchestrator import (
 )
 from pipelines.settings import get_settings
 
-LAST_REPORT = "wf.submit.last_report"
+LAST_REPORT = workflow_ui.LAST_REPORT
 
 lang = ui.language()
 user = workflow_ui.require("submit")

@@ -329,3 +329,36 @@ def test_a_changed_cell_is_shown_in_words():
     assert cell_in_words(cell, "es") == "Víctimas de trata detectadas · Desconocido · " \
         "Niñas y niños (menores de 18)"
     assert cell_in_words("REF_SENT · counterpart_area=HND", "fr").endswith("· Honduras")
+
+
+def test_my_submissions_says_a_file_just_sent_is_on_its_way(workflow_home):
+    """A version the published snapshot does not hold yet (here: the report of a file as if just
+    received, with a submission id no snapshot has) is announced, not silently missing."""
+    import json
+
+    import duckdb as db
+
+    from pipelines.lib.reports import report_path
+    from pipelines.settings import get_settings
+
+    settings = get_settings()
+    with db.connect(str(settings.warehouse_path), read_only=True) as con:
+        [(sha,)] = con.execute("select distinct file_sha256 from raw.submissions "
+                               "where country = 'GTM'").fetchall()
+    at = run_page("my_submissions.py", sign_in("ana"))
+    at.session_state["wf.submit.last_report"] = (sha, False)
+    at.run()
+    assert not [i for i in at.info if "dashboard is updated" in i.value]  # all published
+
+    report = json.loads(report_path(settings, sha).read_text(encoding="utf-8"))
+    for unit in report["units"]:
+        if unit.get("submission_id"):
+            unit["submission_id"] = "new-" + unit["submission_id"]
+    fresh = "f" * 64
+    report["sha256"] = fresh
+    report_path(settings, fresh).write_text(json.dumps(report), encoding="utf-8")
+    at.session_state["wf.submit.last_report"] = (fresh, False)
+    at.run()
+    assert not at.exception
+    [note] = [i.value for i in at.info if "dashboard is updated" in i.value]
+    assert note.startswith("Your last file is being published: ")
