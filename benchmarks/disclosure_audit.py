@@ -18,7 +18,7 @@ import time
 import duckdb
 
 from pipelines.lib.disclosure.audit import PUBLISHED, audit
-from pipelines.lib.disclosure.gate import RECORD_EXACT_LIMIT, min_count
+from pipelines.lib.disclosure.gate import AUDIT_EXACT_LIMIT, min_count
 from pipelines.lib.disclosure.relations import build_system
 from pipelines.lib.disclosure.repair import protect
 from pipelines.lib.warehouse import writer_lock
@@ -80,7 +80,7 @@ def measure(settings, insiders: bool = True, repair_rounds: int = 0, log=print) 
     threshold = min_count()
     system, skipped, members, built = load(settings)
     result = audit(system, threshold, insiders=members if insiders else (),
-                   exact_limit=RECORD_EXACT_LIMIT)
+                   exact_limit=AUDIT_EXACT_LIMIT)
     out = {"cells": result.cells, "hidden": result.hidden, "relations": result.relations,
            "build_s": round(built, 2), "audit_s": round(result.seconds, 2),
            "attackers": result.attackers, "failing": result.failing,

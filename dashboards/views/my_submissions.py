@@ -26,8 +26,9 @@ frame = frame[frame["country"] == user.country]  # the query filters already; be
 # is read from the snapshot, so say they are on their way rather than let them look lost.
 last = st.session_state.get(workflow_ui.LAST_REPORT)
 sent = report_for(settings, last[0], user.country) if last else None
+published = set(frame["submission_id"])
 waiting = [u for u in (sent.units if sent else [])
-           if u.submission_id and u.submission_id not in set(frame["submission_id"])]
+           if u.submission_id and u.submission_id not in published]
 if waiting:
     st.info(t("workflow.mine.publishing", lang, units="; ".join(
         workflow_ui.unit_label(u.dataset, u.period, u.version, lang) for u in waiting)),

@@ -78,8 +78,7 @@ def test_detail_gives_way_before_annual_totals_and_the_region():
 
 
 def table_system(values: list[int]):
-    """A 2 x 3 table, its row and column margins and its total, through primary suppression as
-    dbt does it: a count of 1..4 is A, except a total over two or more A parts, which is D."""
+    """A 2 x 3 table, its row and column margins and its total, through primary suppression."""
     rows, cols = ("r0", "r1"), ("c0", "c1", "c2")
     leaves = {f"{r}.{c}": values[i * 3 + j] for i, r in enumerate(rows) for j, c in enumerate(cols)}
     groups = [(r, [f"{r}.{c}" for c in cols]) for r in rows]
@@ -88,7 +87,12 @@ def table_system(values: list[int]):
     truth = dict(leaves)
     for margin, parts in groups:
         truth[margin] = sum(truth[p] for p in parts)
+    return make_system(primary_suppressed(truth, groups, lambda cid: ""), groups)
 
+
+def primary_suppressed(truth: dict, groups: list, owner) -> dict:
+    """Cells through primary suppression as dbt does it: a count of 1..4 is A, except a total
+    over two or more A parts, which is D."""
     def small(v):
         return 1 <= v < MIN_COUNT
 
@@ -96,8 +100,7 @@ def table_system(values: list[int]):
     for margin, parts in groups:
         if small(truth[margin]) and sum(small(truth[p]) for p in parts) >= 2:
             status[margin] = "D"
-    cells = {cid: (v, status[cid], "") for cid, v in truth.items()}
-    return make_system(cells, groups)
+    return {cid: (v, status[cid], owner(cid)) for cid, v in truth.items()}
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -136,7 +139,7 @@ def test_a_rolling_window_over_a_hidden_quarter_is_hidden_first():
 
 def regional_system(values: list[int]):
     """Three members (A, B, C) x two quarters x sex (F, M), with each member's year and the region
-    (R) as their sums, through primary suppression as dbt does it; each member owns its cells."""
+    (R) as their sums, through primary suppression; each member owns its cells."""
     members, truth, groups = ("A", "B", "C"), {}, []
     values = iter(values)
     for m in members:
@@ -154,15 +157,7 @@ def regional_system(values: list[int]):
             groups.append((f"R.{q}{s}", [f"{m}.{q}{s}" for m in members]))
         groups.append((f"R.{q}", [f"R.{q}.F", f"R.{q}.M"]))
     groups += [(f"R.y{s}", [f"R.q1{s}", f"R.q2{s}"]) for s in ("", ".F", ".M")]
-
-    def small(v):
-        return 1 <= v < MIN_COUNT
-
-    status = {cid: "A" if small(v) else "F" for cid, v in truth.items()}
-    for margin, parts in groups:
-        if small(truth[margin]) and sum(small(truth[p]) for p in parts) >= 2:
-            status[margin] = "D"
-    cells = {cid: (v, status[cid], "" if cid.startswith("R.") else cid[0]) for cid, v in truth.items()}
+    cells = primary_suppressed(truth, groups, lambda cid: "" if cid.startswith("R.") else cid[0])
     return make_system(cells, groups), list(members)
 
 

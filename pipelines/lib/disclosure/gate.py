@@ -55,7 +55,7 @@ def min_count() -> int:
 
 # Exact intervals for at most this many uncertified cells per attacker: enough to show the
 # narrowest, and the audit stays within seconds however much fails.
-RECORD_EXACT_LIMIT = 20
+AUDIT_EXACT_LIMIT = 20
 
 
 def run_gate(settings: Settings, log=print, insiders: bool = True) -> GateResult:
@@ -75,7 +75,7 @@ def run_gate(settings: Settings, log=print, insiders: bool = True) -> GateResult
                 "select iso3 from marts.dim_country where member order by 1").fetchall()] if insiders else []
             # Exact intervals only for a few cells: the verdict is the same, and the repair
             # works out what it needs itself.
-            result = audit(system, threshold, insiders=members, exact_limit=RECORD_EXACT_LIMIT)
+            result = audit(system, threshold, insiders=members, exact_limit=AUDIT_EXACT_LIMIT)
             log(f"disclosure audit {rounds}: {result.cells} cells, {result.hidden} hidden, "
                 f"{result.relations} relations, {result.failing} failing "
                 f"({result.seconds:.1f} s)")

@@ -146,6 +146,7 @@ def protect(
         remaining = []
         newly_hidden = (status != PUBLISHED) & (previous == PUBLISHED)
         previous = status.copy()
+        withdraw_active = withdraw_rows[active]
         for insider in ("", *insiders):
             open_cells[insider] |= newly_hidden
             known, targets = attacker_view(current, insider)
@@ -165,7 +166,7 @@ def protect(
             price = costs - 0.5 * stable
             price[list(picks)] = 0.0  # hidden already by this round's earlier picks
             if len(failing) <= PROTECTION_LIMIT:
-                protection = _Protection(current, withdraw_rows[active], known, min_count, price,
+                protection = _Protection(current, withdraw_active, known, min_count, price,
                                          insider)
                 for cell, low, high in failing:
                     for move in _moves(current, cell, low, high, min_count):
@@ -389,9 +390,9 @@ class _Protection:
         if part in self.models:
             return self.models[part]
         columns = np.flatnonzero(self.part == part)
-        sub = self.matrix[:, columns]
-        rows = np.flatnonzero(np.diff(sub.tocsr().indptr) > 0)
-        sub = sub.tocsr()[rows]
+        sub = self.matrix[:, columns].tocsr()
+        rows = np.flatnonzero(np.diff(sub.indptr) > 0)
+        sub = sub[rows]
         soft = np.flatnonzero(self.soft[rows])
         k = len(soft)
         slack = sparse.csr_matrix((np.ones(k), (soft, np.arange(k))), shape=(len(rows), k))
