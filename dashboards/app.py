@@ -52,14 +52,17 @@ WORKFLOW_PAGES = (  # (permission, script, title key, icon, url path)
     ("audit", "views/audit.py", "workflow.nav.audit", ":material/receipt_long:", "audit"),
     ("export", "views/export.py", "export.page.nav", ":material/download:", "export"),
 )
+# Pages the user may not open are registered hidden, not left out: their address (a bookmark,
+# a link in an e-mail, a reload after signing out) then answers with the page's own "sign in"
+# or "not for your role" message instead of Streamlit's English "Page not found".
 workflow_pages = [
-    st.Page(script, title=t(title, lang), icon=icon, url_path=url_path)
+    st.Page(script, title=t(title, lang), icon=icon, url_path=url_path,
+            visibility="visible" if can(user, permission) else "hidden")
     for permission, script, title, icon, url_path in WORKFLOW_PAGES
-    if can(user, permission)
 ]
-if user is None:
-    workflow_pages.append(st.Page("views/login.py", title=t("workflow.nav.login", lang),
-                                  icon=":material/login:", url_path="login"))
+workflow_pages.append(st.Page("views/login.py", title=t("workflow.nav.login", lang),
+                              icon=":material/login:", url_path="login",
+                              visibility="visible" if user is None else "hidden"))
 
 # The analysts' pages (issue 4): public like the victims page, no sign-in needed.
 ANALYST_PAGES = (  # (script, title key, icon, url path)
@@ -81,13 +84,18 @@ analyst_pages = [
 
 page = st.navigation(
     [
+        # The default page answers at the root; Streamlit gives it no address of its own, so
+        # /victims (as listed in the README and shared in links) is the same script, unlisted.
+        # Its url_path must differ: Streamlit names a page's state after it.
         st.Page(
             "views/victims.py",
             title=t("dash.victims.nav", lang),
             icon=":material/groups:",
-            url_path="victims",
+            url_path="start",
             default=True,
         ),
+        st.Page("views/victims.py", title=t("dash.victims.nav", lang), icon=":material/groups:",
+                url_path="victims", visibility="hidden"),
         *analyst_pages,
         *workflow_pages,
     ],

@@ -301,13 +301,15 @@ def cell_in_words(cell: str, lang: str) -> str:
 
 
 def decide(settings, decision, lang: str):
-    """Hand a decision to the orchestrator and wait for its outcome (decisions.ReviewOutcome),
-    under a spinner; None, with the reason shown, when the orchestrator does not answer."""
+    """Hand a decision to the orchestrator and wait until it is recorded or refused
+    (decisions.ReviewOutcome), under a spinner: the rebuild and the publication go on without
+    the person waiting for them. None, with the reason shown, when the orchestrator does not
+    answer."""
     from pipelines.orchestrator import LaunchRefused, OrchestratorUnavailable, run_review
 
     with st.spinner(t("workflow.review.working", lang)):
         try:
-            return run_review(settings, decision)
+            return run_review(settings, decision, wait_for_publication=False)
         except OrchestratorUnavailable:
             st.error(t("workflow.orchestrator_down", lang), icon=":material/cloud_off:")
         except LaunchRefused as refused:
@@ -341,5 +343,7 @@ def explain_forms(user: User, labels: dict[str, str], lang: str) -> None:
                 continue
             if outcome.ok:
                 st.success(t("workflow.explain.done", lang), icon=":material/check_circle:")
+                if not outcome.published:
+                    st.caption(t("workflow.review.publishing", lang))
             else:
                 st.error(t(outcome.key, lang, **(outcome.values or {})))

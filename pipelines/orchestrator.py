@@ -205,8 +205,10 @@ def refresh(state: RunState) -> RunState:
     return state
 
 
-def follow(run_id: str, timeout: float = 600) -> RunState:
-    """Poll the run until it ends (or ``timeout`` seconds pass)."""
+def follow(run_id: str, timeout: float = 600,
+           until: Callable[[RunState], bool] | None = None) -> RunState:
+    """Poll the run until it ends, ``until`` holds for what it reported so far, or ``timeout``
+    seconds pass."""
     state = RunState(run_id)
     deadline = time.monotonic() + timeout
     silent_since = None
@@ -220,7 +222,8 @@ def follow(run_id: str, timeout: float = 600) -> RunState:
             silent_since = silent_since or time.monotonic()
             if time.monotonic() - silent_since > FOLLOW_PATIENCE_S:
                 raise
-        if state.finished or time.monotonic() > deadline:
+        if state.finished or (until is not None and until(state)) \
+                or time.monotonic() > deadline:
             return state
         time.sleep(POLL_SECONDS)
 
@@ -233,13 +236,18 @@ def follow(run_id: str, timeout: float = 600) -> RunState:
 Runner = Callable[..., RunState]
 
 
-def queued(settings: Settings) -> Runner:
-    """A runner that queues the job on the orchestrator and follows it to its end."""
+def queued(settings: Settings, until: Callable[[RunState], bool] | None = None) -> Runner:
+    """A runner that queues the job on the orchestrator and follows it to its end (or until
+    ``until`` holds: see :func:`follow`)."""
 
     def run(job: str, op: str, config: dict, tags: dict[str, str]) -> RunState:
-        return follow(launch(settings, job, op, config, tags))
+        return follow(launch(settings, job, op, config, tags), until=until)
 
     return run
+
+
+def _decided(state: RunState) -> bool:
+    return "decision" in state.metadata
 
 
 def upload_config(settings: Settings, path: Path, *, actor: str, country: str,
@@ -345,21 +353,26 @@ def submit_upload(settings: Settings, path: Path, *, actor: str, country: str,
                          "" if state.success else state.first_error()[:500])
 
 
-def run_review(settings: Settings, decision: Decision, runner: Runner | None = None
-               ) -> ReviewOutcome:
-    """Run ``review_job`` (decision → dbt build → publish) to its end. Permission and a required
-    reason are checked here first, so a refused decision never starts a run (the job checks
-    everything again against the accounts store and the warehouse)."""
+def run_review(settings: Settings, decision: Decision, runner: Runner | None = None,
+               wait_for_publication: bool = True) -> ReviewOutcome:
+    """Run ``review_job`` (decision → dbt build → publish) to its end, or, without
+    ``wait_for_publication``, until its decision is recorded or refused: a person at a page
+    learns that at once, while the rebuild and the publication go on (``published`` is then
+    False). Permission and a required reason are checked here first, so a refused decision
+    never starts a run (the job checks everything again against the accounts store and the
+    warehouse)."""
     refused = precheck(decision)
     if refused is not None:
         return refused
     # The caller vouches for the author (the page's signed-in session, the CLI's account
     # lookup): the job acts only with this single-use grant.
     grant = AuthStore(settings).grant(decision.actor.strip().lower(), "review")
-    state = (runner or queued(settings))("review_job", "review", {**decision.as_config(), "grant": grant},
+    runner = runner or queued(settings, until=None if wait_for_publication else _decided)
+    state = runner("review_job", "review", {**decision.as_config(), "grant": grant},
                    {"observatory/action": decision.action, "observatory/actor": decision.actor,
                     "observatory/submission": decision.submission_id or "-"})
-    return outcome_of(state.metadata.get("decision"), state.errors, state.success)
+    return outcome_of(state.metadata.get("decision"), state.errors, state.success,
+                      state.finished)
 
 
 def export_as_of(settings: Settings, formats: list[str], *, as_of, indicators: list[str] | None,

@@ -13,6 +13,11 @@ from pipelines.lib.i18n import t
 
 lang = ui.language()
 st.title(t("workflow.login.title", lang))
+signed_in = workflow_ui.current_user()
+if signed_in is not None:  # the address opened again while signed in: nothing to do here
+    st.info(t("workflow.login.already", lang, name=ui.plain(signed_in.username)),
+            icon=":material/person:")
+    st.stop()
 st.write(t("workflow.login.intro", lang))
 if st.session_state.pop(workflow_ui.EXPIRED_KEY, False):
     st.warning(t("workflow.login.expired", lang), icon=":material/schedule:")

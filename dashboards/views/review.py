@@ -31,6 +31,10 @@ st.write(t("workflow.review.intro", lang))
 notice = st.session_state.pop("wf.review.notice", None)
 if notice:
     st.success(notice, icon=":material/check_circle:")
+    st.caption(t("workflow.review.publishing", lang))
+# Submissions decided in this session: out of the queue before the snapshot that says so is
+# published, so a second click does not send a decision the job would refuse.
+DECIDED = "wf.review.decided"
 
 
 DIMENSIONS = ("sex", "age", "exploitation_form", "citizenship", "counterpart_area", "stage",
@@ -142,13 +146,16 @@ def decide(decision: Decision, done_key: str, **values) -> None:
     if outcome.ok:
         st.session_state["wf.review.notice"] = t(done_key, lang, **values,
                                                   **(outcome.written or {}))
+        if decision.submission_id:
+            st.session_state.setdefault(DECIDED, set()).add(decision.submission_id)
         st.rerun()
     st.error(t(outcome.key, lang, **(outcome.values or {})), icon=":material/block:")
 
 
 frame = workflow_ui.stop_without_workflow_data(workflow_ui.submissions(user))
 queue = frame[(frame["current_status"] == "validated") & ~frame["is_superseded"]
-              & frame["dataset"].notna()]
+              & frame["dataset"].notna()
+              & ~frame["submission_id"].isin(st.session_state.get(DECIDED, set()))]
 if queue.empty:
     st.info(t("workflow.review.empty", lang))
 else:

@@ -88,10 +88,12 @@ def precheck(decision: Decision) -> ReviewOutcome | None:
     return None
 
 
-def outcome_of(written: dict | None, errors: list[list[str]], finished_ok: bool) -> ReviewOutcome:
+def outcome_of(written: dict | None, errors: list[list[str]], finished_ok: bool,
+               finished: bool = True) -> ReviewOutcome:
     """The outcome of ``review_job`` from what its run reported: the decision its ``review`` step
     recorded (``written``), else the refusal in its errors (each error's messages, outermost
-    first), else a failure."""
+    first), else, for a run that has not ended (still queued when its follower gave up), that it
+    is still to come, else a failure."""
     if written is not None:
         # Recorded; if the rebuild failed, the next run publishes it (nothing is lost).
         return ReviewOutcome(True, written=written, published=finished_ok)
@@ -107,4 +109,6 @@ def outcome_of(written: dict | None, errors: list[list[str]], finished_ok: bool)
                 return ReviewOutcome(False, key.strip(), values)
             if "PermissionDenied" in text or "may not" in text:
                 return ReviewOutcome(False, "workflow.refused.forbidden")
+    if not finished and not errors:
+        return ReviewOutcome(False, "workflow.review.still_queued")
     return ReviewOutcome(False, "workflow.refused.failed")

@@ -60,3 +60,30 @@ def test_victims_page_in_a_real_browser(served_dashboard: str):
             page.screenshot(path=str(ARTIFACTS / "dashboard_victims_en.png"))
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+def test_every_page_answers_at_its_own_address(served_dashboard: str):
+    """A bookmarked or shared address opens its page, in the language it names: the default page
+    at /victims too, and a workflow page opened signed out says to sign in (in that language)
+    rather than Streamlit's English "Page not found"."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            page.set_default_timeout(RENDER_TIMEOUT_MS)
+            page.goto(f"{served_dashboard}/victims?lang=fr")
+            expect(page.get_by_role("heading", name=t("dash.victims.title", "fr"))).to_be_visible()
+            page.locator(".st-key-victims_trend_chart .js-plotly-plot").wait_for()
+            assert page.get_by_text("Page not found").count() == 0
+            for path in ("review", "submit", "my-submissions", "audit", "export", "template"):
+                page.goto(f"{served_dashboard}/{path}?lang=fr")
+                expect(page.get_by_text(t("workflow.login.required", "fr"))).to_be_visible()
+                # Not listed for a reader who is signed out: only its address opens it.
+                expect(page.get_by_test_id("stSidebarNav").get_by_text(
+                    t("workflow.nav.review", "fr"), exact=True)).to_have_count(0)
+                assert page.get_by_text("Page not found").count() == 0, path
+        finally:
+            browser.close()

@@ -193,3 +193,17 @@ def test_a_lock_exception_ending_in_the_past_is_refused(workflow_home):
         assert con.execute("select count(*) from raw.lock_exceptions").fetchone() == (0,)
         assert con.execute("select count(*) from raw.audit_events "
                            "where action = 'lock_exception'").fetchone() == (0,)
+
+
+def test_a_decision_still_queued_is_announced_as_coming_not_as_failed():
+    """A page that stops following a run still queued behind other work must not tell the
+    person it failed (they would send it again); a run that ended without a decision failed."""
+    from pipelines.lib.decisions import outcome_of
+
+    waiting = outcome_of(None, [], False, finished=False)
+    assert not waiting.ok and waiting.key == "workflow.review.still_queued"
+    assert outcome_of(None, [], False, finished=True).key == "workflow.refused.failed"
+    recorded = outcome_of({"action": "accept"}, [], False, finished=False)
+    assert recorded.ok and not recorded.published
+    for lang in ("es", "en", "fr"):
+        assert t(waiting.key, lang) != waiting.key

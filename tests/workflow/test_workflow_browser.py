@@ -49,6 +49,21 @@ def sign_in(page, name: str) -> None:
         timeout=RENDER_TIMEOUT_MS)
 
 
+def published(quarter: str, condition: str, timeout: float = JOB_TIMEOUT_MS / 1000) -> None:
+    """Wait until the serving snapshot shows GTM's victims submission for ``quarter`` meeting
+    ``condition``: a decision's page answers once it is recorded, its publication follows."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with duckdb.connect(str(current_snapshot(get_settings())), read_only=True) as con:
+            if con.execute(
+                    "select count(*) from marts.submissions_status where country = 'GTM' and "
+                    f"dataset = 'TIP_VICTIMS' and period = ? and not is_superseded and {condition}",
+                    [quarter]).fetchone()[0]:
+                return
+        assert time.monotonic() < deadline, f"not published: {condition}"
+        time.sleep(1)
+
+
 def go(page, title: str) -> None:
     page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
 
@@ -102,8 +117,11 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
                 "The police registry does not record sex, age or citizenship yet. "
                 "Details: www.evil.example/x or mail help@evil.example")
             page.get_by_role("button", name="Send the explanation").click()
-            # The upload's own rebuild and publication may still run: the explanation waits.
+            # The upload's own rebuild and publication may still run: the explanation waits for
+            # them, but not for its own.
             page.get_by_text("Explanation recorded").wait_for(timeout=2 * JOB_TIMEOUT_MS)
+            expect(page.get_by_text("updated once the rebuild ends")).to_be_visible()
+            published(QUARTER, "explanation is not null")  # what the reviewer will read
             # A reload (a new Streamlit session) keeps the user signed in; signing out ends it
             # for good, reload or not.
             page.reload()
@@ -130,10 +148,18 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
             assert page.locator('a[href*="evil.example"]').count() == 0
             page.get_by_role("button", name="Accept").click()
             page.get_by_text("accepted: its figures are final").wait_for(timeout=JOB_TIMEOUT_MS)
+            # Out of the queue at once, before the snapshot that says so: no second decision.
+            expect(page.get_by_text("updated once the rebuild ends")).to_be_visible()
+            page.get_by_test_id("stSelectbox").first.click()
+            expect(page.get_by_role("option", name="HND · SOM_JUSTICE").first).to_be_visible()
+            expect(page.get_by_role("option", name=f"GTM · TIP_VICTIMS · {QUARTER} · 2")
+                   ).to_have_count(0)
+            page.keyboard.press("Escape")
             page.screenshot(path=str(ARTIFACTS / "workflow_review_accepted_en.png"))
         finally:
             browser.close()
 
+    published(QUARTER, "current_status = 'accepted'")
     with duckdb.connect(str(current_snapshot(get_settings())), read_only=True) as con:
         final = con.execute(
             "select distinct obs_status from marts.indicator_values_published where ref_area = 'GTM' "
