@@ -64,7 +64,8 @@ FILE_NAMES = {
 KEY = ("indicator_code", "ref_area", "freq", "time_period", "sex", "age", "exploitation_form")
 LABELLED = ("sex", "age", "exploitation_form")  # code-list dimensions with labels es/en
 LONG_COLUMNS = (
-    "indicator_code", "indicator_name_es", "indicator_name_en", "family",
+    "indicator_code", "indicator_name_es", "indicator_name_en",
+    "family", "family_name_es", "family_name_en",  # the XLSX sheet an indicator is on
     "ref_area", "ref_area_name_es", "ref_area_name_en",
     "time_period", "freq", "period_end",
     "sex", "sex_label_es", "sex_label_en",
@@ -244,6 +245,9 @@ def read_export_data(database: Path, indicators: list[str] | None = None) -> Exp
             codes = published[dim].drop_nulls().unique().to_list()
             columns[f"{dim}_label_{lang}"] = _mapped(
                 dim, {code: contracts.label(dim, code, lang) for code in codes}, pl.String)
+        columns[f"family_name_{lang}"] = _mapped(
+            "indicator_code", {code: t(f"export.family.{v[2]}", lang) for code, v in names.items()},
+            pl.String)
     columns["family"] = _mapped("indicator_code", {code: v[2] for code, v in names.items()}, pl.Int32)
     columns["source"] = pl.lit(COALITION)
     # one chunk a column (DuckDB hands over batches): cheaper slices, casts and copies later

@@ -150,6 +150,10 @@ def test_csv_has_labels_in_both_languages(exported: Path) -> None:
     assert (cri["ref_area_name_es"], cri["ref_area_name_en"]) == ("Costa Rica", "Costa Rica")
     assert (cri["sex_label_es"], cri["sex_label_en"]) == ("Mujeres", "Female")
     assert cri["indicator_name_en"]
+    # The family in words too, as its XLSX sheet is named, not a bare number.
+    assert {(r["family"], r["family_name_es"], r["family_name_en"]) for r in rows
+            if r["indicator_code"] == "VIC_DETECTED"} == {("1", "Víctimas detectadas",
+                                                           "Victims detected")}
 
 
 def test_manifest(exported: Path) -> None:
