@@ -357,13 +357,11 @@ def _context(con, settings: Settings, delivery: Delivery, frame) -> ValidationCo
             from raw.submissions
             where status = 'validated' and country = ?
         )
-        select l.country, l.dataset, o.indicator, o.stage, l.period, o.value
+        select l.country, l.dataset, o.indicator, o.sex, o.age, o.exploitation_form,
+               o.citizenship, o.counterpart_area, o.stage, o.identification_channel,
+               o.unaccompanied, l.period, o.value
         from latest l join raw.observations o using (submission_id)
         where l.rn = 1 and o.value is not null
-          and o.sex in ('_T', '_Z') and o.age in ('_T', '_Z')
-          and o.exploitation_form in ('_T', '_Z') and o.citizenship in ('_T', '_Z')
-          and o.counterpart_area in ('_T', '_Z') and o.identification_channel in ('_T', '_Z')
-          and o.unaccompanied in ('_T', '_Z')
         """,
         params=[country],
     ).pl()

@@ -620,11 +620,14 @@ def _unknown_shares(typed, dataset, unit) -> list[Finding]:
     return findings
 
 
+TOTALS = ("_T", NOT_APPLICABLE)
+
+
 def _headline(typed: pl.DataFrame) -> pl.DataFrame:
     """Rows that are a total over every dimension but the stage: one figure per indicator."""
     others = [d for d in DIMENSIONS if d != "stage"]
     return typed.filter(
-        pl.all_horizontal(pl.col(d).is_in(["_T", NOT_APPLICABLE]) for d in others)
+        pl.all_horizontal(pl.col(d).is_in(TOTALS) for d in others)
         & pl.col("value").is_not_null()
     ).select("indicator", "stage", "value", "_sheet", "_row")
 
@@ -640,8 +643,27 @@ def _outliers(typed, unit, context) -> list[Finding]:
         (pl.col("country") == unit.country) & (pl.col("dataset") == unit.dataset)
         & (pl.col("period") < str(quarter)) & (pl.col("period") >= earliest)
     )
-    findings = []
+    # V12 on every cell, not only the totals: a slip in one breakdown is as impossible, and the
+    # total it also inflates may stay under the threshold.
+    keys = ["indicator", *DIMENSIONS]
+    slips = typed.filter(pl.col("value") >= IMPOSSIBLE_MEDIAN_FROM).join(
+        past.group_by(keys).agg(pl.col("value").median().alias("_median"),
+                                pl.len().alias("_n")), on=keys,
+    ).filter((pl.col("_n") >= 4) & (pl.col("_median") > 0)
+             & (pl.col("value") > IMPOSSIBLE_MEDIAN_FACTOR * pl.col("_median")))
+    findings = [Finding.make(
+        "V12", "finding.impossible_median", column="value", value=row["value"],
+        indicator=_describe({**row, "dataset": unit.dataset},
+                            ["indicator", *[d for d in DIMENSIONS if row[d] not in TOTALS]]),
+        median=round(row["_median"]), factor=IMPOSSIBLE_MEDIAN_FACTOR, dataset=unit.dataset,
+        **_ref(row)) for row in slips.iter_rows(named=True)]
+    slipped = set(zip(slips["_sheet"], slips["_row"], strict=True))
+    # The warnings (V10) on the headline figures only: small cells jump for real reasons.
+    past = past.filter(pl.all_horizontal(pl.col(d).is_in(TOTALS)
+                                         for d in DIMENSIONS if d != "stage"))
     for row in _headline(typed).iter_rows(named=True):
+        if (row["_sheet"], row["_row"]) in slipped:
+            continue
         series = past.filter((pl.col("indicator") == row["indicator"])
                              & (pl.col("stage") == row["stage"])).sort("period")
         values = series["value"].to_list()
@@ -652,12 +674,6 @@ def _outliers(typed, unit, context) -> list[Finding]:
         mad = float((pl.Series(values) - median).abs().median())
         previous = values[-1]
         reason = None
-        if median > 0 and value >= IMPOSSIBLE_MEDIAN_FROM and value > IMPOSSIBLE_MEDIAN_FACTOR * median:
-            findings.append(Finding.make(
-                "V12", "finding.impossible_median", column="value", value=value,
-                indicator=_indicator(row["indicator"]), median=round(median),
-                factor=IMPOSSIBLE_MEDIAN_FACTOR, dataset=unit.dataset, **_ref(row)))
-            continue
         if mad > 0 and abs(0.6745 * (value - median) / mad) > MODIFIED_Z_LIMIT:
             reason = "z"
         elif previous >= 10 and value > 3 * previous:

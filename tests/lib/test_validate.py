@@ -143,7 +143,9 @@ def test_unknown_share_warning_and_history_outlier(fixture_path):
         "country": ["GTM"] * 6, "dataset": ["TIP_VICTIMS"] * 6, "indicator": ["VIC_DETECTED"] * 6,
         "stage": ["_Z"] * 6, "period": ["2022-Q3", "2022-Q4", "2023-Q1", "2023-Q2", "2023-Q3", "2023-Q4"],
         "value": [8, 9, 10, 9, 11, 10],
-    })
+    }).with_columns(pl.lit("_T").alias(d) for d in (
+        "sex", "age", "exploitation_form", "citizenship", "counterpart_area",
+        "identification_channel", "unaccompanied"))  # the headline figure: totals only
     [unit] = validate(fixture_path, "valid_gtm_2024q1_utf8.csv", history=history)
     assert unit.status == "validated"  # warnings do not reject
     assert [(f.rule, f.severity, f.value) for f in unit.findings] == [("V10", "WARNING", "44")]
@@ -249,24 +251,38 @@ def test_impossible_numbers_are_errors_with_their_reason(fixture_path):
     assert unit.status == "rejected" and finding.severity == "ERROR" and finding.row == 2
     assert f"{belize}" in finding.message_en and "población" in finding.message_es
 
-    history = pl.DataFrame({
-        "country": ["GTM"] * 6, "dataset": ["TIP_VICTIMS"] * 6, "indicator": ["VIC_DETECTED"] * 6,
-        "stage": ["_Z"] * 6, "period": ["2022-Q3", "2022-Q4", "2023-Q1", "2023-Q2", "2023-Q3", "2023-Q4"],
-        "value": [8, 9, 10, 9, 11, 10],
-    })
+    # GTM's history: the same file in six earlier quarters (each cell's median is its value).
+    valid = pl.read_csv(fixture_path("valid_gtm_2024q1_utf8.csv"), infer_schema=False)
+    own = valid.with_columns(pl.col("value").cast(pl.Int64), *[
+        pl.lit("_Z").alias(d) for d in ("counterpart_area", "stage", "unaccompanied")])
+    history = pl.concat([own.with_columns(period=pl.lit(p)) for p in (
+        "2022-Q3", "2022-Q4", "2023-Q1", "2023-Q2", "2023-Q3", "2023-Q4")])
 
-    def scaled(factor: int):
-        """GTM's valid file with every value times ``factor`` (the sums still add up)."""
-        frame = pl.read_csv(fixture_path("valid_gtm_2024q1_utf8.csv"), infer_schema=False)
-        frame = frame.with_columns(value=(pl.col("value").cast(pl.Int64) * factor).cast(pl.String))
+    def scaled(factor: int, cell: str | None = None):
+        """GTM's valid file with every value (or only the rows holding ``cell``) times
+        ``factor``."""
+        chosen = pl.col("age") == cell if cell else pl.lit(True)
+        frame = valid.with_columns(value=pl.when(chosen).then(
+            pl.col("value").cast(pl.Int64) * factor).otherwise(pl.col("value").cast(pl.Int64)
+                                                              ).cast(pl.String))
         read = read_submission(frame.write_csv().encode(), "gtm.csv")
         [unit] = validate_frame(read.frame, read.findings,
                                 ValidationContext(today=TODAY, history=history))
         return unit
 
-    unit = scaled(200)  # 8,800 against a median of 10
-    [finding] = [f for f in unit.findings if f.rule == "V12"]
-    assert unit.status == "rejected" and finding.value == "8800" and "100" in finding.message_en
+    unit = scaled(200)  # the total: 8,800 against a median of 44
+    slips = {f.value: f for f in unit.findings if f.rule == "V12"}
+    assert unit.status == "rejected" and "100" in slips["8800"].message_en
+    assert slips["8800"].message_en.startswith("Victims of trafficking detected = 8800")
+    # Every cell of 1,000 or more a hundred times its own median, named in words: F 18+ (20).
+    [female_adults] = [f for f in unit.findings if f.rule == "V12" and f.message_en.startswith(
+        "Victims of trafficking detected, sex: Female, age: Adults (18 and over) = 4000")]
+    assert "sexo: Mujeres" in female_adults.message_es
+    # One breakdown's slip, its totals under the threshold: still an error, on that cell.
+    unit = scaled(1000, "_U")  # the cells of unknown age: 2 -> 2,000 and the like
+    unknown_age = {i + 2 for i in range(valid.height)  # their rows in the file (0 stays 0)
+                   if valid["age"][i] == "_U" and valid["value"][i] != "0"}
+    assert {f.row for f in unit.findings if f.rule == "V12"} == unknown_age
     # Below 1,000 a jump is a warning to explain (a real operation), not an error.
     unit = scaled(20)  # 880
     assert unit.status == "validated" and [f.rule for f in unit.findings] == ["V10"]
