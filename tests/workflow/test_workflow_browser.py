@@ -1,10 +1,12 @@
 """The workflow journey in a real headless Chromium (Debian's, driven by Playwright): a submitter
 signs in, downloads the template, fills it (openpyxl), uploads it, sees the report, explains the
-warnings and signs out; a reviewer signs in and accepts; the quarter's figures become final.
+warnings and signs out; a reviewer signs in and accepts; the quarter's figures become final, and
+an evaluator working in French finds them so in the export.
 Hostile files sent from the upload page are refused with their message, the server answering on."""
 
 from __future__ import annotations
 
+import csv
 import time
 
 import duckdb
@@ -40,12 +42,13 @@ def served_dashboard(workflow_home, tmp_path):
         yield url
 
 
-def sign_in(page, name: str) -> None:
-    page.get_by_test_id("stSidebarNav").get_by_text("Sign in").click()
-    page.get_by_role("textbox", name="Username").fill(name)
-    page.get_by_role("textbox", name="Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_test_id("stSidebar").get_by_text(f"Signed in: {name}").wait_for(
+def sign_in(page, name: str, lang: str = "en") -> None:
+    page.get_by_test_id("stSidebarNav").get_by_text(t("workflow.nav.login", lang)).click()
+    page.get_by_role("textbox", name=t("workflow.login.username", lang)).fill(name)
+    page.get_by_role("textbox", name=t("workflow.login.password", lang)).fill(PASSWORD)
+    page.get_by_role("button", name=t("workflow.login.submit", lang)).click()
+    signed_in = t("workflow.login.signed_in_as", lang, name=name, role="", country="")
+    page.get_by_test_id("stSidebar").get_by_text(signed_in.split("**")[0] + name).wait_for(
         timeout=RENDER_TIMEOUT_MS)
 
 
@@ -156,15 +159,40 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
                    ).to_have_count(0)
             page.keyboard.press("Escape")
             page.screenshot(path=str(ARTIFACTS / "workflow_review_accepted_en.png"))
+
+            published(QUARTER, "current_status = 'accepted'")
+            with duckdb.connect(str(current_snapshot(get_settings())), read_only=True) as con:
+                final = con.execute(
+                    "select distinct obs_status from marts.indicator_values_published "
+                    "where ref_area = 'GTM' and time_period = ? and indicator_code = 'VIC_DETECTED'",
+                    [QUARTER]).fetchall()
+                total = con.execute(
+                    "select value from marts.indicator_values_published where ref_area = 'GTM' "
+                    "and time_period = ? and indicator_code = 'VIC_DETECTED' and sex = '_T' "
+                    "and age = '_T' and exploitation_form = '_T'", [QUARTER]).fetchone()[0]
+            assert final == [("A",)]
+
+            # An evaluator, in French, from the export page's own address: the accepted figure
+            # is in the export, final.
+            page.get_by_role("button", name="Sign out").click()
+            page.goto(f"{served_dashboard}/export?lang=fr")
+            page.get_by_text(t("workflow.login.required", "fr")).wait_for()
+            sign_in(page, "eva", "fr")
+            go(page, t("export.page.nav", "fr"))
+            page.get_by_role("button", name=t("export.page.run", "fr")).click()
+            button = page.get_by_role("button", name=t("export.page.download", "fr",
+                                                       name="indicators.csv"))
+            button.wait_for(timeout=JOB_TIMEOUT_MS)
+            with page.expect_download() as download:
+                button.click()
+            with open(download.value.path(), encoding="utf-8-sig", newline="") as f:
+                [row] = [r for r in csv.DictReader(f) if (
+                    r["ref_area"], r["time_period"], r["indicator_code"], r["sex"], r["age"],
+                    r["exploitation_form"]) == ("GTM", QUARTER, "VIC_DETECTED", "_T", "_T", "_T")]
+            assert (row["obs_status"], float(row["value"])) == ("A", total)
         finally:
             browser.close()
 
-    published(QUARTER, "current_status = 'accepted'")
-    with duckdb.connect(str(current_snapshot(get_settings())), read_only=True) as con:
-        final = con.execute(
-            "select distinct obs_status from marts.indicator_values_published where ref_area = 'GTM' "
-            "and time_period = ? and indicator_code = 'VIC_DETECTED'", [QUARTER]).fetchall()
-    assert final == [("A",)]
     # The server ran the upload's job in a thread and the explanation's and the acceptance's
     # beside it: they took turns, so no run's captured output holds another run's dbt build.
     logs = list((get_settings().dagster_home / "storage").glob("*/compute_logs/*.out"))
