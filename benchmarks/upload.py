@@ -16,6 +16,8 @@
    submitter: from handing the file to the page's uploader to the validation report on screen
    (the report heading). The upload's job, run by the daemon, then goes on (dbt, publication);
    the next sample waits for its new snapshot, so that it does not queue behind it.
+   Then the report's warnings are explained on the page: from sending the explanation to
+   "recorded" on screen, and to the new snapshot.
 4. The hostile files of the issue (``tests.robustness.corpus``): a zip bomb (300 MB unpacked),
    a sheet declaring 1,048,576 rows, a CSV one and a half times the size cap; each from handing it to the
    uploader to its refusal on screen. The streamlit server's resident memory (its process and
@@ -163,9 +165,12 @@ def bench_template(browser, url: str, memory, work: Path, repeat: int) -> list[d
             while read_pointer() == before and time.monotonic() < deadline:
                 time.sleep(0.1)
             published = time.monotonic() if read_pointer() != before else None
+            recorded, explained_published = explain(page)
         finally:
             page.close()
         sample = {"bytes": path.stat().st_size,
+                  "explanation_to_recorded_s": recorded,
+                  "explanation_to_snapshot_s": explained_published,
                   "upload_to_first_check_s": round(first - started, 3),
                   "upload_to_report_s": round(shown - started, 3),
                   "send_to_report_s": round(shown - pressed, 3),
@@ -176,9 +181,31 @@ def bench_template(browser, url: str, memory, work: Path, repeat: int) -> list[d
               f"{sample['upload_to_first_check_s']:.2f} s, -> full report "
               f"{sample['upload_to_report_s']:.2f}"
               f" s (send -> report {sample['send_to_report_s']:.2f} s), -> new snapshot "
-              f"{sample['upload_to_snapshot_s']} s, server peak {sample['server_peak_mb']} MB",
-              flush=True)
+              f"{sample['upload_to_snapshot_s']} s, server peak {sample['server_peak_mb']} MB; "
+              f"explanation -> recorded on screen {recorded} s, -> new snapshot "
+              f"{explained_published} s", flush=True)
     return samples
+
+
+def explain(page) -> tuple[float | None, float | None]:
+    """Explain the warnings of the report on screen (the template has unknown victims); the
+    seconds from sending to "recorded" on screen and to the new snapshot (None: not seen)."""
+    from pipelines.lib.i18n import t
+
+    box = page.locator("textarea").first
+    if not box.count():
+        return None, None
+    box.fill("Benchmark: the registry does not record these details yet.")
+    before = read_pointer()
+    pressed = time.monotonic()
+    page.get_by_role("button", name=t("workflow.explain.send", LANG)).first.click()
+    page.get_by_text(t("workflow.explain.done", LANG)).wait_for()
+    recorded = time.monotonic()
+    deadline = time.monotonic() + PUBLISH_TIMEOUT_S
+    while read_pointer() == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    published = time.monotonic() if read_pointer() != before else None
+    return round(recorded - pressed, 3), round(published - pressed, 3) if published else None
 
 
 def bench_hostile(browser, url: str, memory, work: Path) -> dict:
@@ -270,6 +297,12 @@ def table_rows(results: dict) -> list[tuple[str, str, str]]:
         if published:
             rows.append(("upload page: upload → new snapshot (median)",
                          f"{statistics.median(published):.1f} s", "≤ 15 s"))
+        for key, what, target in (("explanation_to_recorded_s", "recorded on screen", "≤ 3 s"),
+                                  ("explanation_to_snapshot_s", "new snapshot", "≤ 15 s")):
+            seconds = [s[key] for s in samples if s.get(key)]
+            if seconds:
+                rows.append((f"upload page: explanation sent → {what} (median of "
+                             f"{len(seconds)})", f"{statistics.median(seconds):.1f} s", target))
     hostile = results.get("hostile")
     if hostile and hostile.get("files"):
         rows.append(("upload page: hostile files, streamlit server peak memory (with children)",

@@ -523,3 +523,26 @@ def export_frame(rows, registry, lang: str):
         "obs_status": rows["obs_status"].to_numpy(),
         "conf_status": rows["conf_status"].to_numpy() if "conf_status" in rows else "F",
     })
+
+
+def file_uploader(label: str, key: str, lang: str, *, limit_mb: int, types: list[str],
+                  help: str | None = None):
+    """``st.file_uploader`` whose own words are in the reader's language: Streamlit writes its
+    button ("Upload") and its note ("10MB per file • XLSX, CSV") in English only, and the note
+    gives the server's transport cap, not the platform's (the page's own check refuses past
+    ``limit_mb`` with a message in the reader's language). Both are replaced by CSS, on this
+    widget only, with the translations; the text is a CSS string (JSON's quoting fits it)."""
+    scope = f".st-key-{re.sub(r'[^a-zA-Z0-9_-]', '-', key.strip())}"
+    # the upload button only (secondary); a chosen file's delete button (minimal) keeps its icon
+    upload = '[data-testid="stFileUploaderDropzone"] button[data-testid="stBaseButton-secondary"]'
+    button = json.dumps(t("dash.upload.button", lang), ensure_ascii=False)
+    note = json.dumps(t("dash.upload.note", lang, limit=limit_mb,
+                        types=", ".join(k.upper() for k in types)), ensure_ascii=False)
+    st.html(f"""<style>
+{scope} {upload} > * {{ display: none; }}
+{scope} {upload}::after {{ content: {button}; }}
+{scope} [data-testid="stFileUploaderDropzoneInstructions"] > * {{ display: none; }}
+{scope} [data-testid="stFileUploaderDropzoneInstructions"]::after {{ content: {note};
+    font-size: 0.875rem; opacity: 0.7; }}
+</style>""")
+    return st.file_uploader(label, type=types, accept_multiple_files=False, key=key, help=help)

@@ -14,7 +14,7 @@ from pipelines.lib.i18n import t
 lang = ui.language()
 st.title(t("workflow.login.title", lang))
 signed_in = workflow_ui.current_user()
-if signed_in is not None:  # the address opened again while signed in: nothing to do here
+if signed_in is not None:  # just signed in, or the address opened again: nothing to do here
     st.info(t("workflow.login.already", lang, name=ui.plain(signed_in.username)),
             icon=":material/person:")
     st.stop()

@@ -103,7 +103,7 @@ def manage_plan_section(plan: pd.DataFrame) -> None:
         return
     from pipelines.lib.plan import columns as plan_columns
     from pipelines.lib.plan import plan_workbook_bytes, render_report
-    from pipelines.lib.upload import check_upload, store_upload
+    from pipelines.lib.upload import MAX_UPLOAD_BYTES, check_upload, store_upload
     from pipelines.orchestrator import (
         LaunchRefused,
         OrchestratorUnavailable,
@@ -122,8 +122,8 @@ def manage_plan_section(plan: pd.DataFrame) -> None:
         file_name=f"plan_v{version}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="plan_download", icon=":material/download:", on_click="ignore")
-    uploaded = st.file_uploader(t("dash.plan.upload", lang), type=["xlsx", "csv"],
-                                accept_multiple_files=False, key="plan_upload")
+    uploaded = ui.file_uploader(t("dash.plan.upload", lang), "plan_upload", lang,
+                                limit_mb=MAX_UPLOAD_BYTES // 2**20, types=["xlsx", "csv"])
     if uploaded is not None and st.button(t("dash.plan.send", lang), type="primary",
                                           key="plan_send"):
         settings = get_settings()

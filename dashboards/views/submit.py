@@ -35,8 +35,8 @@ st.title(t("workflow.submit.title", lang))
 st.write(t("workflow.submit.intro", lang,
            country=f"{workflow_ui.country_name(user.country, lang)} ({user.country})"))
 
-uploaded = st.file_uploader(t("workflow.submit.file", lang), type=["xlsx", "csv"],
-                            accept_multiple_files=False, key="wf.submit.file",
+uploaded = ui.file_uploader(t("workflow.submit.file", lang), "wf.submit.file", lang,
+                            limit_mb=MAX_UPLOAD_BYTES // 2**20, types=["xlsx", "csv"],
                             help=t("workflow.submit.file_limit", lang,
                                    limit=MAX_UPLOAD_BYTES // 2**20))
 if uploaded is not None and st.button(t("workflow.submit.send", lang), type="primary",

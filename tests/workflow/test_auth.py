@@ -11,6 +11,7 @@ import pytest
 from pipelines.cli import main
 from pipelines.lib import auth
 from pipelines.lib.auth import ACTIONS, ROLES, AuthError, AuthStore, User, can
+from pipelines.lib.i18n import t
 from pipelines.settings import get_settings
 
 PASSWORD = "correct horse battery"
@@ -202,6 +203,26 @@ def test_the_sign_in_page_says_how_long_to_wait(store, monkeypatch):
     assert [e.value for e in at.error] == ["Too many failed attempts: sign-in is locked for 15 min. "
                                            "If it was not you, tell the secretariat."]
     assert TOKEN_KEY not in at.session_state
+
+
+def test_the_sign_in_page_once_signed_in_says_so_and_where_to_go(store):
+    """The sign-in page stays reachable by its address once signed in (no "Page not found"): it
+    says who is signed in and offers no second form."""
+    from streamlit.testing.v1 import AppTest
+
+    from dashboards import ui
+    from dashboards.workflow_ui import TOKEN_KEY
+
+    store.add_user("rita", "reviewer", PASSWORD)
+    at = AppTest.from_file("../../dashboards/views/login.py", default_timeout=60)
+    at.query_params["lang"] = "fr"
+    at.run()
+    at.text_input(key="wf.login.username").input("rita")
+    at.text_input(key="wf.login.password").input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception and TOKEN_KEY in at.session_state
+    assert [i.value for i in at.info] == [t("workflow.login.already", "fr", name=ui.plain("rita"))]
+    assert not at.text_input
 
 
 def test_parallel_guesses_are_counted_before_the_password_is_checked(store):

@@ -7,6 +7,7 @@ Hostile files sent from the upload page are refused with their message, the serv
 from __future__ import annotations
 
 import csv
+import json
 import time
 
 import duckdb
@@ -249,6 +250,21 @@ def test_hostile_files_are_refused_and_the_server_answers_on(served_dashboard: s
             page.get_by_role("heading", name=t("workflow.submit.title", "en")).wait_for()
             print(f"streamlit server peak while the hostile files were handled: "
                   f"{memory.peak_mb(began):.0f} MB RSS (process and children)")
+
+            # The uploader's own words follow the language: Streamlit's English button and its
+            # transport cap (10 MB) are not what the reader sees, but the translations and the
+            # platform's cap.
+            page.get_by_test_id("stSidebar").get_by_role("radio", name="Français").click()
+            page.get_by_role("heading", name=t("workflow.submit.title", "fr")).wait_for()
+            dropzone = page.get_by_test_id("stFileUploaderDropzone")
+            shown = dropzone.evaluate(
+                """zone => [zone.querySelector('button[data-testid="stBaseButton-secondary"]'),
+                            zone.querySelector('[data-testid="stFileUploaderDropzoneInstructions"]')
+                           ].map(el => [el.innerText.trim(), getComputedStyle(el, '::after').content])""")
+            assert shown == [["", json.dumps(t("dash.upload.button", "fr"), ensure_ascii=False)],
+                             ["", json.dumps(t("dash.upload.note", "fr", types="XLSX, CSV",
+                                               limit=MAX_UPLOAD_BYTES // 2**20),
+                                             ensure_ascii=False)]], shown
         finally:
             browser.close()
     assert not list((get_settings().home / "uploads").glob("*"))  # nothing was stored
