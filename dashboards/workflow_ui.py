@@ -317,6 +317,16 @@ def decide(settings, decision, lang: str):
     return None
 
 
+def not_recorded(outcome, lang: str) -> None:
+    """Why a decision was not recorded: refused or failed (an error), or still queued behind
+    other work (a warning: it will be recorded, and must not be sent again)."""
+    text = t(outcome.key, lang, **(outcome.values or {}))
+    if outcome.key == "workflow.review.still_queued":
+        st.warning(text, icon=":material/hourglass_top:")
+    else:
+        st.error(text, icon=":material/block:")
+
+
 def explain_forms(user: User, labels: dict[str, str], lang: str) -> None:
     """A text box per submission with warnings (``labels``: submission id → :func:`unit_label`);
     sending it runs the review job (explain)."""
@@ -346,4 +356,4 @@ def explain_forms(user: User, labels: dict[str, str], lang: str) -> None:
                 if not outcome.published:
                     st.caption(t("workflow.review.publishing", lang))
             else:
-                st.error(t(outcome.key, lang, **(outcome.values or {})))
+                not_recorded(outcome, lang)

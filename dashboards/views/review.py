@@ -149,7 +149,7 @@ def decide(decision: Decision, done_key: str, **values) -> None:
         if decision.submission_id:
             st.session_state.setdefault(DECIDED, set()).add(decision.submission_id)
         st.rerun()
-    st.error(t(outcome.key, lang, **(outcome.values or {})), icon=":material/block:")
+    workflow_ui.not_recorded(outcome, lang)
 
 
 frame = workflow_ui.stop_without_workflow_data(workflow_ui.submissions(user))

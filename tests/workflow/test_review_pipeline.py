@@ -207,3 +207,14 @@ def test_a_decision_still_queued_is_announced_as_coming_not_as_failed():
     assert recorded.ok and not recorded.published
     for lang in ("es", "en", "fr"):
         assert t(waiting.key, lang) != waiting.key
+
+    def page():  # the page says it as a warning, a failure as an error
+        from dashboards.workflow_ui import not_recorded
+        from pipelines.lib.decisions import ReviewOutcome
+
+        not_recorded(ReviewOutcome(False, "workflow.review.still_queued"), "fr")
+        not_recorded(ReviewOutcome(False, "workflow.refused.failed"), "fr")
+
+    at = AppTest.from_function(page, default_timeout=60).run()
+    assert [w.value for w in at.warning] == [t("workflow.review.still_queued", "fr")]
+    assert [e.value for e in at.error] == [t("workflow.refused.failed", "fr")]
