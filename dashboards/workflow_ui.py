@@ -36,6 +36,8 @@ FINDING_COLUMNS = ("severity", "rule", "dataset", "sheet", "row", "column", "val
 # The submit page keeps the last report it showed (its file's SHA-256 and whether the bytes had
 # been received before); My submissions reads it too.
 LAST_REPORT = "wf.submit.last_report"
+# Submissions explained in this session: shown as explained before the snapshot that says so.
+EXPLAINED = "wf.explained"
 
 
 def store() -> AuthStore:
@@ -352,6 +354,7 @@ def explain_forms(user: User, labels: dict[str, str], lang: str) -> None:
             if outcome is None:
                 continue
             if outcome.ok:
+                st.session_state.setdefault(EXPLAINED, set()).add(submission_id)
                 st.success(t("workflow.explain.done", lang), icon=":material/check_circle:")
                 if not outcome.published:
                     st.caption(t("workflow.review.publishing", lang))

@@ -72,13 +72,15 @@ authorize(user, "view_report", row["country"])
 state = "superseded" if row["is_superseded"] and row["current_status"] == "validated" \
     else row["current_status"]
 if state == "validated" and row["n_warnings"] and pd.isna(row["explanation"]):
-    state = "unexplained"
+    # explained in this session, not yet in the published snapshot
+    state = "explained" if choice in st.session_state.get(workflow_ui.EXPLAINED, ()) \
+        else "unexplained"
 box, icon = {
     "accepted": (st.success, ":material/verified:"),
     "returned": (st.warning, ":material/undo:"),
     "rejected": (st.error, ":material/block:"),
     "unexplained": (st.warning, ":material/edit_note:"),
-}.get(state, (st.info, ":material/hourglass_top:" if state == "validated"
+}.get(state, (st.info, ":material/hourglass_top:" if state in ("validated", "explained")
               else ":material/history:"))
 changed = row["status_changed_at"]
 if f"workflow.mine.now.{state}" in messages():  # every state the workflow has

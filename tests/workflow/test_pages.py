@@ -331,6 +331,21 @@ def test_a_changed_cell_is_shown_in_words():
     assert cell_in_words("REF_SENT · counterpart_area=HND", "fr").endswith("· Honduras")
 
 
+def test_my_submissions_shows_an_explanation_just_recorded(workflow_home):
+    """An explanation recorded in this session shows at once, before the snapshot that holds it
+    (the page keeps the ids it explained): not "warnings not yet explained"."""
+    from dashboards.workflow_ui import EXPLAINED
+
+    at = run_page("my_submissions.py", sign_in("ana"), lang="fr")
+    option = next(o for o in at.selectbox[0].options if o.startswith("TIP_VICTIMS"))
+    at.selectbox[0].set_value(option).run()
+    assert t("workflow.mine.now.unexplained", "fr") in [w.value for w in at.warning]
+    at.session_state[EXPLAINED] = {at.selectbox[0].value}
+    at.run()
+    assert t("workflow.mine.now.explained", "fr") in [i.value for i in at.info]
+    assert t("workflow.mine.now.unexplained", "fr") not in [w.value for w in at.warning]
+
+
 def test_my_submissions_says_a_file_just_sent_is_on_its_way(workflow_home):
     """A version the published snapshot does not hold yet (here: the report of a file as if just
     received, with a submission id no snapshot has) is announced, not silently missing."""

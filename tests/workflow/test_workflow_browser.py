@@ -81,6 +81,7 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
+        began = time.time()  # the runs this journey launches are the ones created from now
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 2200}, accept_downloads=True)
@@ -196,6 +197,14 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
 
     # The server ran the upload's job in a thread and the explanation's and the acceptance's
     # beside it: they took turns, so no run's captured output holds another run's dbt build.
+    # Each was launched for a person waiting at a page: ahead of the landing folder's runs.
+    from dagster import DagsterInstance
+
+    with DagsterInstance.from_config(str(get_settings().dagster_home)) as instance:
+        priorities = {(record.dagster_run.job_name, record.dagster_run.tags.get("dagster/priority"))
+                      for record in instance.get_run_records()
+                      if record.create_timestamp.timestamp() >= began}
+    assert priorities == {("submission_job", "1"), ("review_job", "1")}, priorities
     logs = list((get_settings().dagster_home / "storage").glob("*/compute_logs/*.out"))
     builds = {log.parent.parent.name: log.read_text().count("Running with dbt") for log in logs}
     assert len(builds) >= 3 and max(builds.values()) == 1, builds
