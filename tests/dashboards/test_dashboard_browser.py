@@ -75,12 +75,14 @@ def test_every_page_answers_at_its_own_address(served_dashboard: str):
             page = browser.new_page(viewport={"width": 1400, "height": 1600})
             page.set_default_timeout(RENDER_TIMEOUT_MS)
             page.goto(f"{served_dashboard}/victims?lang=fr")
-            expect(page.get_by_role("heading", name=t("dash.victims.title", "fr"))).to_be_visible()
+            expect(page.get_by_role("heading", name=t("dash.victims.title", "fr"))).to_be_visible(
+                timeout=RENDER_TIMEOUT_MS)  # expect's own timeout, not the page's: 5 s
             page.locator(".st-key-victims_trend_chart .js-plotly-plot").wait_for()
             assert page.get_by_text("Page not found").count() == 0
             for path in ("review", "submit", "my-submissions", "audit", "export", "template"):
                 page.goto(f"{served_dashboard}/{path}?lang=fr")
-                expect(page.get_by_text(t("workflow.login.required", "fr"))).to_be_visible()
+                expect(page.get_by_text(t("workflow.login.required", "fr"))).to_be_visible(
+                    timeout=RENDER_TIMEOUT_MS)
                 # Not listed for a reader who is signed out: only its address opens it.
                 expect(page.get_by_test_id("stSidebarNav").get_by_text(
                     t("workflow.nav.review", "fr"), exact=True)).to_have_count(0)

@@ -125,7 +125,8 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
             # The upload's own rebuild and publication may still run: the explanation waits for
             # them, but not for its own.
             page.get_by_text("Explanation recorded").wait_for(timeout=2 * JOB_TIMEOUT_MS)
-            expect(page.get_by_text("updated once the rebuild ends")).to_be_visible()
+            expect(page.get_by_text("updated once the rebuild ends")).to_be_visible(
+                timeout=RENDER_TIMEOUT_MS)
             published(QUARTER, "explanation is not null")  # what the reviewer will read
             # A reload (a new Streamlit session) keeps the user signed in; signing out ends it
             # for good, reload or not.
@@ -154,9 +155,11 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
             page.get_by_role("button", name="Accept").click()
             page.get_by_text("accepted: its figures are final").wait_for(timeout=JOB_TIMEOUT_MS)
             # Out of the queue at once, before the snapshot that says so: no second decision.
-            expect(page.get_by_text("updated once the rebuild ends")).to_be_visible()
+            expect(page.get_by_text("updated once the rebuild ends")).to_be_visible(
+                timeout=RENDER_TIMEOUT_MS)
             page.get_by_test_id("stSelectbox").first.click()
-            expect(page.get_by_role("option", name="HND · SOM_JUSTICE").first).to_be_visible()
+            expect(page.get_by_role("option", name="HND · SOM_JUSTICE").first).to_be_visible(
+                timeout=RENDER_TIMEOUT_MS)
             expect(page.get_by_role("option", name=f"GTM · TIP_VICTIMS · {QUARTER} · 2")
                    ).to_have_count(0)
             page.keyboard.press("Escape")
