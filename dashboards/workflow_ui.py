@@ -76,16 +76,21 @@ def keep_session_cookie() -> None:
     signed in: set after sign-in, emptied after sign-out or expiry. Streamlit cannot set a
     cookie from the server, so a zero-height component sets it from the page (same origin;
     SameSite=Strict: another site's request does not carry it). The token is random and only its
-    hash is stored; the server-side session decides, as before, whether it is still valid."""
+    hash is stored; the server-side session decides, as before, whether it is still valid.
+
+    The component is rendered on every run once there is something to keep, not once: the page
+    runs its script only when the frame has loaded, and a frame left out of the next run (the
+    user moved on at once, on a slow machine) would be gone before it had set anything. The same
+    frame on every run stays loaded, and is not run again until the token changes."""
     token = st.session_state.get(TOKEN_KEY) or ""
-    if st.session_state.get(_COOKIE_WRITTEN, _cookie_token() or "") == token:
-        return
+    if not token and not _cookie_token() and not st.session_state.get(_COOKIE_WRITTEN):
+        return  # signed out, and no cookie to empty
     max_age = int(SESSION_HOURS * 3600) if token else 0
     components.html(
         "<script>parent.document.cookie = "
         f"'{SESSION_COOKIE}={token}; Max-Age={max_age}; Path=/; SameSite=Strict';</script>",
         height=0)
-    st.session_state[_COOKIE_WRITTEN] = token
+    st.session_state[_COOKIE_WRITTEN] = token or "-"  # "-": emptied once, keep emptying it
 
 
 def sign_in(username: str, password: str) -> User | None:
