@@ -184,21 +184,26 @@ def test_guessing_is_slowed_then_locked_per_account_and_per_client(store, monkey
         store.sign_in("rita", PASSWORD, client="10.0.0.66")
 
 
-def test_the_sign_in_page_says_how_long_to_wait(store, monkeypatch):
+def sign_in_on_the_page(name: str, lang: str):
+    """The sign-in page (AppTest) in ``lang``, its form sent for ``name``."""
     from streamlit.testing.v1 import AppTest
 
+    at = AppTest.from_file("../../dashboards/views/login.py", default_timeout=60)
+    at.query_params["lang"] = lang
+    at.run()
+    at.text_input(key="wf.login.username").input(name)
+    at.text_input(key="wf.login.password").input(PASSWORD)
+    return at.button[0].click().run()
+
+
+def test_the_sign_in_page_says_how_long_to_wait(store, monkeypatch):
     from dashboards.workflow_ui import TOKEN_KEY
 
     store.add_user("rita", "reviewer", PASSWORD)
     with auth.closing(store._connect()) as con, con:
         con.executemany("insert into sign_in_failures values ('rita', '10.0.0.9', ?)",
                         [[auth._now().isoformat()]] * auth.THROTTLE_LOCK)
-    at = AppTest.from_file("../../dashboards/views/login.py", default_timeout=60)
-    at.query_params["lang"] = "en"
-    at.run()
-    at.text_input(key="wf.login.username").input("rita")
-    at.text_input(key="wf.login.password").input(PASSWORD)
-    at.button[0].click().run()
+    at = sign_in_on_the_page("rita", "en")
     assert not at.exception
     assert [e.value for e in at.error] == ["Too many failed attempts: sign-in is locked for 15 min. "
                                            "If it was not you, tell the secretariat."]
@@ -208,18 +213,11 @@ def test_the_sign_in_page_says_how_long_to_wait(store, monkeypatch):
 def test_the_sign_in_page_once_signed_in_says_so_and_where_to_go(store):
     """The sign-in page stays reachable by its address once signed in (no "Page not found"): it
     says who is signed in and offers no second form."""
-    from streamlit.testing.v1 import AppTest
-
     from dashboards import ui
     from dashboards.workflow_ui import TOKEN_KEY
 
     store.add_user("rita", "reviewer", PASSWORD)
-    at = AppTest.from_file("../../dashboards/views/login.py", default_timeout=60)
-    at.query_params["lang"] = "fr"
-    at.run()
-    at.text_input(key="wf.login.username").input("rita")
-    at.text_input(key="wf.login.password").input(PASSWORD)
-    at.button[0].click().run()
+    at = sign_in_on_the_page("rita", "fr")
     assert not at.exception and TOKEN_KEY in at.session_state
     assert [i.value for i in at.info] == [t("workflow.login.already", "fr", name=ui.plain("rita"))]
     assert not at.text_input
