@@ -16,6 +16,16 @@
 {%- endmacro %}
 
 {#
+    A rolling window other than a calendar year (an R4Q row ending in Q1..Q3). Disclosure control
+    publishes one only where every quarter it spans is published: next to its neighbours and the
+    years, a window over a hidden quarter gives that quarter away by differences, and where the
+    quarters are published it says nothing they do not.
+#}
+{% macro disclosure_is_window(relation) -%}
+    ({{ relation }}.freq = 'R4Q' and month({{ relation }}.period_end) <> 12)
+{%- endmacro %}
+
+{#
     The margin a code adds up to within its dimension: '_T' for every code but the total itself,
     and the detail age bands (CTDC-compatible) to their broad group. null for '_T'.
 #}
@@ -121,6 +131,50 @@
         group by c.constraint_id, c.margin_id
     )
     select * from state where hidden_parts + margin_hidden = 1
+{% endtest %}
+
+{#
+    A rolling window other than a calendar year is published only where every quarter it spans is
+    (disclosure_is_window): the counts of marts.indicator_values_published (a window row of a count
+    is there, published, or not at all), and the flows of marts.flows_victims (`full`: the matrix
+    before control; a quarter with no victims has no row to show).
+#}
+{% test disclosure_windows_follow_quarters(model, indicators=none, full=none) %}
+    {%- if full %}
+    select rolling.origin_area || '>' || rolling.destination_area || '|' || rolling.time_period as cell
+    from {{ model }} as rolling
+    inner join {{ full }} as quarter
+        on quarter.origin_area = rolling.origin_area
+        and quarter.destination_area = rolling.destination_area
+        and quarter.freq = 'Q'
+        and quarter.victims > 0
+        and quarter.period_end <= rolling.period_end
+        and quarter.period_end > {{ dbt.dateadd('year', -1, 'rolling.period_end') }}
+    left join {{ model }} as shown
+        on shown.origin_area = quarter.origin_area
+        and shown.destination_area = quarter.destination_area
+        and shown.time_period = quarter.time_period
+    where {{ disclosure_is_window('rolling') }}
+        and shown.time_period is null
+    {%- else %}
+    select rolling.indicator_code || '|' || rolling.ref_area || '|' || rolling.time_period || '|'
+        || rolling.sex || '|' || rolling.age || '|' || rolling.exploitation_form as cell
+    from {{ model }} as rolling
+    inner join {{ indicators }} as indicators
+        on indicators.indicator_code = rolling.indicator_code
+        and indicators.disclosure_rule = 'PRIMARY_SMALL_COUNT'
+    left join {{ model }} as quarter
+        on quarter.indicator_code = rolling.indicator_code
+        and quarter.ref_area = rolling.ref_area
+        and quarter.sex = rolling.sex
+        and quarter.age = rolling.age
+        and quarter.exploitation_form = rolling.exploitation_form
+        and quarter.freq = 'Q'
+        and quarter.period_end <= rolling.period_end
+        and quarter.period_end > {{ dbt.dateadd('year', -1, 'rolling.period_end') }}
+    where {{ disclosure_is_window('rolling') }}
+        and (rolling.conf_status <> 'F' or quarter.conf_status <> 'F')
+    {%- endif %}
 {% endtest %}
 
 {#

@@ -64,8 +64,9 @@ def build_vintage(settings: Settings, as_of: dt.date, workdir: Path) -> Path:
         [str(dbt), "build", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
          "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(workdir / "target"),
          "--log-path", str(workdir / "logs"), "--exclude", "test_type:unit",
+         # every table an export reads: the flows too, or an as-of export would list today's
          "--select", "+indicator_values_published", "+submissions_status", "+plan_progress",
-         "+harmonisation_matrix"],
+         "+harmonisation_matrix", "+flows_victims"],
         env=env, capture_output=True, text=True, check=False,
     )
     if result.returncode != 0:

@@ -17,6 +17,13 @@ part gives ``parts <= total``):
 
 A cell withheld as detail of a small series (status N, ``internal.disclosure_withheld``) is in
 every relation like any hidden cell, known only to be a count.
+
+Rolling windows other than calendar years are not cells here. dbt publishes one (a count or a
+flow) only where every quarter it spans is published, so a published window is the sum of
+published quarters and every relation it enters (region, breakdown, rate) is the sum over its
+quarters of relations stated here; a window over a hidden quarter is not published at all. Left
+out, they no longer tie one year's quarters to the next, so the system falls apart by calendar
+year: the audit's and the repair's linear programmes stay small however long the history.
 """
 
 from __future__ import annotations
@@ -98,6 +105,11 @@ def cell_id(code: str, area: str, period: str, sex: str, age: str, form: str) ->
 def flow_id(origin: str, destination: str, period: str) -> str:
     """FLOW|origin|destination|period|_T|_T|_T (flows_victims reads repairs by this id)."""
     return "FLOW|" + cell_id(origin, destination, period, "_T", "_T", "_T")
+
+
+def is_window(period: str) -> bool:
+    """A rolling window other than a calendar year ('2024-Q2-R4Q'; '2024-Q4-R4Q' is the year)."""
+    return period.endswith("-R4Q") and not period.endswith("-Q4-R4Q")
 
 
 def _shift_year(period: str, years: int) -> str:
@@ -188,6 +200,8 @@ def build_system(con: duckdb.DuckDBPyConnection, min_count: int) -> tuple[System
             and p.exploitation_form = v.exploitation_form
         """).fetchall()
     for code, area, period, sex, age, form, value, status in counts:
+        if is_window(period):
+            continue
         builder.add_cell(cell_id(code, area, period, sex, age, form), value, status, owner_of(area))
 
     _add_flows(con, builder, min_count, owner_of)
@@ -196,6 +210,8 @@ def build_system(con: duckdb.DuckDBPyConnection, min_count: int) -> tuple[System
         "select margin_id, dimension, list(part_id) from internal.disclosure_constraints "
         "group by margin_id, dimension"
     ).fetchall():
+        if is_window(margin.split("|")[2]):
+            continue  # a warehouse dbt has not rebuilt since windows left the groups
         terms = {part: 1.0 for part in parts}
         terms[margin] = terms.get(margin, 0.0) - 1.0
         builder.add_relation(terms, 0.0, f"sum:{dimension}")
@@ -222,7 +238,10 @@ def _add_flows(con, builder: _Builder, min_count: int, owner_of) -> None:
     except duckdb.CatalogException:  # a warehouse dbt has not built since the design came in
         withheld = set()
     by_destination: dict[tuple[str, str], list[str]] = defaultdict(list)
+    by_year: dict[str, list[str]] = defaultdict(list)
     for origin, destination, period, victims, shown in flows:
+        if is_window(period):
+            continue
         fid = flow_id(origin, destination, period)
         # A flow under 5 is left out of the mart, so its absence says 0..4 (UNSHOWN; a 0 is no
         # one's secret); unknown citizenship and a withheld destination's flows are left out
@@ -235,10 +254,19 @@ def _add_flows(con, builder: _Builder, min_count: int, owner_of) -> None:
             status = UNSHOWN if victims < min_count else "D"
         builder.add_cell(fid, victims, status, owner_of(destination))
         by_destination[(destination, period)].append(fid)
+        if len(period) == 7:  # a quarter: part of its calendar year
+            by_year[flow_id(origin, destination, period[:4])].append(fid)
     for (destination, period), parts in by_destination.items():
         terms = {fid: 1.0 for fid in set(parts)}
         terms[cell_id(VD, destination, period, "_T", "_T", "_T")] = -1.0
         builder.add_relation(terms, 0.0, "sum:citizenship")
+    # A flow's year is its quarters. A quarter with no victims has no row: the attacker is taken
+    # to know it is 0, which can only make the attacker stronger.
+    for year, quarters in by_year.items():
+        if year in builder.index:
+            terms = {fid: 1.0 for fid in set(quarters)}
+            terms[year] = -1.0
+            builder.add_relation(terms, 0.0, "sum:time_period")
 
 
 def _flow_terms(kind: str, area: str, period: str, members: set[str], builder: _Builder) -> list[str]:
@@ -258,6 +286,10 @@ def _add_ratios(con, builder: _Builder, members: set[str]) -> None:
         list(RATIOS),
     ).fetchall()
     for code, area, period, sex, age, form, value, unit in rows:
+        if is_window(period):
+            # Published only over published counts (rule 3; the shares resting on flows are not
+            # published for these windows): the sum of what its quarters' counts say.
+            continue
         definition = RATIOS[code]
         multiplier = definition.get("multiplier", MULTIPLIERS.get(unit, 100.0))
         own = {"sex": sex, "age": age, "form": form}

@@ -10,8 +10,8 @@ them, and the next build starts from them (the pattern of hidden cells stays sta
 
 Which published cell: one that can absorb the movement the failing cell needs (a part that can go
 down by as much as a primary cell must be able to go up, or a margin, which can always follow),
-and among those the cheapest by :func:`cell_cost`: the loss is spent on detail first (rolling
-windows, quarters, fine breakdowns, flows) and last on each member's annual totals and the region.
+and among those the cheapest by :func:`cell_cost`: the loss is spent on detail first (quarters,
+fine breakdowns, flows) and last on each member's annual totals and the region.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ from pipelines.lib.disclosure.audit import (
     exact_leaks,
     restrict,
 )
-from pipelines.lib.periods import Quarter
 
 # Exact intervals are worth their LPs only when few cells are left uncertified; above this many,
 # every uncertified cell is repaired as if it failed (certification only misses cells that are
@@ -57,12 +56,9 @@ def cell_cost(cell_id: str) -> float:
     if len(parts) != 6:
         return 1.0  # not an indicator cell (hand-built tables): all alike
     _, area, period, sex, age, form = parts
-    if period.endswith("-Q4-R4Q"):
-        cost = 6.0  # a calendar year (and its R4Q twin)
-    elif period.endswith("R4Q"):
-        cost = 1.0  # a rolling window: its quarters tell the same story
-    else:
-        cost = 2.0
+    # Rolling windows are never hidden one by one: dbt publishes them where their quarters are
+    # (relations.py leaves them out of the system).
+    cost = 6.0 if period.endswith("-Q4-R4Q") else 2.0  # a calendar year (and its R4Q twin)
     detail = sum(code != "_T" for code in (sex, age, form))
     cost += 3.0 if detail == 0 else 1.0 / detail
     if area == "REG":
@@ -122,21 +118,12 @@ def protect(
     solves = 0
     remaining: list[int] = []
     rounds = 0
-    windows = _window_quarters(system)
     # Hiding a cell or withdrawing a relation only widens what the others can be (every feasible
     # point stays feasible), so a cell shown protected stays protected: each round looks again
     # only at the cells that failed and at the ones it has just hidden.
     open_cells = {insider: np.ones(system.n_cells, dtype=bool) for insider in ("", *insiders)}
     previous = status.copy()
     for rounds in range(1, max_rounds + 1):
-        # A rolling window (not a calendar year) is shown only where its four quarters are: next
-        # to its neighbours, a window over a hidden quarter gives that quarter away by
-        # differences, and the quarters tell what the window would.
-        for window, quarters in windows.items():
-            if status[window] == PUBLISHED and (status[quarters] != PUBLISHED).any():
-                status[window] = SECONDARY
-                hidden.append(system.ids[window])
-                active[_column(withdraw, window)] = False
         current = _current(system, status, active)
         # Cheaper, and the same, to hide near what is already hidden: a series with a hidden
         # cell in some period keeps its pattern.
@@ -196,24 +183,6 @@ def protect(
     )
 
 
-def _window_quarters(system: System) -> dict[int, np.ndarray]:
-    """Each rolling-window cell that is not a calendar year, with its quarters' cells (by id)."""
-    index = {cid: i for i, cid in enumerate(system.ids)}
-    out = {}
-    for i, cid in enumerate(system.ids):
-        parts = cid.split("|")
-        if len(parts) != 6 or not parts[2].endswith("-R4Q") or parts[2].endswith("-Q4-R4Q"):
-            continue
-        quarter = Quarter.parse(parts[2].removesuffix("-R4Q"))
-        quarters = []
-        for _ in range(4):
-            quarters.append(index.get("|".join([parts[0], parts[1], str(quarter), *parts[3:]])))
-            quarter = quarter.previous()
-        if None not in quarters:
-            out[i] = np.array(quarters)
-    return out
-
-
 def _column(csc: sparse.csc_matrix, cell: int) -> np.ndarray:
     return csc.indices[csc.indptr[cell]:csc.indptr[cell + 1]]
 
@@ -267,6 +236,10 @@ def _choose(current: System, active, by_cell, known, failing, min_count, costs, 
         start, end = matrix.indptr[r], matrix.indptr[r + 1]
         return matrix.indices[start:end], matrix.data[start:end]
 
+    def key_of(cell):
+        value = current.truth[cell]
+        return (costs[cell], value < min_count, value)
+
     def best(cells, coefs, need_sign, deficit):
         """The cheapest hideable cell of a row that moves the row's sum by ``deficit`` in the
         direction ``need_sign`` (None: any non-zero cell, a margin first)."""
@@ -284,7 +257,7 @@ def _choose(current: System, active, by_cell, known, failing, min_count, costs, 
                 fits = reach >= deficit - TOLERANCE
             if not fits:
                 continue
-            candidate_key = (costs[cell], value < min_count, value)
+            candidate_key = key_of(cell)
             if key is None or candidate_key < key:
                 choice, key = cell, candidate_key
         return choice
@@ -295,6 +268,9 @@ def _choose(current: System, active, by_cell, known, failing, min_count, costs, 
             continue
         moves = _moves(current, cell, low, high, min_count)
         fixed = False
+        # The cheapest pick over every relation that pins the cell, not the first relation's:
+        # a quarter's breakdown can often free it where the first relation met is its year.
+        options: list[tuple[tuple, int, int]] = []
         for r in rows:
             if r in used_rows:
                 fixed = True
@@ -319,10 +295,13 @@ def _choose(current: System, active, by_cell, known, failing, min_count, costs, 
                 else:
                     continue
                 if pick is not None:
-                    picks.add(pick)
-                    used_rows.add(r)
-                    fixed = True
+                    options.append((key_of(pick), pick, r))
                     break
+        if options:
+            _, pick, r = min(options)
+            picks.add(pick)
+            used_rows.add(r)
+            fixed = True
         if fixed:
             continue
         # Each relation alone would let the cell move: together they pin it. Open the relation

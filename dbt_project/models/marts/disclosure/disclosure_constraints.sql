@@ -6,6 +6,9 @@
 -- group holds exactly one hidden cell, margin included. Cell ids are disclosure_cell_id: a year
 -- and the R4Q ending in its Q4 are one cell, so their groups are one group (select distinct).
 -- A region that only one member stands behind is a group of one part: the region equals it.
+-- A rolling window other than a calendar year belongs to no group: it is published only where
+-- every quarter it spans is (indicator_values_protected), so its value and every sum it enters
+-- follow from published quarters, and hiding a second quarter to protect it would protect nothing.
 -- Internal: not published.
 
 {{ config(schema='internal') }}
@@ -46,6 +49,7 @@ counts as (
     inner join indicators
         on indicators.indicator_code = indicator_values.indicator_code
     where indicators.disclosure_rule = 'PRIMARY_SMALL_COUNT'
+        and not {{ disclosure_is_window('indicator_values') }}
 
 ),
 
@@ -133,7 +137,7 @@ by_time as (
         and margin.sex = part.sex
         and margin.age = part.age
         and margin.exploitation_form = part.exploitation_form
-        and margin.freq in ('R4Q', 'A')
+        and margin.freq in ('R4Q', 'A')  -- calendar years only: the other windows are left out above
         and part.period_end <= margin.period_end
         and part.period_end > {{ dbt.dateadd('year', -1, 'margin.period_end') }}
     where part.freq = 'Q'

@@ -137,6 +137,45 @@ small_over_small as (
 
 ),
 
+-- A rolling window other than a calendar year is published only where every quarter it spans
+-- is (disclosure_is_window): otherwise it is left out of the published rows altogether, no value
+-- and no flag, like any figure the publication does not offer. Its status comes from its quarters
+-- alone (a repair of an earlier design that named a window counts for nothing).
+windows as (
+
+    select distinct cell_id, indicator_code, ref_area, sex, age, exploitation_form, period_end
+    from counts
+    where {{ disclosure_is_window('counts') }}
+
+),
+
+hidden_quarters as (
+
+    select
+        counts.indicator_code, counts.ref_area, counts.sex, counts.age, counts.exploitation_form,
+        counts.period_end
+    from counts
+    inner join secondary_status
+        on secondary_status.cell_id = counts.cell_id
+    where counts.freq = 'Q'
+
+),
+
+withdrawn_windows as (
+
+    select distinct windows.cell_id
+    from windows
+    inner join hidden_quarters as hidden_quarter
+        on hidden_quarter.indicator_code = windows.indicator_code
+        and hidden_quarter.ref_area = windows.ref_area
+        and hidden_quarter.sex = windows.sex
+        and hidden_quarter.age = windows.age
+        and hidden_quarter.exploitation_form = windows.exploitation_form
+        and hidden_quarter.period_end <= windows.period_end
+        and hidden_quarter.period_end > {{ dbt.dateadd('year', -1, 'windows.period_end') }}
+
+),
+
 hidden_status as (
 
     select
@@ -146,6 +185,10 @@ hidden_status as (
             else conf_status
         end as conf_status
     from secondary_status
+    where cell_id not in (select cell_id from windows)
+    union all
+    select cell_id, 'D' as conf_status
+    from withdrawn_windows
 
 ),
 
@@ -238,6 +281,23 @@ ratio_secondary as (
 
 ),
 
+-- The shares that rest on flows by citizenship are not published for a rolling window other
+-- than a calendar year: unknown citizenship is never shown, so such a share ties the flows of the
+-- quarters of two years together, and the flows of those quarters are what it would give away.
+window_citizenship as (
+
+    select distinct
+        cells.cell_id,
+        'D' as conf_status
+    from cells
+    where {{ disclosure_is_window('cells') }}
+        and cells.indicator_code in (
+            'VIC_DOMESTIC_SHARE', 'VIC_FOREIGN_SHARE', 'VIC_INTRAREG_SHARE',
+            'VIC_CITIZENSHIP_UNKNOWN_SHARE'
+        )
+
+),
+
 ratio_status as (
 
     select
@@ -247,6 +307,8 @@ ratio_status as (
         select * from ratio_primary
         union all
         select * from ratio_secondary
+        union all
+        select * from window_citizenship
     ) as ratio_hidden
     group by cell_id
 
@@ -279,6 +341,7 @@ final as (
         on hidden_status.cell_id = cells.cell_id
     left join ratio_status
         on ratio_status.cell_id = cells.cell_id
+    where cells.cell_id not in (select cell_id from withdrawn_windows)
 
 )
 

@@ -14,6 +14,9 @@
 --    every part published would be their sum (and a region of one member is that member's
 --    value). A year and the R4Q ending in its Q4 share one cell id (disclosure_cell_id), so they
 --    always share one status.
+--    A rolling window other than a calendar year belongs to no group and is left out (no row)
+--    wherever a quarter it spans is hidden: next to its neighbours it would give that quarter
+--    away by differences, and where its quarters are published it tells nothing more.
 -- 3. Rates, shares and ratios (rule RATIO_FOLLOWS_COUNTS): hidden (A) when their own numerator
 --    or denominator is a count from 1 to the threshold - 1; any ratio listed in
 --    disclosure_ratio_bases() is hidden (D) when a count it rests on is hidden.

@@ -2,7 +2,9 @@
 -- internal.flows_victims_full with at least var('flow_min_victims') (5) victims, the UNODC
 -- convention; smaller flows and unknown citizenship are not shown, nor the flows the disclosure
 -- audit hid (disclosure.repairs: a flow that, with the totals, would give a hidden one away), nor
--- the flows of a destination's small series of detected victims (disclosure_withheld).
+-- the flows of a destination's small series of detected victims (disclosure_withheld). A rolling
+-- window other than a calendar year is shown only where every quarter of it that has victims is:
+-- next to its neighbours it would give a quarter left out away by differences.
 
 with
 
@@ -12,7 +14,7 @@ full_matrix as (
 
 ),
 
-final as (
+shown as (
 
     select
         origin_area,
@@ -34,6 +36,30 @@ final as (
                 union all
                 select cell_id from {{ ref('disclosure_withheld') }}
             )
+
+),
+
+final as (
+
+    select shown.*
+    from shown
+    where not {{ disclosure_is_window('shown') }}
+        or not exists (
+            select 1
+            from full_matrix as quarter
+            where quarter.origin_area = shown.origin_area
+                and quarter.destination_area = shown.destination_area
+                and quarter.freq = 'Q'
+                and quarter.victims > 0
+                and quarter.period_end <= shown.period_end
+                and quarter.period_end > {{ dbt.dateadd('year', -1, 'shown.period_end') }}
+                and not exists (
+                    select 1 from shown as shown_quarter
+                    where shown_quarter.origin_area = quarter.origin_area
+                        and shown_quarter.destination_area = quarter.destination_area
+                        and shown_quarter.time_period = quarter.time_period
+                )
+        )
 
 )
 
