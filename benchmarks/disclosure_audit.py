@@ -26,18 +26,18 @@ from pipelines.settings import get_settings
 
 
 def _level(parts: list[str]) -> str:
-    """What a count cell is to a reader: the region's, a member's annual or quarterly total, or
-    detail (a breakdown, a rolling window, a flow)."""
+    """What a count cell is to a reader: the region's total or its breakdowns, a member's annual
+    or quarterly total, or detail (a member's breakdowns, a flow). Rolling windows other than
+    calendar years are no cells of the audit (relations.py)."""
     if parts[0] == "FLOW" or len(parts) != 6:
         return "detail"
     _, area, period, *dims = parts
+    total = all(d == "_T" for d in dims)
     if area == "REG":
-        return "region"
-    if any(d != "_T" for d in dims):
+        return "region_total" if total else "region_detail"
+    if not total:
         return "detail"
-    if period.endswith("-Q4-R4Q"):
-        return "annual_total"
-    return "detail" if period.endswith("R4Q") else "quarterly_total"
+    return "annual_total" if period.endswith("-Q4-R4Q") else "quarterly_total"
 
 
 def hidden_shares(system, status) -> dict[str, dict[str, float]]:

@@ -823,9 +823,11 @@ def table_rows(results: dict) -> list[tuple[str, str, str]]:
                          f"in {measured['gate_rounds']} rounds / {fmt_s(measured['later_gate_s'])}",
                          "≤ 60 s"))
             levels = measured["hidden_share"]["level"]
-            rows.append(("  hidden % (region / annual totals / quarterly totals / detail)",
+            rows.append(("  hidden % (region totals / region breakdowns / members' annual "
+                         "totals / quarterly totals / detail)",
                          " / ".join(str(levels.get(k, "-")) for k in (
-                             "region", "annual_total", "quarterly_total", "detail")), "-"))
+                             "region_total", "region_detail", "annual_total", "quarterly_total",
+                             "detail")), "-"))
     dev = results.get("orchestrator", {})
     if dev.get("server_answers_s") is not None:
         rows.append(("orchestrator start → it answers (code server, daemon, operator UI)",

@@ -14,6 +14,10 @@ FIXTURES = Path(__file__).parent / "fixtures" / "submissions"
 TODAY = dt.date(2026, 11, 28)
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+# The suite's many small builds only record the disclosure audit: block mode (the default) adds a
+# repair and a dbt rebuild to each, some 20 s. Its own tests set it: the gate's (test_pipeline)
+# and `make run`'s demo (test_make_run).
+os.environ.setdefault("OBSERVATORY_DISCLOSURE_GATE", "record")
 
 
 @contextlib.contextmanager

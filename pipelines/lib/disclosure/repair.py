@@ -2,17 +2,14 @@
 a hidden one below the standard (see :mod:`.audit`).
 
 dbt's rules (primary, then one more cell in any additive group left with a single hidden cell) are
-local: they cannot see that overlapping windows, years, regions and crosses combine. So the audit
-runs on what they leave, and for each cell that fails it, this module picks a published cell to
-hide in a relation that pins it, until the audit passes. The picks are written to
-``disclosure.repairs``; dbt hides them like any secondary cell and withdraws the ratios resting on
-them, and the next build starts from them (the pattern of hidden cells stays stable).
+local: they cannot see that years, regions, crosses and ratios combine. So the audit runs on what
+they leave, and for each cell that fails it the protection LP (:class:`_Protection`) finds the
+cheapest set of published cells whose hiding lets it move as far as it must. The picks are written
+to ``disclosure.repairs``; dbt hides them like any secondary cell and withdraws the ratios resting
+on them, and the next build starts from them (the pattern of hidden cells stays stable).
 
-Which published cell: one that can absorb the movement the failing cell needs (a part that can go
-down by as much as a primary cell must be able to go up, or a margin, which can always follow),
-and among those the cheapest by :func:`cell_cost`: the loss is spent on detail first (quarters,
-fine breakdowns, flows) and last on each member's annual totals and the region.
-"""
+The price of a cell (:func:`cell_cost`) spends the loss on detail first (quarters, fine
+breakdowns, flows) and last on each member's annual totals and the region."""
 
 from __future__ import annotations
 
@@ -42,10 +39,6 @@ from pipelines.lib.disclosure.audit import (
 # every uncertified cell is repaired as if it failed (certification only misses cells that are
 # hard to move, which is where a complementary cell helps anyway).
 EXACT_LIMIT = 300
-# Up to this many failing cells per attacker, each gets the protection LP (exact, a fraction of a
-# second each); beyond it, the one-relation-at-a-time choice of :func:`_choose` (fast, and it
-# clears most of the first rounds' failures).
-PROTECTION_LIMIT = 400
 
 
 def cell_cost(cell_id: str) -> float:
@@ -111,7 +104,6 @@ def protect(
     active = np.ones(system.relations.shape[0], dtype=bool)
     withdraw_rows = withdrawn_with(system)
     withdraw = withdraw_rows.tocsc()
-    by_cell = system.relations.tocsc()
     costs = np.array([cost(cid) for cid in system.ids])
     series = np.array([_series(cid) for cid in system.ids])
     hidden: list[str] = []
@@ -119,23 +111,20 @@ def protect(
     remaining: list[int] = []
     rounds = 0
     # Hiding a cell or withdrawing a relation only widens what the others can be (every feasible
-    # point stays feasible), so a cell shown protected stays protected: each round looks again
-    # only at the cells that failed and at the ones it has just hidden.
-    open_cells = {insider: np.ones(system.n_cells, dtype=bool) for insider in ("", *insiders)}
-    previous = status.copy()
+    # point stays feasible), so a cell shown protected stays protected: each attacker looks again
+    # only at the cells that failed for it and at the ones hidden since.
+    attackers = ("", *insiders)
+    open_cells = {insider: np.ones(system.n_cells, dtype=bool) for insider in attackers}
+    previous = {insider: status.copy() for insider in attackers}
     for rounds in range(1, max_rounds + 1):
-        current = _current(system, status, active)
-        # Cheaper, and the same, to hide near what is already hidden: a series with a hidden
-        # cell in some period keeps its pattern.
-        hidden_series = set(series[status != PUBLISHED])
-        stable = np.array([s in hidden_series for s in series])
-        picks: set[int] = set()
         remaining = []
-        newly_hidden = (status != PUBLISHED) & (previous == PUBLISHED)
-        previous = status.copy()
-        withdraw_active = withdraw_rows[active]
-        for insider in ("", *insiders):
-            open_cells[insider] |= newly_hidden
+        added = 0
+        # Attackers one after the other, each on what the ones before it left hidden: an
+        # insider mostly fails where the outsider did, and the outsider's picks settle most of it.
+        for insider in attackers:
+            current = _current(system, status, active)
+            open_cells[insider] |= (status != PUBLISHED) & (previous[insider] == PUBLISHED)
+            previous[insider] = status.copy()
             known, targets = attacker_view(current, insider)
             targets &= open_cells[insider]
             sub = restrict(current, known, min_count)
@@ -150,29 +139,31 @@ def protect(
             remaining += [cell for cell, _, _ in failing]
             open_cells[insider][:] = False
             open_cells[insider][[cell for cell, _, _ in failing]] = True
-            price = costs - 0.5 * stable
-            price[list(picks)] = 0.0  # hidden already by this round's earlier picks
-            if len(failing) <= PROTECTION_LIMIT:
-                protection = _Protection(current, withdraw_active, known, min_count, price,
-                                         insider)
-                for cell, low, high in failing:
-                    for move in _moves(current, cell, low, high, min_count):
+            if not failing:
+                continue
+            # Cheaper, and the same, to hide near what is already hidden: a series with a
+            # hidden cell in some period keeps its pattern.
+            hidden_series = set(series[status != PUBLISHED])
+            price = costs - 0.5 * np.array([s in hidden_series for s in series])
+            picks: set[int] = set()
+            protection = _Protection(current, withdraw_rows[active], known, min_count, price,
+                                     insider)
+            for cell, low, high in failing:
+                for move in _moves(current, cell, low, high, min_count):
+                    if not protection.reached(cell, move):
                         picks |= protection.picks(cell, move) or set()
-                solves += protection.solves
-            else:
-                picks |= _choose(current, active, by_cell, known, failing, min_count, price, insider)
-        picks -= {i for i in picks if status[i] != PUBLISHED}
+            solves += protection.solves
+            for cell in sorted(picks):
+                if status[cell] == PUBLISHED:
+                    status[cell] = SECONDARY
+                    hidden.append(system.ids[cell])
+                    active[_column(withdraw, cell)] = False
+                    added += 1
         if log:
-            log(f"round {rounds}: {len(set(remaining))} cells fail, hiding {len(picks)} more "
+            log(f"round {rounds}: {len(set(remaining))} cells fail, hiding {added} more "
                 f"({time.perf_counter() - started:.1f} s)")
-        if not remaining:
+        if not remaining or not added:
             break
-        if not picks:
-            break
-        for cell in sorted(picks):
-            status[cell] = SECONDARY
-            hidden.append(system.ids[cell])
-            active[_column(withdraw, cell)] = False
     return Repair(
         system=_current(system, status, active),
         hidden=hidden,
@@ -212,114 +203,6 @@ def _moves(current: System, cell: int, low: float, high: float, min_count: int) 
             moves.append(1.0 - truth)
         return [m for m in moves if m]
     return [1.0]
-
-
-def _choose(current: System, active, by_cell, known, failing, min_count, costs, insider) -> set[int]:
-    """One published cell to hide in each relation that pins a failing cell (a relation serves
-    the first failing cell that needs it, in this round)."""
-    rows_of = np.flatnonzero(active)
-    row_position = np.full(len(active), -1)
-    row_position[rows_of] = np.arange(len(rows_of))
-    matrix = current.relations.tocsr()
-    hideable = (current.status == PUBLISHED) & ((current.owner != insider) if insider else True)
-    upper = float(min_count - 1)
-    used_rows: set[int] = set()
-    picks: set[int] = set()
-
-    def bounds(cells):
-        status = current.status[cells]
-        low = np.where(status == PRIMARY, 1.0, 0.0)
-        high = np.where((status == PRIMARY) | (status == UNSHOWN), upper, np.inf)
-        return low, high
-
-    def row_terms(r):
-        start, end = matrix.indptr[r], matrix.indptr[r + 1]
-        return matrix.indices[start:end], matrix.data[start:end]
-
-    def key_of(cell):
-        value = current.truth[cell]
-        return (costs[cell], value < min_count, value)
-
-    def best(cells, coefs, need_sign, deficit):
-        """The cheapest hideable cell of a row that moves the row's sum by ``deficit`` in the
-        direction ``need_sign`` (None: any non-zero cell, a margin first)."""
-        choice, key = None, None
-        for cell, coef in zip(cells, coefs, strict=True):
-            if not hideable[cell] or cell in picks:
-                continue
-            value = current.truth[cell]
-            if need_sign is None:
-                fits = coef < 0 or value >= 1
-            else:
-                # Hidden, the cell ranges over coef x [0, inf): a part can give up its value, a
-                # margin (coefficient of the other sign) can grow without end.
-                reach = np.inf if np.sign(coef) == need_sign else abs(coef) * value
-                fits = reach >= deficit - TOLERANCE
-            if not fits:
-                continue
-            candidate_key = key_of(cell)
-            if key is None or candidate_key < key:
-                choice, key = cell, candidate_key
-        return choice
-
-    for cell, low, high in failing:
-        rows = [int(r) for r in row_position[_column(by_cell, cell)] if r >= 0]
-        if not rows:
-            continue
-        moves = _moves(current, cell, low, high, min_count)
-        fixed = False
-        # The cheapest pick over every relation that pins the cell, not the first relation's:
-        # a quarter's breakdown can often free it where the first relation met is its year.
-        options: list[tuple[tuple, int, int]] = []
-        for r in rows:
-            if r in used_rows:
-                fixed = True
-                continue
-            cells, coefs = row_terms(r)
-            own = coefs[cells == cell][0]
-            others = (cells != cell) & ~known[cells]
-            low_b, high_b = bounds(cells[others])
-            delta_low = coefs[others] * (low_b - current.truth[cells[others]])
-            delta_high = coefs[others] * np.where(np.isinf(high_b), np.inf,
-                                                  high_b - current.truth[cells[others]])
-            reach_low = np.minimum(delta_low, delta_high).sum() if others.any() else 0.0
-            reach_high = np.maximum(delta_low, delta_high).sum() if others.any() else 0.0
-            for move in moves:
-                if move == 0:
-                    continue
-                needed = -own * move  # what the rest of the row must make up
-                if needed > reach_high + TOLERANCE:
-                    pick = best(cells, coefs, 1.0, needed - reach_high)
-                elif needed < reach_low - TOLERANCE:
-                    pick = best(cells, coefs, -1.0, reach_low - needed)
-                else:
-                    continue
-                if pick is not None:
-                    options.append((key_of(pick), pick, r))
-                    break
-        if options:
-            _, pick, r = min(options)
-            picks.add(pick)
-            used_rows.add(r)
-            fixed = True
-        if fixed:
-            continue
-        # Each relation alone would let the cell move: together they pin it. Open the relation
-        # with the fewest hidden cells, or failing that one of its hidden neighbours' relations.
-        candidates = sorted(rows, key=lambda r: int((~known[row_terms(r)[0]]).sum()))
-        neighbours = {int(c) for r in rows for c in row_terms(r)[0] if not known[c] and c != cell}
-        for c in sorted(neighbours):
-            candidates += [int(r) for r in row_position[_column(by_cell, c)] if r >= 0 and r not in rows]
-        for r in candidates:
-            if r in used_rows:
-                break
-            cells, coefs = row_terms(r)
-            pick = best(cells, coefs, None, 0.0)
-            if pick is not None:
-                picks.add(pick)
-                used_rows.add(r)
-                break
-    return picks
 
 
 class _Protection:
@@ -364,6 +247,13 @@ class _Protection:
         self.part = labels[:current.n_cells]
         self.models: dict[int, tuple] = {}
         self.solves = 0
+        # How far each cell has moved up and down in the perturbations found so far. Each stays
+        # feasible once its picks are hidden (more hidden cells only widen what is feasible), so
+        # a failing cell that one of them already moved as far as it must go needs no LP of its
+        # own: most do, since one perturbation moves every hidden cell of its relations.
+        self.up_seen = np.zeros(current.n_cells)
+        self.down_seen = np.zeros(current.n_cells)
+        self.either = ~np.isin(status, (PRIMARY, WITHHELD, UNSHOWN))
 
     def _model(self, part: int):
         if part in self.models:
@@ -402,6 +292,14 @@ class _Protection:
         """The published cells whose hiding withdraws a soft relation."""
         return self.slack_of.indices[self.slack_of.indptr[row]:self.slack_of.indptr[row + 1]]
 
+    def reached(self, cell: int, move: float) -> bool:
+        """Whether a perturbation found this round moves ``cell`` by ``move`` (any hidden cell
+        other than a small one: by ``move`` either way, two whole numbers are enough)."""
+        up, down = self.up_seen[cell], self.down_seen[cell]
+        if self.either[cell]:
+            return max(up, down) >= abs(move) - TOLERANCE
+        return (up if move > 0 else down) >= abs(move) - TOLERANCE
+
     def picks(self, cell: int, move: float) -> set[int] | None:
         """Published cells to hide so that ``cell`` can move by ``move``; None if nothing can."""
         highs, columns, local, soft_rows, upper = self._model(int(self.part[cell]))
@@ -421,6 +319,9 @@ class _Protection:
         if values is None:
             return None
         moved = values[:n] + values[n:2 * n]
+        net = values[:n] - values[n:2 * n]
+        self.up_seen[columns] = np.maximum(self.up_seen[columns], net)
+        self.down_seen[columns] = np.maximum(self.down_seen[columns], -net)
         out = {int(c) for c in columns[(moved > TOLERANCE) & self.hideable[columns]]}
         k = len(soft_rows)
         for i in np.flatnonzero(values[2 * n:2 * n + k] + values[2 * n + k:] > TOLERANCE):
