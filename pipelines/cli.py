@@ -293,7 +293,7 @@ def run_plan_import(settings: Settings, path: Path, *, lang: str, actor: str = "
                                            snapshot=snapshot.name if snapshot else "-")))
     if not result.success:
         print(t("cli.pipeline_failed", lang, error=result.first_error()[:500]), file=sys.stderr)
-        return 1
+        return PROCESSING_FAILED
     return 0 if report is not None and report.status == "accepted" else 1
 
 
@@ -490,7 +490,7 @@ def run_submission(settings: Settings, files: list[Path], *, lang: str, channel:
             print_report(outcome, settings, lang, name=path.name)
     if not result.success:
         print(t("cli.pipeline_failed", lang, error=result.first_error()[:500]), file=sys.stderr)
-        return 1
+        return PROCESSING_FAILED
     accepted = sum(o.accepted for o in outcomes)
     snapshot = current_snapshot(settings)
     print(t("cli.summary", lang, accepted=accepted, total=len(files),
@@ -591,8 +591,13 @@ def run_glotip_import(settings: Settings, path: Path, *, lang: str, actor: str =
                                        total_seconds=time.perf_counter() - started)))
     if not result.success:
         print(t("cli.pipeline_failed", lang, error=result.first_error()[:500]), file=sys.stderr)
-        return 1
+        return PROCESSING_FAILED
     return 0
+
+
+# Exit code of a submission whose files were received but whose processing failed (nothing new
+# published): distinct from 1, a file rejected, which the demo expects.
+PROCESSING_FAILED = 3
 
 
 def run_demo(settings: Settings, *, lang: str, load: bool = True) -> int:

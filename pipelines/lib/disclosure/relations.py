@@ -256,17 +256,31 @@ def _add_flows(con, builder: _Builder, min_count: int, owner_of) -> None:
         by_destination[(destination, period)].append(fid)
         if len(period) == 7:  # a quarter: part of its calendar year
             by_year[flow_id(origin, destination, period[:4])].append(fid)
+    # A flow with no victims has no row, but a reader cannot tell it from a small one left out:
+    # a quarter of a flow whose year has victims is a cell like any unshown flow (0..4), and so
+    # is unknown citizenship (never shown), or the attacker would seem to know they are 0.
+    for year, quarters in by_year.items():
+        if year not in builder.index:
+            continue
+        _, origin, destination, period = year.split("|")[:4]
+        for q in range(1, 5):
+            quarter = flow_id(origin, destination, f"{period[:4]}-Q{q}")
+            if quarter not in builder.index:
+                builder.add_cell(quarter, 0.0, WITHHELD if origin == "_U" else UNSHOWN,
+                                 owner_of(destination))
+                by_destination[(destination, quarter.split("|")[3])].append(quarter)
+                quarters.append(quarter)
+        terms = {fid: 1.0 for fid in set(quarters)}
+        terms[year] = -1.0
+        builder.add_relation(terms, 0.0, "sum:time_period")
     for (destination, period), parts in by_destination.items():
+        unknown = flow_id("_U", destination, period)
+        if unknown not in builder.index:
+            builder.add_cell(unknown, 0.0, WITHHELD, owner_of(destination))
+            parts.append(unknown)
         terms = {fid: 1.0 for fid in set(parts)}
         terms[cell_id(VD, destination, period, "_T", "_T", "_T")] = -1.0
         builder.add_relation(terms, 0.0, "sum:citizenship")
-    # A flow's year is its quarters. A quarter with no victims has no row: the attacker is taken
-    # to know it is 0, which can only make the attacker stronger.
-    for year, quarters in by_year.items():
-        if year in builder.index:
-            terms = {fid: 1.0 for fid in set(quarters)}
-            terms[year] = -1.0
-            builder.add_relation(terms, 0.0, "sum:time_period")
 
 
 def _flow_terms(kind: str, area: str, period: str, members: set[str], builder: _Builder) -> list[str]:
