@@ -393,23 +393,43 @@ def bench_demo_load(results: dict) -> None:
 
 
 def bench_disclosure(results: dict) -> None:
-    """The disclosure audit of the demo as the gate runs it (every member as an insider too), and
-    three rounds of block mode's repair in memory against an outsider: hidden shares before and
-    after."""
+    """The disclosure audit of the demo as published (every member as an insider too; the gate's
+    default, block mode, hid cells until it passed), with the gate's time on the demo's first
+    build: hidden shares per family, member and level (the 8-quarter designs compare them with
+    dbt's rules alone)."""
+    import duckdb
+
     from benchmarks.disclosure_audit import measure
     from pipelines.settings import get_settings
 
-    measured = measure(get_settings(), insiders=True, repair_rounds=3,
+    settings = get_settings()
+    measured = measure(settings, insiders=True,
                        log=lambda line: print(f"[disclosure] {line}", flush=True))
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        gates = con.execute("select seconds, rounds, repairs_added from disclosure.audits "
+                            "order by audited_at").fetchall()
+    finally:
+        con.close()
+    measured["gate_s"], measured["gate_rounds"], measured["repairs"] = (
+        round(gates[0][0], 1), gates[0][1], gates[0][2]) if gates else (None, None, None)
     results["disclosure"] = measured
     print(f"[disclosure] {measured['cells']} cells, {measured['hidden']} hidden, "
-          f"{measured['failing']} failing; audit {measured['audit_s']} s", flush=True)
+          f"{measured['failing']} failing; audit {measured['audit_s']} s; the first build's "
+          f"gate {measured['gate_s']} s in {measured['gate_rounds']} rounds", flush=True)
     for axis in ("family", "member", "level"):
         before = measured["hidden_share_before"][axis]
         after = measured.get("hidden_share_after", {}).get(axis, {})
         print(f"[disclosure] hidden % by {axis}: " + ", ".join(
             f"{key} {share}" + (f" → {after[key]}" if key in after else "")
             for key, share in before.items()), flush=True)
+
+
+def level_row(levels: dict[str, float]) -> tuple[str, str, str]:
+    """A table row: the share of count cells hidden at each level a reader cares about."""
+    keys = ("region_total", "region_detail", "annual_total", "quarterly_total", "detail")
+    return ("  hidden % (region totals / region breakdowns / members' annual totals / quarterly "
+            "totals / detail)", " / ".join(str(levels.get(k, "-")) for k in keys), "-")
 
 
 def bench_small_series(results: dict, work: Path) -> None:
@@ -809,11 +829,11 @@ def table_rows(results: dict) -> list[tuple[str, str, str]]:
         rows.append((f"disclosure audit of the demo ({audit['cells']:,} cells, "
                      f"{len(audit['attackers'])} attackers)", fmt_s(audit["audit_s"]), "-"))
         rows.append(("  hidden cells failing the standard", f"{audit['failing']:,}", "0"))
-        if "repair" in audit:
-            repair = audit["repair"]
-            rows.append((f"  repair (outsider), {repair['rounds']} rounds in memory: hidden / failing",
-                         f"{repair['hidden_added']:,} / {repair['still_failing']:,} "
-                         f"({fmt_s(repair['seconds'])})", "≤ 60 s, 0 failing"))
+        if audit.get("gate_s") is not None:
+            rows.append(("  the demo build's gate (repair, dbt rebuild, audits)",
+                         f"{fmt_s(audit['gate_s'])} in {audit['gate_rounds']} rounds, "
+                         f"{audit['repairs']:,} cells hidden", "≤ 60 s"))
+            rows.append(level_row(audit["hidden_share_before"]["level"]))
     for design, measured in results.get("small_series", {}).items():
         rows.append((f"8 members x 8 quarters, {design} design: hidden / failing (outsider)",
                      f"{measured['hidden']:,} / {measured['failing']:,} of {measured['cells']:,} "
@@ -822,12 +842,7 @@ def table_rows(results: dict) -> list[tuple[str, str, str]]:
             rows.append(("  its gate: first build / later builds", f"{fmt_s(measured['gate_s'])} "
                          f"in {measured['gate_rounds']} rounds / {fmt_s(measured['later_gate_s'])}",
                          "≤ 60 s"))
-            levels = measured["hidden_share"]["level"]
-            rows.append(("  hidden % (region totals / region breakdowns / members' annual "
-                         "totals / quarterly totals / detail)",
-                         " / ".join(str(levels.get(k, "-")) for k in (
-                             "region_total", "region_detail", "annual_total", "quarterly_total",
-                             "detail")), "-"))
+            rows.append(level_row(measured["hidden_share"]["level"]))
     dev = results.get("orchestrator", {})
     if dev.get("server_answers_s") is not None:
         rows.append(("orchestrator start → it answers (code server, daemon, operator UI)",
