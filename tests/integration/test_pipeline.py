@@ -218,10 +218,11 @@ def test_the_disclosure_gate_records_refuses_and_repairs(pipeline_home, tmp_path
     settings = get_settings()
     served = current_snapshot(settings)
 
-    # Without the repair, the gate refuses (the asset fails, so serving_snapshot, which depends
-    # on it, does not run: test_definitions), and says which cells.
+    # A repair that cannot free the cells: the gate refuses (the asset fails, so
+    # serving_snapshot, which depends on it, does not run: test_definitions), and says which.
     repair = gate.protect
-    monkeypatch.setattr(gate, "protect", lambda system, *a, **k: Repair(system=system))
+    monkeypatch.setattr(gate, "protect",
+                        lambda system, *a, **k: Repair(system=system, remaining=["unrepaired"]))
     with writer_lock(settings), pytest.raises(gate.DisclosureAuditFailed, match=r"VIC_DETECTED\|"):
         gate.run_gate(settings, log=lambda _: None)
     monkeypatch.setattr(gate, "protect", repair)
@@ -247,6 +248,12 @@ def test_the_disclosure_gate_records_refuses_and_repairs(pipeline_home, tmp_path
     assert repairs
     statuses = dict(zip(system.ids, system.status, strict=True))
     assert all(statuses[cid] != "F" for cid in repairs if cid in statuses)
+    # A later build starts from the repairs: it passes with nothing more to hide, even when the
+    # audit leaves every cell its batches could not settle to the repair's exact look.
+    monkeypatch.setattr(gate, "AUDIT_EXACT_LIMIT", 0)
+    with writer_lock(settings):
+        later = gate.run_gate(settings, log=lambda _: None)
+    assert later.result.passed and later.repairs_added == 0
 
 
 def test_only_disclosure_controlled_tables_are_served_and_own_figures_are_private(pipeline_home):

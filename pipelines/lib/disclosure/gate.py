@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -85,9 +85,9 @@ def run_gate(settings: Settings, log=print, insiders: bool = True) -> GateResult
                 repair = protect(system, threshold, insiders=members, log=log)
                 new = repair.hidden
                 if not new and repair.passed:
-                    # The cells the audit left unexamined all pass once examined exactly: the
-                    # verdict needs every exact interval, not a bounded few.
-                    result = audit(system, threshold, insiders=members)
+                    # The repair examined every cell the audit left unexamined, exactly, for
+                    # every attacker, and none fails: that is the verdict.
+                    result = replace(result, leaks=[], unexamined=set())
             if not new:
                 total = con.execute("select count(*) from disclosure.repairs").fetchone()[0]
                 _record(con, started, result, added, total, rounds)
