@@ -26,6 +26,15 @@
 {%- endmacro %}
 
 {#
+    A quarter lies in a four-quarter window (a rolling window or a year) that ends with the
+    window's period_end: the join condition of every "quarters -> window" rule.
+#}
+{% macro disclosure_quarter_in_window(quarter, window) -%}
+    ({{ quarter }}.period_end <= {{ window }}.period_end
+        and {{ quarter }}.period_end > {{ dbt.dateadd('year', -1, window ~ '.period_end') }})
+{%- endmacro %}
+
+{#
     The margin a code adds up to within its dimension: '_T' for every code but the total itself,
     and the detail age bands (CTDC-compatible) to their broad group. null for '_T'.
 #}
@@ -148,8 +157,7 @@
         and quarter.destination_area = rolling.destination_area
         and quarter.freq = 'Q'
         and quarter.victims > 0
-        and quarter.period_end <= rolling.period_end
-        and quarter.period_end > {{ dbt.dateadd('year', -1, 'rolling.period_end') }}
+        and {{ disclosure_quarter_in_window('quarter', 'rolling') }}
     left join {{ model }} as shown
         on shown.origin_area = quarter.origin_area
         and shown.destination_area = quarter.destination_area
@@ -170,8 +178,7 @@
         and quarter.age = rolling.age
         and quarter.exploitation_form = rolling.exploitation_form
         and quarter.freq = 'Q'
-        and quarter.period_end <= rolling.period_end
-        and quarter.period_end > {{ dbt.dateadd('year', -1, 'rolling.period_end') }}
+        and {{ disclosure_quarter_in_window('quarter', 'rolling') }}
     where {{ disclosure_is_window('rolling') }}
         and (rolling.conf_status <> 'F' or quarter.conf_status <> 'F')
     {%- endif %}
@@ -290,8 +297,7 @@
         inner join sides as q
             on q.series = w.series
             and q.freq = 'Q'
-            and q.period_end <= w.period_end
-            and q.period_end > {{ dbt.dateadd('year', -1, 'w.period_end') }}
+            and {{ disclosure_quarter_in_window('q', 'w') }}
         where w.freq in ('R4Q', 'A')
         group by w.series, w.freq, w.period_end, w.hidden
     )

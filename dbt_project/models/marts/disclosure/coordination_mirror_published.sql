@@ -177,8 +177,7 @@ time_groups as (
     inner join counts as part
         on part.series = margin.series
         and part.window_kind = 'Q'
-        and part.period_end <= margin.period_end
-        and part.period_end > {{ dbt.dateadd('year', -1, 'margin.period_end') }}
+        and {{ disclosure_quarter_in_window('part', 'margin') }}
     where margin.window_kind = 'W'
 
 ),

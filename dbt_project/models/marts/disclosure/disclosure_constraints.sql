@@ -138,8 +138,7 @@ by_time as (
         and margin.age = part.age
         and margin.exploitation_form = part.exploitation_form
         and margin.freq in ('R4Q', 'A')  -- calendar years only: the other windows are left out above
-        and part.period_end <= margin.period_end
-        and part.period_end > {{ dbt.dateadd('year', -1, 'margin.period_end') }}
+        and {{ disclosure_quarter_in_window('part', 'margin') }}
     where part.freq = 'Q'
 
 ),

@@ -171,8 +171,7 @@ withdrawn_windows as (
         and hidden_quarter.sex = windows.sex
         and hidden_quarter.age = windows.age
         and hidden_quarter.exploitation_form = windows.exploitation_form
-        and hidden_quarter.period_end <= windows.period_end
-        and hidden_quarter.period_end > {{ dbt.dateadd('year', -1, 'windows.period_end') }}
+        and {{ disclosure_quarter_in_window('hidden_quarter', 'windows') }}
 
 ),
 

@@ -51,8 +51,7 @@ final as (
                 and quarter.destination_area = shown.destination_area
                 and quarter.freq = 'Q'
                 and quarter.victims > 0
-                and quarter.period_end <= shown.period_end
-                and quarter.period_end > {{ dbt.dateadd('year', -1, 'shown.period_end') }}
+                and {{ disclosure_quarter_in_window('quarter', 'shown') }}
                 and not exists (
                     select 1 from shown as shown_quarter
                     where shown_quarter.origin_area = quarter.origin_area
