@@ -142,6 +142,7 @@ def _add_export_command(commands) -> None:
 
 
 def run_export_command(settings: Settings, args) -> int:
+    from pipelines.lib.disclosure.gate import DisclosureAuditFailed
     from pipelines.lib.export import FORMATS, NothingToExport, run_export
 
     def fail(key: str, code: int = 2, **values) -> int:
@@ -182,6 +183,8 @@ def run_export_command(settings: Settings, args) -> int:
                                     indicators=args.indicators, lang=args.lang)
     except FileNotFoundError:
         return fail("export.cli.no_snapshot", 1)
+    except DisclosureAuditFailed:
+        return fail("export.cli.disclosure_refused", PROCESSING_FAILED)
     except NothingToExport:
         return fail("export.cli.nothing", 1, indicators=" ".join(args.indicators or ["*"]),
                     as_of=args.as_of or "-")

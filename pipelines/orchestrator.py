@@ -86,6 +86,10 @@ class LaunchRefused(RuntimeError):
     """The orchestrator answered but did not launch the run (bad configuration, unknown job)."""
 
 
+class ExportRefused(RuntimeError):
+    """An as-of export whose figures do not pass the disclosure audit: nothing was written."""
+
+
 def operator_url() -> str:
     """Where the operator UI listens: ``OBSERVATORY_OPERATOR_URL``, else localhost on
     ``DAGSTER_PORT`` (3000), as ``scripts/serve.sh`` starts it."""
@@ -385,8 +389,9 @@ def run_review(settings: Settings, decision: Decision, runner: Runner | None = N
 def export_as_of(settings: Settings, formats: list[str], *, as_of, indicators: list[str] | None,
                  lang: str, runner: Runner | None = None) -> dict[str, bytes] | None:
     """Run ``export_job`` for a past day; return its files by name (manifest.json included), or
-    None when nothing was published on that day for these indicators. Raises RuntimeError with
-    the run's first error when it failed otherwise."""
+    None when nothing was published on that day for these indicators. Raises
+    :class:`ExportRefused` when the figures of that day do not pass the disclosure audit, and
+    RuntimeError with the run's first error when it failed otherwise."""
     name = f"as-of-{uuid.uuid4().hex[:16]}"
     folder = settings.exports_dir / name
     try:
@@ -397,6 +402,8 @@ def export_as_of(settings: Settings, formats: list[str], *, as_of, indicators: l
         if not state.success:
             if any("NothingToExport" in text for chain in state.errors for text in chain):
                 return None
+            if any("DisclosureAuditFailed" in text for chain in state.errors for text in chain):
+                raise ExportRefused(as_of)
             raise RuntimeError(state.first_error()[:500] or state.status)
         return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
     finally:

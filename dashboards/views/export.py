@@ -19,7 +19,7 @@ from pipelines.lib.export import (
 )
 from pipelines.lib.i18n import t
 from pipelines.lib.publish import current_snapshot
-from pipelines.orchestrator import OrchestratorUnavailable, export_as_of
+from pipelines.orchestrator import ExportRefused, OrchestratorUnavailable, export_as_of
 from pipelines.settings import get_settings
 
 MIME = {"csv": "text/csv", "sdmx": "text/csv", "parquet": "application/vnd.apache.parquet",
@@ -63,6 +63,9 @@ if st.button(t("export.page.run", lang), icon=":material/download:", disabled=no
         except NothingToExport:
             st.warning(t("export.cli.nothing", lang, indicators=" ".join(indicators) or "*",
                          as_of=as_of or "-"))
+            st.stop()
+        except ExportRefused:
+            st.error(t("export.cli.disclosure_refused", lang))
             st.stop()
         except OrchestratorUnavailable:
             st.error(t("workflow.orchestrator_down", lang), icon=":material/cloud_off:")

@@ -800,7 +800,7 @@ def run_export(settings: Settings, formats: list[str], out_dir: Path, *,
     if database is None:
         raise FileNotFoundError("no published snapshot yet")
     data = read_export_data(database, indicators)
-    audit_summary = None if as_of is not None else _audit_summary(database)
+    audit_summary = _audit_summary(database)
     timings["read"] = time.perf_counter() - started
     if not len(data.rows):
         raise NothingToExport(indicators, as_of)
@@ -879,8 +879,8 @@ def run_export(settings: Settings, formats: list[str], out_dir: Path, *,
 
 
 def _audit_summary(database: Path) -> dict | None:
-    """The disclosure audit of the build the data come from (None for snapshots published before
-    the audit existed; an as-of vintage, rebuilt from history, is not audited yet)."""
+    """The disclosure audit of the build the data come from: a snapshot's, or the vintage's own
+    (None for snapshots published before the audit existed)."""
     from pipelines.lib.publish import latest_audit
 
     audit = latest_audit(database)

@@ -29,6 +29,13 @@ UNCONTROLLED = ("indicator_values", "coordination_mirror", "review_cells")
 # Tables written in this order: DuckDB keeps each column's min and max per row group, so a reader
 # asking for one indicator and area (the dashboard, the data API) skips the rest of the table.
 SORTED = {"indicator_values_published": "indicator_code, ref_area, freq, period_end"}
+# The audit published with what it let through (marts.disclosure_audit), for the quality page and
+# every export's manifest: counts and the narrowest width only, never which cells fail nor their
+# intervals (those would give hidden values away).
+AUDIT_SUMMARY_SQL = (
+    "select audited_at, passed, cells, hidden, relations, attackers, failing, "
+    "narrowest_high - narrowest_low as narrowest_width, repairs_added, repairs_total, rounds, "
+    "lp_solves, seconds from disclosure.audits order by audited_at desc limit 1")
 
 
 def own_store(snapshot: Path, area: str) -> Path:
@@ -85,17 +92,11 @@ def _write_snapshot(con, path: Path, tables, built_at, name: str, rows: dict) ->
                         f'select * from {schema}."{table}"{order}')
             rows[f"{schema}.{table}"] = con.execute(
                 f'select count(*) from snapshot.{schema}."{table}"').fetchone()[0]
-        # The audit that let this build through (pipelines/lib/disclosure/gate.py), for the
-        # quality page and every export's manifest: counts and the narrowest width only, never
-        # which cells fail nor their intervals (those would give hidden values away).
+        # The audit that let this build through (pipelines/lib/disclosure/gate.py).
         if con.execute("select count(*) from information_schema.tables where table_catalog = "
                        "current_database() and table_schema = 'disclosure' "
                        "and table_name = 'audits'").fetchone()[0]:
-            con.execute(
-                "create table snapshot.marts.disclosure_audit as select audited_at, passed, cells, "
-                "hidden, relations, attackers, failing, narrowest_high - narrowest_low as "
-                "narrowest_width, repairs_added, repairs_total, rounds, lp_solves, seconds "
-                "from disclosure.audits order by audited_at desc limit 1")
+            con.execute(f"create table snapshot.marts.disclosure_audit as {AUDIT_SUMMARY_SQL}")
         fault_point("during_snapshot")
         con.execute("create table snapshot.main.snapshot_info (built_at timestamptz, snapshot varchar)")
         con.execute("insert into snapshot.main.snapshot_info values (?, ?)", [built_at, name])

@@ -1,6 +1,12 @@
 """Vintages: the figures as the platform knew them at the end of a past day, rebuilt by dbt in a
 private copy of the warehouse (``export --as-of``). Writer-side work: the copy is taken under the
-writer lock, so it runs in a job or in the operator's command, never in the dashboard's server."""
+writer lock, so it runs in a job or in the operator's command, never in the dashboard's server.
+
+A vintage goes through the same disclosure gate as a build (``pipelines/lib/disclosure/gate.py``):
+an as-of export is a publication too, and the figures of a past day, rebuilt by today's code, need
+not hide what that day's snapshot hid. The cells the gate had hidden by the end of that day are
+kept (so the export reproduces what was published then), later ones are dropped, and the gate
+hides more if arithmetic would still give a hidden cell away."""
 
 from __future__ import annotations
 
@@ -14,15 +20,21 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.lib.dbt import dbt_environment
+from pipelines.lib.disclosure.gate import run_gate
 from pipelines.lib.export import run_export
 from pipelines.lib.migrations import migrate_warehouse
+from pipelines.lib.publish import AUDIT_SUMMARY_SQL
 from pipelines.lib.warehouse import MIGRATIONS, writer_lock
 from pipelines.settings import DBT_PROJECT_DIR, Settings
 
 
-def build_vintage(settings: Settings, as_of: dt.date, workdir: Path) -> Path:
-    """A private warehouse as the platform knew it at the end of ``as_of`` (UTC), built by dbt."""
-    copy = workdir / "vintage.duckdb"
+def build_vintage(settings: Settings, as_of: dt.date, workdir: Path, log=lambda _: None) -> Path:
+    """A private warehouse as the platform knew it at the end of ``as_of`` (UTC), built by dbt and
+    passed through the disclosure gate (which raises
+    :class:`~pipelines.lib.disclosure.gate.DisclosureAuditFailed` when it cannot pass)."""
+    vintage = Settings(home=workdir)  # the gate and dbt work on vintage.warehouse_path
+    copy = vintage.warehouse_path
     with writer_lock(settings):  # no writer while the file is copied (never opened here)
         shutil.copyfile(settings.warehouse_path, copy)
         wal = Path(f"{settings.warehouse_path}.wal")
@@ -54,11 +66,12 @@ def build_vintage(settings: Settings, as_of: dt.date, workdir: Path) -> Path:
         con.execute("delete from raw.plan_findings where version in "
                     "(select version from raw.plan_versions where imported_at >= ?)", [cutoff])
         con.execute("delete from raw.plan_versions where imported_at >= ?", [cutoff])
+        con.execute("delete from disclosure.repairs where added_at >= ?", [cutoff])
+        con.execute("delete from disclosure.audits where audited_at >= ?", [cutoff])
         con.execute("checkpoint")
     finally:
         con.close()
-    env = {**os.environ, "OBSERVATORY_WAREHOUSE": str(copy), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-           "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)}
+    env = {**os.environ, **dbt_environment(vintage)}
     dbt = Path(sys.executable).with_name("dbt")
     result = subprocess.run(
         [str(dbt), "build", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
@@ -66,20 +79,28 @@ def build_vintage(settings: Settings, as_of: dt.date, workdir: Path) -> Path:
          "--log-path", str(workdir / "logs"), "--exclude", "test_type:unit",
          # every table an export reads: the flows too, or an as-of export would list today's
          "--select", "+indicator_values_published", "+submissions_status", "+plan_progress",
-         "+harmonisation_matrix", "+flows_victims"],
+         "+harmonisation_matrix", "+flows_victims",
+         "+dq_unknown_shares"],  # the audit reads the quality page's shares too
         env=env, capture_output=True, text=True, check=False,
     )
     if result.returncode != 0:
         raise RuntimeError(f"dbt build of the vintage failed:\n{result.stdout[-3000:]}{result.stderr[-2000:]}")
+    run_gate(vintage, log=log)  # nobody else opens the private copy: no lock to take
+    con = duckdb.connect(str(copy))
+    try:  # the audit's summary for the manifest, as a snapshot carries it
+        con.execute(f"create or replace table marts.disclosure_audit as {AUDIT_SUMMARY_SQL}")
+    finally:
+        con.close()
     return copy
 
 
 
 
 def export_as_of(settings: Settings, formats: list[str], out_dir: Path, *, as_of: dt.date,
-                 indicators: list[str] | None = None, lang: str = "es") -> dict:
+                 indicators: list[str] | None = None, lang: str = "es",
+                 log=lambda _: None) -> dict:
     """:func:`pipelines.lib.export.run_export` over the vintage of ``as_of``."""
     with tempfile.TemporaryDirectory(prefix="observatory-vintage-") as tmp:
-        vintage = build_vintage(settings, as_of, Path(tmp))
+        vintage = build_vintage(settings, as_of, Path(tmp), log=log)
         return run_export(settings, formats, out_dir, indicators=indicators, as_of=as_of,
                           lang=lang, snapshot=vintage)

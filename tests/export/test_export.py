@@ -286,6 +286,70 @@ def test_cli_export_subset(small_home, tmp_path: Path, monkeypatch) -> None:
     assert main(["export", "--out", str(tmp_path), "--as-of", "31/12/2024"]) == 2
 
 
+def test_an_as_of_export_goes_through_the_disclosure_gate(small_home, tmp_path: Path,
+                                                          monkeypatch) -> None:
+    """A past day's figures rebuilt by today's code are a publication too: the vintage passes the
+    gate (its audit in the manifest) and hides what the gate had hidden by the end of that day,
+    not what it hid later, so the export shows what was published then."""
+    from pipelines import orchestrator
+    from pipelines.defs.local import run_here
+    from pipelines.lib.disclosure.relations import cell_id
+    from pipelines.lib.vintage import export_as_of
+    from pipelines.lib.warehouse import connect_writer
+
+    monkeypatch.setenv("OBSERVATORY_DISCLOSURE_GATE", "block")
+    as_of = dt.date(2025, 5, 20)
+    snapshot = duckdb.connect(str(current_snapshot(small_home)), read_only=True)
+    try:  # a published quarter of that day
+        period = snapshot.execute(
+            "select time_period from marts.indicator_values_published where indicator_code = "
+            "'VIC_DETECTED' and ref_area = 'GTM' and freq = 'Q' and sex = '_T' and age = '_T' "
+            "and exploitation_form = '_T' and conf_status = 'F' and period_end < '2025-04-01' "
+            "order by period_end desc limit 1").fetchone()[0]
+    finally:
+        snapshot.close()
+    cell = cell_id("VIC_DETECTED", "GTM", period, "_T", "_T", "_T")
+
+    def exported(added_at: dt.datetime, out: Path, *, queued: bool) -> tuple[str, dict]:
+        con = connect_writer(small_home.warehouse_path)
+        try:  # the gate of a build of that time hid this cell
+            con.execute("insert or replace into disclosure.repairs values (?, ?)", [cell, added_at])
+        finally:
+            con.close()
+        if queued:  # as the export page asks: the export job (here in this process)
+            files = orchestrator.export_as_of(small_home, ["csv"], as_of=as_of,
+                                              indicators=["VIC_DETECTED"], lang="en",
+                                              runner=run_here(small_home))
+            out.mkdir()
+            for name, content in files.items():
+                (out / name).write_bytes(content)
+            manifest = json.loads(files["manifest.json"])
+        else:  # as `observatory export --as-of` does
+            manifest = export_as_of(small_home, ["csv"], out, as_of=as_of,
+                                    indicators=["VIC_DETECTED"])
+        row = next(r for r in read_csv(out / "indicators.csv") if (
+            r["ref_area"], r["time_period"], r["sex"], r["age"], r["exploitation_form"]) == (
+            "GTM", period, "_T", "_T", "_T"))
+        return row["value"], manifest["disclosure_audit"]
+
+    try:
+        later, audit = exported(dt.datetime(2025, 6, 1, tzinfo=dt.UTC), tmp_path / "later",
+                                queued=False)
+        assert later != ""  # hidden after that day: published that day
+        assert audit["passed"] is True and audit["cells"] > 0 and audit["hidden"] > 0
+        assert "outsider" in audit["attackers"] and "GTM" in audit["attackers"]
+        monkeypatch.setenv("OBSERVATORY_HOME", str(small_home.home))  # the job's settings
+        earlier, audit = exported(dt.datetime(2025, 5, 1, tzinfo=dt.UTC), tmp_path / "earlier",
+                                  queued=True)
+        assert earlier == "" and audit["passed"] is True  # hidden by that day's gate
+    finally:
+        con = connect_writer(small_home.warehouse_path)
+        try:
+            con.execute("delete from disclosure.repairs where cell_id = ?", [cell])
+        finally:
+            con.close()
+
+
 def test_as_of_is_reproducible_after_a_resubmission(small_home, tmp_path: Path, tmp_path_factory) -> None:
     """Export as of a date, add a resubmission, export as of the same date again: same bytes;
     export now: the new figure, and the manifest names the new version."""
@@ -352,6 +416,18 @@ def test_cli_export_says_what_is_wrong_in_one_line(small_home, tmp_path: Path, m
         assert main(["--lang", "en", "export", *args]) == code, args
         err = capsys.readouterr().err.strip()
         assert message in err and "\n" not in err and "Traceback" not in err, err
+    # a past day's figures that the disclosure gate cannot make safe (the gate itself is tested
+    # in tests/lib): one line, nothing written, exit 3 (processing failed)
+    from pipelines.lib import vintage
+    from pipelines.lib.disclosure.gate import DisclosureAuditFailed
+
+    def refused(*args, **kwargs):
+        raise DisclosureAuditFailed("3 hidden cells can be worked out: VIC_DETECTED|GTM|...")
+
+    monkeypatch.setattr(vintage, "export_as_of", refused)
+    assert main(["--lang", "fr", "export", "--out", str(empty), "--as-of", "2025-05-20"]) == 3
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("Rien n'a été exporté") and "VIC_DETECTED" not in err, err
     assert not empty.exists() or not any(empty.iterdir())  # nothing written
     assert existing.read_text() == "x"
 

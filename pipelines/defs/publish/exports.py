@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.lib.disclosure.gate import DisclosureAuditFailed
 from pipelines.lib.export import FORMATS, NothingToExport
 from pipelines.lib.vintage import export_as_of
 from pipelines.settings import get_settings
@@ -33,10 +34,14 @@ def export_as_of_op(context: dg.OpExecutionContext, config: ExportConfig) -> dg.
     out_dir = settings.exports_dir / name
     try:
         manifest = export_as_of(settings, config.formats, out_dir, as_of=as_of,
-                                indicators=config.indicators or None, lang=config.lang)
+                                indicators=config.indicators or None, lang=config.lang,
+                                log=context.log.info)
     except NothingToExport as nothing:
         # Said once, by name, for the page that asked (it reads this run's errors).
         raise RuntimeError(f"NothingToExport {nothing}") from None
+    except DisclosureAuditFailed as refused:  # the cells for the operator's log, not the page
+        context.log.error(str(refused))
+        raise RuntimeError("DisclosureAuditFailed") from None
     context.log.info(f"{manifest['rows']} rows as of {as_of} into {out_dir}")
     return dg.Output(manifest["rows"])
 
