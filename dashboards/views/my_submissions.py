@@ -33,6 +33,24 @@ if waiting:
     st.info(t("workflow.mine.publishing", lang, units="; ".join(
         workflow_ui.unit_label(u.dataset, u.period, u.version, lang) for u in waiting)),
         icon=":material/hourglass_top:")
+    # Listed at once, as the run recorded them (its report), not only once a snapshot holds them.
+    fresh = pd.DataFrame([{
+        "submission_id": u.submission_id, "country": user.country, "dataset": u.dataset,
+        "period": u.period, "version": u.version, "current_status": u.status,
+        "is_superseded": False, "received_at": sent.received_at, "submitted_by": user.username,
+        "n_errors": u.errors, "n_warnings": u.warnings,
+        # warnings explained for the previous version and carried over by the run
+        "explanation": t("workflow.mine.carried_over", lang) if u.explained else None,
+        "status_reason": None, "status_changed_at": None, "status_changed_by": None,
+        "file_sha256": sent.sha256} for u in waiting])
+    # a new usable version supersedes the earlier ones of its data set and quarter
+    usable = fresh[fresh["current_status"] != "rejected"]
+    newer = frame.merge(usable[["dataset", "period", "version"]], on=["dataset", "period"],
+                        how="left", suffixes=("", "_new"))
+    frame = frame.assign(is_superseded=frame["is_superseded"].to_numpy(dtype=bool)
+                         | (newer["version_new"] > newer["version"]).to_numpy())
+    frame = pd.concat([fresh.astype({c: frame[c].dtype for c in ("is_superseded",)}), frame],
+                      ignore_index=True)
 if frame.empty:
     st.info(t("workflow.mine.none", lang))
     st.stop()

@@ -369,11 +369,30 @@ def test_my_submissions_says_a_file_just_sent_is_on_its_way(workflow_home):
     for unit in report["units"]:
         if unit.get("submission_id"):
             unit["submission_id"] = "new-" + unit["submission_id"]
+            unit["version"] += 1
     fresh = "f" * 64
     report["sha256"] = fresh
     report_path(settings, fresh).write_text(json.dumps(report), encoding="utf-8")
+    (settings.archive_dir / fresh).write_bytes((settings.archive_dir / sha).read_bytes())
     at.session_state["wf.submit.last_report"] = (fresh, False)
     at.run()
     assert not at.exception
     [note] = [i.value for i in at.info if "dashboard is updated" in i.value]
     assert note.startswith("Your last file is being published: ")
+    # ... and listed at once with what the run recorded; the versions it replaces say so
+    table = at.dataframe[0].value.set_index(t("workflow.col.submission", "en"))
+    status = t("workflow.col.status", "en")
+    for unit in report["units"]:
+        if not unit.get("submission_id"):
+            continue
+        new_id = unit["submission_id"]
+        assert table.loc[new_id, status] == t(f"workflow.status.{unit['status']}", "en")
+        assert table.loc[new_id, t("workflow.col.version", "en")] == unit["version"]
+        if unit["status"] != "rejected":
+            assert table.loc[new_id.removeprefix("new-"), status] == t(
+                "workflow.status.superseded", "en")
+    at.selectbox[0].set_value(new_id).run()  # its report, from the run
+    assert not at.exception and at.selectbox[0].value == new_id
+    assert t("workflow.report.title", "en") in [h.value for h in at.subheader]
+    report_path(settings, fresh).unlink()
+    (settings.archive_dir / fresh).unlink()
