@@ -293,6 +293,16 @@ create table if not exists raw.policy_reports (
 );
 """
 
+SCHEMA_V5_SQL = """
+-- The blocks of cells (parts linked by relations) the last passing disclosure audit covered, by
+-- the digest of their content (pipelines/lib/disclosure/audit.py, block_fingerprints): a later
+-- audit looks again only at blocks whose figures, statuses or relations changed.
+create table if not exists disclosure.passed_blocks (
+    fingerprint  varchar primary key,
+    passed_at    timestamptz not null
+);
+"""
+
 # Ordered; each idempotent, so a state written between two versions still comes out whole.
 # A change to a table is a new entry here (an ``alter table``), never an edit of an old one.
 MIGRATIONS = (
@@ -301,6 +311,7 @@ MIGRATIONS = (
     Migration(2, "disclosure: the audit's repairs and its record", SCHEMA_V2_SQL),
     Migration(3, "raw: the regional plan's versions, targets and findings", SCHEMA_V3_SQL),
     Migration(4, "raw: the policy framework's items per member and year", SCHEMA_V4_SQL),
+    Migration(5, "disclosure: the blocks the last passing audit covered", SCHEMA_V5_SQL),
 )
 
 

@@ -3,6 +3,7 @@ DuckDB file, a real dbt run and real Dagster materialisations in a temporary hom
 Expected values are computed by hand from the fixture files (see tests/fixtures/make_fixtures.py:
 a TIP_VICTIMS unit holds 44 victims × its scale; 32 women, 10 men; 14 children, 27 adults)."""
 
+import re
 import shutil
 
 import dagster as dg
@@ -248,12 +249,21 @@ def test_the_disclosure_gate_records_refuses_and_repairs(pipeline_home, tmp_path
     assert repairs
     statuses = dict(zip(system.ids, system.status, strict=True))
     assert all(statuses[cid] != "F" for cid in repairs if cid in statuses)
-    # A later build starts from the repairs: it passes with nothing more to hide, even when the
+    # A later build with the same figures looks at no block again: each passed as it is now.
+    lines: list[str] = []
+    with writer_lock(settings):
+        unchanged = gate.run_gate(settings, log=lines.append)
+    assert unchanged.result.passed and unchanged.repairs_added == 0
+    assert unchanged.result.lp_solves == 0 and unchanged.result.cells == system.n_cells
+    assert re.search(r"; (\d+) of \1 blocks unchanged since an audit passed", lines[0]), lines
+    # From scratch, it starts from the repairs: it passes with nothing more to hide, even when the
     # audit leaves every cell its batches could not settle to the repair's exact look.
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute("delete from disclosure.passed_blocks")
     monkeypatch.setattr(gate, "AUDIT_EXACT_LIMIT", 0)
     with writer_lock(settings):
         later = gate.run_gate(settings, log=lambda _: None)
-    assert later.result.passed and later.repairs_added == 0
+    assert later.result.passed and later.repairs_added == 0 and later.result.lp_solves > 0
 
 
 def test_only_disclosure_controlled_tables_are_served_and_own_figures_are_private(pipeline_home):

@@ -267,3 +267,52 @@ def test_a_flow_left_out_for_being_small_is_known_to_be_0_to_4_not_1_to_4():
     assert "T" in leaked(audit(system("A"), MIN_COUNT))
     result = audit(system(UNSHOWN), MIN_COUNT)
     assert result.passed
+
+
+def two_blocks(order: int = 1, gtm: float = 40, cri_status: str = "A") -> System:
+    """A region block (members and region) beside an unrelated sex x age cross, with cells and
+    relations listed in either order (``order`` 1 or -1)."""
+    values = {"BLZ": 1, "CRI": 3, "GTM": gtm}
+    cells = {m: (v, {"BLZ": "A", "CRI": cri_status, "GTM": "D"}[m], m) for m, v in values.items()}
+    cells["REG"] = (4 + gtm, "F", "")
+    crossed = cross({"F.C": "A", "F.A": "D", "M.C": "D", "M.A": "D"})
+    cells.update({cid: (float(v), str(s), str(o)) for cid, v, s, o in zip(
+        crossed.ids, crossed.truth, crossed.status, crossed.owner, strict=True)})
+    sums = [("REG", list(values)), ("F.T", ["F.C", "F.A"]), ("M.T", ["M.C", "M.A"]),
+            ("T.C", ["F.C", "M.C"]), ("T.A", ["F.A", "M.A"]), ("T.T", ["F.T", "M.T"]),
+            ("T.T", ["T.C", "T.A"])]
+    return make_system(dict(list(cells.items())[::order]), sums[::order])
+
+
+def test_a_block_is_known_by_its_content_and_a_change_reopens_it_alone():
+    """The gate audits again only the blocks whose digest changed: a digest must not depend on
+    the order cells and relations were read in, must change with any figure, status or attacker,
+    and a block audited alone gets the verdict it gets within the whole."""
+    from pipelines.lib.disclosure.audit import audit_salt, block_fingerprints, blocks, subsystem
+
+    def digests(system: System, insiders=("GTM",)) -> dict[str, str]:
+        labels = blocks(system)
+        prints = block_fingerprints(system, labels, audit_salt(MIN_COUNT, insiders))
+        return {cid: prints[int(label)] for cid, label in zip(system.ids, labels, strict=True)
+                if label >= 0}  # published cells are constants, in no block
+
+    before = digests(two_blocks())
+    assert len(set(before.values())) == 2 and "REG" not in before
+    assert digests(two_blocks(order=-1)) == before
+    changed = digests(two_blocks(gtm=41))  # a member's hidden figure (and the region) change
+    assert changed["GTM"] != before["GTM"] and changed["F.C"] == before["F.C"]
+    published = two_blocks()
+    published.truth[published.ids.index("F.T")] += 1  # a published figure in its relations
+    assert digests(published)["F.C"] != before["F.C"]
+    assert digests(two_blocks(cri_status="D"))["CRI"] != before["CRI"]
+    assert digests(two_blocks(), insiders=("GTM", "CRI"))["F.C"] != before["F.C"]
+
+    # The region block alone leaks to the insider GTM (BLZ + CRI = 4) exactly as in the whole.
+    system = two_blocks()
+    whole = audit(system, MIN_COUNT, insiders=["GTM"])
+    labels = blocks(system)
+    part = subsystem(system, labels == labels[system.ids.index("GTM")])
+    assert sorted(part.ids) == ["BLZ", "CRI", "GTM", "REG"] and part.relations.shape[0] == 1
+    alone = audit(part, MIN_COUNT, insiders=["GTM"])
+    assert {(leak.cell_id, leak.low, leak.high) for leak in alone.leaks} == {
+        (leak.cell_id, leak.low, leak.high) for leak in whole.leaks} != set()

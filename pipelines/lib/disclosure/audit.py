@@ -25,9 +25,11 @@ their own connected part of the system, and those give exact intervals: the leak
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import highspy
 import numpy as np
@@ -200,7 +202,6 @@ def audit(
     LPs each); the rest are counted in ``unexamined``. The pass / fail verdict is the same.
     """
     started = time.perf_counter()
-    hidden = system.status != PUBLISHED
     leaks: list[CellLeak] = []
     solves = 0
     unexamined: set[str] = set()
@@ -223,7 +224,7 @@ def audit(
             solves += width_solves
     return AuditResult(
         cells=system.n_cells,
-        hidden=int((hidden & (system.status != UNPUBLISHED)).sum()),
+        hidden=hidden_count(system),
         relations=system.relations.shape[0],
         leaks=leaks,
         narrowest=narrowest,
@@ -233,6 +234,81 @@ def audit(
         attackers=["outsider" if not a else a for a in attackers],
         unexamined=unexamined,
     )
+
+
+def hidden_count(system: System) -> int:
+    """Cells a reader sees as hidden (not the ones no table shows at all)."""
+    return int(((system.status != PUBLISHED) & (system.status != UNPUBLISHED)).sum())
+
+
+def blocks(system: System) -> np.ndarray:
+    """The block of each hidden cell (-1 for a published one): hidden cells linked through the
+    relations they share. What any attacker can derive about a hidden cell depends on its block
+    alone, with the published figures in its relations (constants to every attacker: a relation
+    between published cells alone, such as a change from one published year to the next, tells
+    nobody anything, so it links no blocks). Knowing more (an insider's own cells) only splits a
+    block."""
+    labels = np.full(system.n_cells, -1)
+    hidden = np.flatnonzero(system.status != PUBLISHED)
+    links = system.relations[:, hidden].tocsr()
+    links = links[np.diff(links.indptr) > 0]
+    graph = sparse.bmat([[None, links.T], [links, None]], format="csr")
+    if graph.shape[0]:
+        _, parts = csgraph.connected_components(graph, directed=False)
+        labels[hidden] = parts[:len(hidden)]
+    return labels
+
+
+def block_fingerprints(system: System, labels: np.ndarray, salt: str) -> dict[int, str]:
+    """A digest of each block's content: its hidden cells and every relation they are in, with
+    each term's figure and status, in an order that does not depend on how they were read. Two
+    blocks with the same digest (under the same ``salt``: threshold, attackers, this module) get
+    the same verdict from every attacker."""
+    cells: dict[int, list[str]] = defaultdict(list)
+    for index in np.flatnonzero(labels >= 0):
+        cells[int(labels[index])].append(f"{system.ids[index]}\t{float(system.truth[index])!r}\t"
+                                         f"{system.status[index]}\t{system.owner[index]}")
+    rows: dict[int, list[str]] = defaultdict(list)
+    matrix = system.relations.tocsr()
+    for row in range(matrix.shape[0]):
+        columns = matrix.indices[matrix.indptr[row]:matrix.indptr[row + 1]]
+        inside = labels[columns]
+        if not (inside >= 0).any():
+            continue
+        terms = sorted(f"{system.ids[c]}*{float(v)!r}@{float(system.truth[c])!r}:{system.status[c]}"
+                       for c, v in zip(columns, matrix.data[matrix.indptr[row]:matrix.indptr[row + 1]],
+                                       strict=True))
+        rows[int(inside[inside >= 0][0])].append(
+            f"{' '.join(terms)}{'=' if system.equality[row] else '<='}{float(system.rhs[row])!r}")
+    prints = {}
+    for label, texts in cells.items():
+        digest = hashlib.sha256(salt.encode())
+        for text in (*sorted(texts), "|", *sorted(rows.get(label, ()))):
+            digest.update(text.encode())
+            digest.update(b"\n")
+        prints[label] = digest.hexdigest()
+    return prints
+
+
+def audit_salt(min_count: int, insiders) -> str:
+    """What a block's verdict depends on besides its content: the threshold, the attackers and
+    the standard and method (this module's code)."""
+    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    return f"{min_count}|{','.join(sorted(insiders))}|{code}"
+
+
+def subsystem(system: System, cells: np.ndarray) -> System:
+    """The hidden cells where ``cells`` is true (whole blocks), every relation they are in and the
+    published cells of those relations: the same intervals for them as in ``system``."""
+    rows = np.flatnonzero(np.diff(system.relations[:, np.flatnonzero(cells)].tocsr().indptr) > 0)
+    relations = system.relations[rows].tocsc()
+    index = np.flatnonzero(cells | (np.diff(relations.indptr) > 0))
+    kinds = system.relation_kinds
+    return System(
+        ids=[system.ids[i] for i in index], truth=system.truth[index],
+        status=system.status[index], owner=system.owner[index],
+        relations=relations[:, index].tocsr(), rhs=system.rhs[rows],
+        equality=system.equality[rows], relation_kinds=[kinds[r] for r in rows] if kinds else [])
 
 
 def attacker_view(system: System, insider: str) -> tuple[np.ndarray, np.ndarray]:

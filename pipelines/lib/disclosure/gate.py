@@ -5,6 +5,10 @@ Runs under the writer lock (the caller holds it). Each repair round hides cells 
 audit passes there (:func:`.repair.protect`), writes them to ``disclosure.repairs``, rebuilds the
 models that read them with dbt, and audits the rebuilt marts again from scratch: what is published
 is what passed, not what the repair predicted.
+
+Only the blocks of cells (parts of the system linked by relations) whose content changed since an
+audit passed are audited and repaired: a block's verdict depends on its content alone
+(:func:`.audit.blocks`), and a submission touches a few blocks (its indicators' years).
 """
 
 from __future__ import annotations
@@ -18,9 +22,20 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import yaml
 
-from pipelines.lib.disclosure.audit import SECONDARY, AuditResult, audit
+from pipelines.lib.disclosure.audit import (
+    SECONDARY,
+    AuditResult,
+    System,
+    audit,
+    audit_salt,
+    block_fingerprints,
+    blocks,
+    hidden_count,
+    subsystem,
+)
 from pipelines.lib.disclosure.relations import build_system
 from pipelines.lib.disclosure.repair import protect
 from pipelines.lib.publish import latest_audit  # noqa: F401 (re-exported)
@@ -73,16 +88,26 @@ def run_gate(settings: Settings, log=print, insiders: bool = True) -> GateResult
             system, _ = build_system(con, threshold)
             members = [r[0] for r in con.execute(
                 "select iso3 from marts.dim_country where member order by 1").fetchall()] if insiders else []
+            changed, prints, reused, n_blocks = _changed_blocks(con, system, threshold, members)
             # Exact intervals only for a few cells: the verdict is the same, and the repair
             # works out what it needs itself.
-            result = audit(system, threshold, insiders=members, exact_limit=AUDIT_EXACT_LIMIT)
+            result = _whole(con, system, prints, audit(
+                changed, threshold, insiders=members, exact_limit=AUDIT_EXACT_LIMIT))
             log(f"disclosure audit {rounds}: {result.cells} cells, {result.hidden} hidden, "
-                f"{result.relations} relations, {result.failing} failing "
-                f"({result.seconds:.1f} s)")
+                f"{result.relations} relations, {result.failing} failing; {reused} of "
+                f"{n_blocks} blocks unchanged since an audit passed ({result.seconds:.1f} s)")
+            # A block none of whose cells fails has passed as it is, whatever the others do.
+            failed = {prints.get(cid) for cid in
+                      {leak.cell_id for leak in result.leaks} | result.unexamined}
+            _remember(con, set(prints.values()) - failed, started)
             done = result.passed or not block or rounds > MAX_GATE_ROUNDS
             new = []
             if not done:
-                repair = protect(system, threshold, insiders=members, log=log)
+                # Over every relation (a cell it hides may sit in relations of other blocks),
+                # looking only at the blocks that failed.
+                repair = protect(system, threshold, insiders=members, log=log,
+                                 targets=np.array([prints.get(cid) in failed
+                                                   for cid in system.ids]))
                 new = repair.hidden
                 if not new and repair.passed:
                     # The repair examined every cell the audit left unexamined, exactly, for
@@ -91,6 +116,11 @@ def run_gate(settings: Settings, log=print, insiders: bool = True) -> GateResult
             if not new:
                 total = con.execute("select count(*) from disclosure.repairs").fetchone()[0]
                 _record(con, started, result, added, total, rounds)
+                if result.passed:  # every block as it is now, and only those (a small table)
+                    current = sorted(set(prints.values()))
+                    _remember(con, current, started)
+                    con.execute("delete from disclosure.passed_blocks where fingerprint not in "
+                                "(select unnest(?::varchar[]))", [current])
                 break
             # dbt's own secondary cells are kept hidden too: its passes choose them around what
             # is hidden, so with the repairs in place they could choose others and publish these,
@@ -114,6 +144,42 @@ def run_gate(settings: Settings, log=print, insiders: bool = True) -> GateResult
             f"{result.failing} hidden cells can be worked out from what would be published "
             f"(not published; the last good snapshot stays): {shown}")
     return GateResult(result, added, total, rounds, seconds)
+
+
+def _changed_blocks(con, system: System, threshold: int, members: list[str]):
+    """The part of ``system`` whose blocks no passing audit has seen as they are now, each cell's
+    block digest, how many blocks are unchanged and how many there are."""
+    labels = blocks(system)
+    prints = block_fingerprints(system, labels, audit_salt(threshold, members))
+    passed = {row[0] for row in con.execute("select fingerprint from disclosure.passed_blocks")
+              .fetchall()}
+    fresh = [label for label, fp in prints.items() if fp not in passed]
+    by_cell = {system.ids[i]: prints[int(labels[i])] for i in np.flatnonzero(labels >= 0)}
+    return (subsystem(system, np.isin(labels, fresh)), by_cell, len(prints) - len(fresh),
+            len(prints))
+
+
+def _remember(con, fingerprints, at) -> None:
+    if fingerprints:  # DuckDB refuses an empty executemany
+        con.executemany("insert or ignore into disclosure.passed_blocks values (?, ?)",
+                        [(fp, at) for fp in sorted(fingerprints)])
+
+
+def _whole(con, system: System, prints: dict[str, str], result: AuditResult) -> AuditResult:
+    """The audit of the changed blocks as the audit of the whole: the counts of every cell, and
+    the narrowest interval of the last passing audit where its block is unchanged and narrower."""
+    narrowest = result.narrowest
+    passed = {row[0] for row in con.execute("select fingerprint from disclosure.passed_blocks")
+              .fetchall()}
+    last = con.execute("select narrowest_cell, narrowest_low, narrowest_high from "
+                       "disclosure.audits where passed and narrowest_cell is not null "
+                       "order by audited_at desc limit 1").fetchone()
+    if last and prints.get(last[0]) in passed and (
+            narrowest is None or last[2] - last[1] < narrowest[2] - narrowest[1]):
+        narrowest = last
+    return replace(result, cells=system.n_cells, hidden=hidden_count(system),
+                   relations=system.relations.shape[0], narrowest=narrowest,
+                   narrowest_width=None if narrowest is None else narrowest[2] - narrowest[1])
 
 
 def _describe(leak) -> str:

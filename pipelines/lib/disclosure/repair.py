@@ -81,7 +81,7 @@ def withdrawn_with(system: System) -> sparse.csr_matrix:
     page's unknown shares also on the unknown citizenship flow."""
     matrix = system.relations.tocsr(copy=True)
     kinds = system.relation_kinds or [""] * matrix.shape[0]
-    is_flow = np.array([cid.startswith("FLOW|") for cid in system.ids])
+    is_flow = np.array([cid.startswith("FLOW|") for cid in system.ids], dtype=bool)
     keep_row = np.array([k.startswith(("ratio:", "share:")) for k in kinds], dtype=bool)
     share_row = np.array([k.startswith("share:") for k in kinds], dtype=bool)
     coo = matrix.tocoo()
@@ -97,8 +97,12 @@ def protect(
     max_batch_rounds: int = 12,
     cost=cell_cost,
     log=None,
+    targets: np.ndarray | None = None,
 ) -> Repair:
-    """Hide published cells of ``system`` until the audit passes for an outsider and each insider."""
+    """Hide published cells of ``system`` until the audit passes for an outsider and each insider.
+
+    ``targets``: the cells to look at first (default: every cell), when the others are known to
+    pass as they are; cells hidden on the way are looked at too."""
     started = time.perf_counter()
     status = system.status.copy()
     active = np.ones(system.relations.shape[0], dtype=bool)
@@ -114,7 +118,8 @@ def protect(
     # point stays feasible), so a cell shown protected stays protected: each attacker looks again
     # only at the cells that failed for it and at the ones hidden since.
     attackers = ("", *insiders)
-    open_cells = {insider: np.ones(system.n_cells, dtype=bool) for insider in attackers}
+    start = np.ones(system.n_cells, dtype=bool) if targets is None else targets.astype(bool)
+    open_cells = {insider: start.copy() for insider in attackers}
     previous = {insider: status.copy() for insider in attackers}
     for rounds in range(1, max_rounds + 1):
         remaining = []
