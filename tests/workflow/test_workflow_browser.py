@@ -1,7 +1,8 @@
 """The workflow journey in a real headless Chromium (Debian's, driven by Playwright): a submitter
 signs in, downloads the template, fills it (openpyxl), uploads it, sees the report, explains the
-warnings and signs out; a reviewer signs in and accepts; the quarter's figures become final, and
-an evaluator working in French finds them so in the export.
+warnings and signs out; a reviewer signs in and accepts; the quarter's figures become final, a
+corrected figure for the locked quarter is refused in words, and an evaluator working in French
+finds the accepted figures final in the export.
 Hostile files sent from the upload page are refused with their message, the server answering on."""
 
 from __future__ import annotations
@@ -176,6 +177,23 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
                     "and time_period = ? and indicator_code = 'VIC_DETECTED' and sex = '_T' "
                     "and age = '_T' and exploitation_form = '_T'", [QUARTER]).fetchone()[0]
             assert final == [("A",)]
+
+            # The quarter is locked: the ministry sending a corrected figure for it is told so in
+            # words by the first check, and the full report refuses it.
+            page.get_by_role("button", name="Sign out").click()
+            sign_in(page, "ana")
+            go(page, "Submit data")
+            fill_template(template, unknown_victims=6)
+            page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(template))
+            page.get_by_role("button", name="Send and validate").click()
+            locked = t("finding.locked", "en", value=QUARTER, dataset_code="TIP_VICTIMS")
+            # (the first check says it within seconds; the full report may already replace it)
+            expect(page.get_by_text(locked).first).to_be_attached(timeout=RENDER_TIMEOUT_MS)
+            page.get_by_role("heading", name="Validation report").wait_for(timeout=JOB_TIMEOUT_MS)
+            expect(page.get_by_text(f"TIP_VICTIMS · GTM · {QUARTER} · version 3: rejected")
+                   ).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+            expect(page.get_by_text(locked).first).to_be_attached()
+            page.screenshot(path=str(ARTIFACTS / "workflow_locked_en.png"))
 
             # An evaluator, in French, from the export page's own address: the accepted figure
             # is in the export, final.
