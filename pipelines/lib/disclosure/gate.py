@@ -6,9 +6,10 @@ audit passes there (:func:`.repair.protect`), writes them to ``disclosure.repair
 models that read them with dbt, and audits the rebuilt marts again from scratch: what is published
 is what passed, not what the repair predicted.
 
-Only the blocks of cells (parts of the system linked by relations) whose content changed since an
-audit passed are audited and repaired: a block's verdict depends on its content alone
-(:func:`.audit.blocks`), and a submission touches a few blocks (its indicators' years).
+Only the blocks of hidden cells (linked by the relations they share) whose content changed since
+an audit passed are audited, and the repair starts from those that failed: a block's verdict
+depends on its content alone (:func:`.audit.blocks`), and a submission touches a few blocks (its
+indicators' years).
 """
 
 from __future__ import annotations
