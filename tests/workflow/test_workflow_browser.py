@@ -69,6 +69,13 @@ def published(quarter: str, condition: str, timeout: float = JOB_TIMEOUT_MS / 10
         time.sleep(1)
 
 
+def sign_out(page) -> None:
+    """Sign out and wait for the page to say so: a navigation started before the click's rerun
+    has ended would still carry the old session."""
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_test_id("stSidebarNav").get_by_text("Sign in").wait_for(timeout=RENDER_TIMEOUT_MS)
+
+
 def go(page, title: str) -> None:
     page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
 
@@ -134,9 +141,7 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
             page.reload()
             page.get_by_test_id("stSidebar").get_by_text("Signed in: ana").wait_for(
                 timeout=RENDER_TIMEOUT_MS)
-            page.get_by_role("button", name="Sign out").click()
-            page.get_by_test_id("stSidebarNav").get_by_text("Sign in").wait_for(
-                timeout=RENDER_TIMEOUT_MS)
+            sign_out(page)
             page.reload()
             page.get_by_test_id("stSidebarNav").get_by_text("Sign in").wait_for(
                 timeout=RENDER_TIMEOUT_MS)
@@ -180,7 +185,7 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
 
             # The quarter is locked: the ministry sending a corrected figure for it is told so in
             # words by the first check, and the full report refuses it.
-            page.get_by_role("button", name="Sign out").click()
+            sign_out(page)
             sign_in(page, "ana")
             go(page, "Submit data")
             fill_template(template, unknown_victims=6)
@@ -197,7 +202,7 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
 
             # An evaluator, in French, from the export page's own address: the accepted figure
             # is in the export, final.
-            page.get_by_role("button", name="Sign out").click()
+            sign_out(page)
             page.goto(f"{served_dashboard}/export?lang=fr")
             page.get_by_text(t("workflow.login.required", "fr")).wait_for()
             sign_in(page, "eva", "fr")
