@@ -62,7 +62,7 @@ soak: setup chromium
 docs: setup
 	mkdir -p $(OBSERVATORY_HOME)
 	flock $(OBSERVATORY_HOME)/warehouse.lock env OBSERVATORY_WAREHOUSE=$(OBSERVATORY_HOME)/warehouse.duckdb \
-	  $(UV) run --locked dbt docs generate --static --project-dir dbt_project --profiles-dir dbt_project \
+	  $(UV) run --locked observatory-dbt docs generate --static --project-dir dbt_project --profiles-dir dbt_project \
 	  --target-path $(CURDIR)/dbt_project/target/docs --log-path $(CURDIR)/dbt_project/logs
 	@echo "open dbt_project/target/docs/static_index.html"
 

@@ -31,13 +31,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import duckdb
 
+from pipelines.lib.dbt import DBT
 from pipelines.lib.warehouse import connect_writer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -236,13 +236,12 @@ def dbt_build(warehouse: Path, work: Path, *extra: str) -> dict:
     tests' (seconds, name), slowest first."""
     env = {**os.environ, "OBSERVATORY_WAREHOUSE": str(warehouse),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    dbt = Path(sys.executable).with_name("dbt")
     work.mkdir(parents=True, exist_ok=True)
     log = work / "dbt_output.txt"
     started = time.perf_counter()
     with log.open("w") as output:
         process = subprocess.Popen(
-            [str(dbt), "build", "--exclude", "test_type:unit", "--quiet", *extra,
+            [str(DBT), "build", "--exclude", "test_type:unit", "--quiet", *extra,
              "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
              "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
             env=env, stdout=output, stderr=subprocess.STDOUT)

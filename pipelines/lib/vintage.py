@@ -14,13 +14,12 @@ import datetime as dt
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import duckdb
 
-from pipelines.lib.dbt import dbt_environment
+from pipelines.lib.dbt import DBT, TARGET_DIR, dbt_environment
 from pipelines.lib.disclosure.gate import run_gate
 from pipelines.lib.export import run_export
 from pipelines.lib.migrations import migrate_warehouse
@@ -72,9 +71,11 @@ def build_vintage(settings: Settings, as_of: dt.date, workdir: Path, log=lambda 
     finally:
         con.close()
     env = {**os.environ, **dbt_environment(vintage)}
-    dbt = Path(sys.executable).with_name("dbt")
+    (workdir / "target").mkdir()
+    if (TARGET_DIR / "partial_parse.msgpack").exists():  # parse only what changed
+        shutil.copyfile(TARGET_DIR / "partial_parse.msgpack", workdir / "target" / "partial_parse.msgpack")
     result = subprocess.run(
-        [str(dbt), "build", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
+        [str(DBT), "build", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
          "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(workdir / "target"),
          "--log-path", str(workdir / "logs"), "--exclude", "test_type:unit",
          # every table an export reads: the flows too, or an as-of export would list today's

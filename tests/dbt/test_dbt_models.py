@@ -147,6 +147,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     load_raw(path)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("OBSERVATORY_WAREHOUSE", str(path))
+        mp.chdir(tmp)  # what observatory-dbt does: the profile names the file relative to it
         mp.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
         result = dbtRunner().invoke(
             [

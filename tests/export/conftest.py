@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import importlib.util
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from pipelines.lib.dbt import DBT
 from pipelines.settings import DBT_PROJECT_DIR, Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -29,9 +29,8 @@ def dbt_models_module():
 def dbt(args: list[str], warehouse: Path, tmp: Path) -> None:
     env = {"OBSERVATORY_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
            "PATH": "/usr/bin:/bin", "HOME": str(tmp)}
-    exe = Path(sys.executable).with_name("dbt")
     result = subprocess.run(
-        [str(exe), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+        [str(DBT), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
          "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")],
         env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

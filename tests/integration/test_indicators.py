@@ -27,7 +27,6 @@ import csv
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -303,7 +302,7 @@ def test_the_annual_design_withholds_the_detail_of_small_series_and_narrows_less
     others), so their breakdowns, flows and quality shares are withheld (N, no value, no "<5")
     while the quarterly and annual totals stay; and the audit finds fewer cells an outsider can
     narrow than in the default design."""
-    from pipelines.lib.dbt import DBT_PROJECT_DIR, build_args, dbt_environment
+    from pipelines.lib.dbt import DBT, DBT_PROJECT_DIR, build_args, dbt_environment
     from pipelines.lib.disclosure.audit import audit
     from pipelines.lib.disclosure.gate import REBUILD, min_count
     from pipelines.lib.disclosure.relations import build_system
@@ -325,7 +324,7 @@ def test_the_annual_design_withholds_the_detail_of_small_series_and_narrows_less
     monkeypatch.setenv("OBSERVATORY_DISCLOSURE_SMALL_SERIES", "annual")
     env = {**os.environ, **dbt_environment(get_settings()), "OBSERVATORY_WAREHOUSE": str(warehouse)}
     completed = subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), *build_args(["disclosure_withheld+", *REBUILD]),
+        [str(DBT), *build_args(["disclosure_withheld+", *REBUILD]),
          "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
          "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "target")],
         env=env, capture_output=True, text=True)

@@ -3,9 +3,7 @@
 
 import importlib.metadata
 import os
-import sys
 from functools import cached_property
-from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import (
@@ -18,6 +16,7 @@ from dagster_dbt import (
 from packaging import version
 
 from pipelines.lib.dbt import (
+    DBT,
     TARGET_DIR,
     build_args,
     dbt_environment,
@@ -66,5 +65,5 @@ class ObservatoryDbtCliResource(DbtCliResource):
 dbt_resource = ObservatoryDbtCliResource(
     project_dir=dbt_project,
     profiles_dir=str(DBT_PROJECT_DIR),
-    dbt_executable=str(Path(sys.executable).with_name("dbt")),
+    dbt_executable=str(DBT),
 )

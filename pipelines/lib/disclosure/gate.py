@@ -18,7 +18,6 @@ import datetime as dt
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -204,15 +203,14 @@ def _record(con, started, result: AuditResult, added: int, total: int, rounds: i
 
 def _rebuild(settings: Settings) -> None:
     """dbt build of the models that read the repairs (the caller holds the writer lock)."""
-    from pipelines.lib.dbt import TARGET_DIR, build_args, dbt_environment
+    from pipelines.lib.dbt import DBT, TARGET_DIR, build_args, dbt_environment
 
-    dbt = Path(sys.executable).with_name("dbt")
     with tempfile.TemporaryDirectory(prefix="dbt-gate-") as target:
         state = TARGET_DIR / "partial_parse.msgpack"
         if state.exists():  # parse only what changed since the last build
             shutil.copyfile(state, Path(target) / state.name)
         completed = subprocess.run(
-            [str(dbt), *build_args(REBUILD), "--project-dir", str(DBT_PROJECT_DIR),
+            [str(DBT), *build_args(REBUILD), "--project-dir", str(DBT_PROJECT_DIR),
              "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", target,
              "--log-path", target],
             env={**os.environ, **dbt_environment(settings)}, capture_output=True, text=True)
