@@ -71,9 +71,10 @@ def build_vintage(settings: Settings, as_of: dt.date, workdir: Path, log=lambda 
     finally:
         con.close()
     env = {**os.environ, **dbt_environment(vintage)}
+    state = TARGET_DIR / "partial_parse.msgpack"
     (workdir / "target").mkdir()
-    if (TARGET_DIR / "partial_parse.msgpack").exists():  # parse only what changed
-        shutil.copyfile(TARGET_DIR / "partial_parse.msgpack", workdir / "target" / "partial_parse.msgpack")
+    if state.exists():  # parse only what changed since the last build
+        shutil.copyfile(state, workdir / "target" / state.name)
     result = subprocess.run(
         [str(DBT), "build", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
          "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(workdir / "target"),
