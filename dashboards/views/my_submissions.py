@@ -49,7 +49,7 @@ if waiting:
                         how="left", suffixes=("", "_new"))
     frame = frame.assign(is_superseded=frame["is_superseded"].to_numpy(dtype=bool)
                          | (newer["version_new"] > newer["version"]).to_numpy())
-    frame = pd.concat([fresh.astype({c: frame[c].dtype for c in ("is_superseded",)}), frame],
+    frame = pd.concat([fresh.astype({"is_superseded": frame["is_superseded"].dtype}), frame],
                       ignore_index=True)
 if frame.empty:
     st.info(t("workflow.mine.none", lang))

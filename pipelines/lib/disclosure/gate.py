@@ -88,10 +88,12 @@ def run_gate(settings: Settings, log=print, insiders: bool = True) -> GateResult
             system, _ = build_system(con, threshold)
             members = [r[0] for r in con.execute(
                 "select iso3 from marts.dim_country where member order by 1").fetchall()] if insiders else []
-            changed, prints, reused, n_blocks = _changed_blocks(con, system, threshold, members)
+            passed = {row[0] for row in con.execute(
+                "select fingerprint from disclosure.passed_blocks").fetchall()}
+            changed, prints, reused, n_blocks = _changed_blocks(system, threshold, members, passed)
             # Exact intervals only for a few cells: the verdict is the same, and the repair
             # works out what it needs itself.
-            result = _whole(con, system, prints, audit(
+            result = _whole(con, system, prints, passed, audit(
                 changed, threshold, insiders=members, exact_limit=AUDIT_EXACT_LIMIT))
             log(f"disclosure audit {rounds}: {result.cells} cells, {result.hidden} hidden, "
                 f"{result.relations} relations, {result.failing} failing; {reused} of "
@@ -145,13 +147,11 @@ def run_gate(settings: Settings, log=print, insiders: bool = True) -> GateResult
     return GateResult(result, added, total, rounds, seconds)
 
 
-def _changed_blocks(con, system: System, threshold: int, members: list[str]):
-    """The part of ``system`` whose blocks no passing audit has seen as they are now, each cell's
-    block digest, how many blocks are unchanged and how many there are."""
+def _changed_blocks(system: System, threshold: int, members: list[str], passed: set[str]):
+    """The part of ``system`` whose blocks are not among the ``passed`` ones as they are now,
+    each cell's block digest, how many blocks are unchanged and how many there are."""
     labels = blocks(system)
     prints = block_fingerprints(system, labels, audit_salt(threshold, members))
-    passed = {row[0] for row in con.execute("select fingerprint from disclosure.passed_blocks")
-              .fetchall()}
     fresh = [label for label, fp in prints.items() if fp not in passed]
     by_cell = {system.ids[i]: prints[int(labels[i])] for i in np.flatnonzero(labels >= 0)}
     return (subsystem(system, np.isin(labels, fresh)), by_cell, len(prints) - len(fresh),
@@ -168,12 +168,11 @@ def _insert(con, table: str, keys, at) -> None:
     con.execute(f"insert or ignore into {table} select unnest(?::varchar[]), ?", [list(keys), at])
 
 
-def _whole(con, system: System, prints: dict[str, str], result: AuditResult) -> AuditResult:
+def _whole(con, system: System, prints: dict[str, str], passed: set[str],
+           result: AuditResult) -> AuditResult:
     """The audit of the changed blocks as the audit of the whole: the counts of every cell, and
     the narrowest interval of the last passing audit where its block is unchanged and narrower."""
     narrowest = result.narrowest
-    passed = {row[0] for row in con.execute("select fingerprint from disclosure.passed_blocks")
-              .fetchall()}
     last = con.execute("select narrowest_cell, narrowest_low, narrowest_high from "
                        "disclosure.audits where passed and narrowest_cell is not null "
                        "order by audited_at desc limit 1").fetchone()
