@@ -34,8 +34,9 @@ def test_submission_job_runs_in_process():
 
 
 def test_dbt_build_arguments_leave_unit_tests_to_ci():
-    assert build_args() == ["build", "--exclude", "test_type:unit"]
-    assert build_args(["marts"]) == ["build", "--exclude", "test_type:unit", "--select", "marts"]
+    assert build_args() == ["build", "--no-write-json", "--exclude", "test_type:unit"]
+    assert build_args(["marts"]) == ["build", "--no-write-json", "--exclude", "test_type:unit",
+                                     "--select", "marts"]
 
 
 def test_the_plan_job_imports_then_builds_and_publishes():
