@@ -11,11 +11,13 @@ UNKNOWN = "_U"
 TOTAL = "_T"
 
 
-def fill_template(path: Path, *, unknown_victims: int = 0) -> Path:
+def fill_template(path: Path, *, unknown_victims: int = 0, slips: bool = False) -> Path:
     """Type a value in every mandatory cell: 0 everywhere, except that ``unknown_victims``
     victims of unknown sex, age, form and citizenship are reported consistently in TIP_VICTIMS
-    (a share of unknowns of 100 %: WARNING V09, which the submitter must explain)."""
+    (a share of unknowns of 100 %: WARNING V09, which the submitter must explain). ``slips``:
+    two of TIP_VICTIMS' zeros typed wrong, -2 and 0.5 (two errors)."""
     workbook = openpyxl.load_workbook(path)
+    wrong = [-2, 0.5] if slips else []
     for sheet in workbook.worksheets:
         header = [cell.value for cell in sheet[1]]
         if "value" not in header or "dataset" not in header:
@@ -32,6 +34,8 @@ def fill_template(path: Path, *, unknown_victims: int = 0) -> Path:
                                                        "citizenship")}
                 if all(v in (UNKNOWN, TOTAL, None) for v in dims.values()):
                     value = unknown_victims
+                elif wrong:
+                    value = wrong.pop()
             row[col["value"]].value = value
     workbook.save(path)
     return path

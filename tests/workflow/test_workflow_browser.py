@@ -1,22 +1,27 @@
-"""The workflow journey in a real headless Chromium (Debian's, driven by Playwright): a submitter
-signs in, downloads the template, fills it (openpyxl), uploads it, sees the report, explains the
-warnings and signs out; a reviewer signs in and accepts; the quarter's figures become final, a
-corrected figure for the locked quarter is refused in words, and an evaluator working in French
-finds the accepted figures final in the export.
+"""The quarterly round in a real headless Chromium (Debian's, driven by Playwright), as the people
+in it live it: a submitter downloads the template, fills it (openpyxl) with two slips, is refused
+in words, fixes them, explains the warnings; the secretariat returns the version with a reason,
+which the submitter reads in full, corrects and explains again; the secretariat accepts; the
+quarter's figures become final and a corrected figure for the locked quarter is refused in words;
+an analyst finds the accepted figure on the trends page in Spanish, English and French, and an
+evaluator working in French finds it final in the export.
 Hostile files sent from the upload page are refused with their message, the server answering on."""
 
 from __future__ import annotations
 
 import csv
 import json
+import shutil
 import time
 
 import duckdb
 import pytest
 from conftest import PASSWORD, QUARTER
 from filling import fill_template
+from playwright.sync_api import expect
 
 from benchmarks.upload import upload
+from dashboards import ui
 from pipelines.lib.i18n import t
 from pipelines.lib.publish import current_snapshot
 from pipelines.lib.upload import MAX_UPLOAD_BYTES, check_upload
@@ -80,12 +85,57 @@ def go(page, title: str) -> None:
     page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
 
 
-# Three jobs through the orchestrator and a browser: about 5 min on an idle 2-core machine, and
-# nearly twice that when the concurrency test's readers and writers run on the other worker.
+def send_file(page, path, version: int) -> float:
+    """Upload ``path`` on the submit page and wait for the report of GTM's victims ``version``
+    (not the previous report, which stays on screen while the file is checked): the seconds."""
+    send = page.get_by_role("button", name="Send and validate")
+    # The file sent before is taken off first: the button then goes, and comes back only once the
+    # new file has reached the server (a click before that sends the old bytes again).
+    sent_before = page.get_by_test_id("stFileChipDeleteBtn")
+    if sent_before.count():
+        sent_before.first.click()
+        send.wait_for(state="detached", timeout=RENDER_TIMEOUT_MS)
+    # saved again under another name, as a spreadsheet program offers when the file is open
+    copy = path.with_name(f"{path.stem} ({version}){path.suffix}")
+    shutil.copyfile(path, copy)
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(copy))
+    send.wait_for(timeout=RENDER_TIMEOUT_MS)
+    started = time.perf_counter()
+    send.click()
+    page.get_by_text(f"TIP_VICTIMS · GTM · {QUARTER} · version {version}").first.wait_for(
+        timeout=JOB_TIMEOUT_MS)
+    page.get_by_role("heading", name="Validation report").wait_for(timeout=JOB_TIMEOUT_MS)
+    return time.perf_counter() - started
+
+
+def explain(page, version: int, text: str) -> None:
+    """Explain the warnings of GTM's victims ``version`` from its report, and wait until the
+    reviewer can read the explanation."""
+    # Labelled as the user names it, not by its internal id.
+    page.get_by_label(f"Explanation for TIP_VICTIMS · {QUARTER} · version {version}").fill(text)
+    page.get_by_role("button", name="Send the explanation").click()
+    # The upload's own rebuild and publication may still run: the explanation waits for them,
+    # but not for its own.
+    page.get_by_text("Explanation recorded").wait_for(timeout=2 * JOB_TIMEOUT_MS)
+    expect(page.get_by_text("updated once the rebuild ends")).to_be_visible(
+        timeout=RENDER_TIMEOUT_MS)
+    published(QUARTER, "explanation is not null")  # what the reviewer will read
+
+
+def review(page, version: int) -> None:
+    """Open GTM's victims ``version`` on the review page."""
+    go(page, "Review")
+    page.get_by_role("heading", name="Review of submissions").wait_for(timeout=RENDER_TIMEOUT_MS)
+    page.get_by_test_id("stSelectbox").first.click()
+    page.get_by_role("option", name=f"GTM · TIP_VICTIMS · {QUARTER} · {version}").click()
+
+
+# Eight jobs through the orchestrator and a browser: several minutes on an idle 2-core machine,
+# and nearly twice that when the concurrency test's readers and writers run on the other worker.
 @pytest.mark.browser
 @pytest.mark.timeout(1200)
 def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
@@ -106,36 +156,29 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
                 button.click()
             template = tmp_path / download.value.suggested_filename
             download.value.save_as(template)
-            fill_template(template, unknown_victims=5)
 
-            # The upload and its report.
+            # Two slips of a tired hand, a negative count and a fraction: the version is rejected,
+            # each slip named in words.
+            fill_template(template, unknown_victims=5, slips=True)
             go(page, "Submit data")
-            page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(template))
-            send = page.get_by_role("button", name="Send and validate")
-            send.wait_for(timeout=RENDER_TIMEOUT_MS)
-            started = time.perf_counter()
-            send.click()
-            page.get_by_role("heading", name="Validation report").wait_for(timeout=JOB_TIMEOUT_MS)
-            seconds = time.perf_counter() - started
+            send_file(page, template, 2)
+            expect(page.get_by_text(f"TIP_VICTIMS · GTM · {QUARTER} · version 2: rejected")
+                   ).to_be_visible()
+            expect(page.get_by_text("is negative. A count of people cannot be below zero").first
+                   ).to_be_attached()
+            expect(page.get_by_text("has decimals. A count of people must be a whole number").first
+                   ).to_be_attached()
+            page.screenshot(path=str(ARTIFACTS / "workflow_rejected_en.png"))
+
+            # Fixed and sent again: validated, with the warnings to explain.
+            fill_template(template, unknown_victims=5)
+            seconds = send_file(page, template, 3)
             print(f"upload -> report on screen: {seconds:.1f} s")
-            unit = f"TIP_VICTIMS · GTM · {QUARTER} · version 2"
-            expect(page.get_by_text(unit)).to_be_visible()
             expect(page.get_by_text("unknown 'sex'").first).to_be_attached()  # grid cell
             expect(page.get_by_role("button", name="Download the report (XLSX)")).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "workflow_report_en.png"))
-
-            # The warnings explained.
-            # Labelled as the user names it, not by its internal id.
-            page.get_by_label(f"Explanation for TIP_VICTIMS · {QUARTER} · version 2").fill(
-                "The police registry does not record sex, age or citizenship yet. "
-                "Details: www.evil.example/x or mail help@evil.example")
-            page.get_by_role("button", name="Send the explanation").click()
-            # The upload's own rebuild and publication may still run: the explanation waits for
-            # them, but not for its own.
-            page.get_by_text("Explanation recorded").wait_for(timeout=2 * JOB_TIMEOUT_MS)
-            expect(page.get_by_text("updated once the rebuild ends")).to_be_visible(
-                timeout=RENDER_TIMEOUT_MS)
-            published(QUARTER, "explanation is not null")  # what the reviewer will read
+            explain(page, 3, "The police registry does not record sex, age or citizenship yet. "
+                             "Details: www.evil.example/x or mail help@evil.example")
             # A reload (a new Streamlit session) keeps the user signed in; signing out ends it
             # for good, reload or not.
             page.reload()
@@ -147,17 +190,39 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
                 timeout=RENDER_TIMEOUT_MS)
             assert page.get_by_text("Signed in: ana").count() == 0
 
-            # The secretariat accepts.
+            # The secretariat reads the explanation and returns the version with a reason.
             sign_in(page, "rita")
-            go(page, "Review")
-            page.get_by_role("heading", name="Review of submissions").wait_for(
-                timeout=RENDER_TIMEOUT_MS)
-            page.get_by_test_id("stSelectbox").first.click()
-            page.get_by_role("option", name=f"GTM · TIP_VICTIMS · {QUARTER} · 2").click()
+            review(page, 3)
             expect(page.get_by_text("Explanation by ana")).to_be_visible(
                 timeout=RENDER_TIMEOUT_MS)
             # What the submitter wrote is text: no link Streamlit's markdown would make of it.
             assert page.locator('a[href*="evil.example"]').count() == 0
+            reason = "The police report of the quarter counts 6 victims, not 5: please correct."
+            page.get_by_label("Reason (required to return)").fill(reason)
+            page.get_by_role("button", name="Return").click()
+            page.get_by_text("returned to the ministry").wait_for(timeout=JOB_TIMEOUT_MS)
+            published(QUARTER, "current_status = 'returned'")
+
+            # The ministry finds the reason in full, corrects, explains the new version.
+            sign_out(page)
+            sign_in(page, "ana")
+            go(page, "My submissions")
+            page.get_by_test_id("stSelectbox").filter(has_text="Show a submission").click()
+            page.get_by_role("option", name=f"TIP_VICTIMS · {QUARTER} · 3").click()
+            expect(page.get_by_text("Now: returned by rita on ")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+            expect(page.get_by_text(f"Reason: {reason}")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+            page.screenshot(path=str(ARTIFACTS / "workflow_returned_en.png"))
+            go(page, "Submit data")
+            fill_template(template, unknown_victims=6)
+            send_file(page, template, 4)
+            explain(page, 4, "Corrected to the police report: 6 victims, sex and age unknown.")
+
+            # The secretariat accepts the corrected version.
+            sign_out(page)
+            sign_in(page, "rita")
+            review(page, 4)
+            expect(page.get_by_text("Explanation by ana")).to_be_visible(
+                timeout=RENDER_TIMEOUT_MS)
             page.get_by_role("button", name="Accept").click()
             page.get_by_text("accepted: its figures are final").wait_for(timeout=JOB_TIMEOUT_MS)
             # Out of the queue at once, before the snapshot that says so: no second decision.
@@ -166,7 +231,7 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
             page.get_by_test_id("stSelectbox").first.click()
             expect(page.get_by_role("option", name="HND · SOM_JUSTICE").first).to_be_visible(
                 timeout=RENDER_TIMEOUT_MS)
-            expect(page.get_by_role("option", name=f"GTM · TIP_VICTIMS · {QUARTER} · 2")
+            expect(page.get_by_role("option", name=f"GTM · TIP_VICTIMS · {QUARTER} · 4")
                    ).to_have_count(0)
             page.keyboard.press("Escape")
             page.screenshot(path=str(ARTIFACTS / "workflow_review_accepted_en.png"))
@@ -181,28 +246,50 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
                     "select value from marts.indicator_values_published where ref_area = 'GTM' "
                     "and time_period = ? and indicator_code = 'VIC_DETECTED' and sex = '_T' "
                     "and age = '_T' and exploitation_form = '_T'", [QUARTER]).fetchone()[0]
-            assert final == [("A",)]
+                names = dict(zip(("es", "en", "fr"), con.execute(
+                    "select name_es, name_en, coalesce(name_fr, name_en) from marts.dim_indicator "
+                    "where indicator_code = 'VIC_DETECTED'").fetchone(), strict=True))
+            assert final == [("A",)] and total == 6
 
             # The quarter is locked: the ministry sending a corrected figure for it is told so in
             # words by the first check, and the full report refuses it.
             sign_out(page)
             sign_in(page, "ana")
             go(page, "Submit data")
-            fill_template(template, unknown_victims=6)
+            fill_template(template, unknown_victims=7)
             page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(template))
             page.get_by_role("button", name="Send and validate").click()
             locked = t("finding.locked", "en", value=QUARTER, dataset_code="TIP_VICTIMS")
             # (the first check says it within seconds; the full report may already replace it)
             expect(page.get_by_text(locked).first).to_be_attached(timeout=RENDER_TIMEOUT_MS)
             page.get_by_role("heading", name="Validation report").wait_for(timeout=JOB_TIMEOUT_MS)
-            expect(page.get_by_text(f"TIP_VICTIMS · GTM · {QUARTER} · version 3: rejected")
+            expect(page.get_by_text(f"TIP_VICTIMS · GTM · {QUARTER} · version 5: rejected")
                    ).to_be_visible(timeout=RENDER_TIMEOUT_MS)
             expect(page.get_by_text(locked).first).to_be_attached()
             page.screenshot(path=str(ARTIFACTS / "workflow_locked_en.png"))
+            sign_out(page)
+
+            # An analyst, signed in nowhere, finds the accepted figure on the trends page in each
+            # language, written as that language writes it.
+            for lang in ("es", "en", "fr"):
+                page.goto(f"{served_dashboard}/trends?lang={lang}")
+                expect(page.get_by_role("heading", name=t("dash.trends.title", lang))
+                       ).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+                page.get_by_test_id("stSelectbox").filter(
+                    has_text=t("dash.trends.indicator", lang)).click()
+                page.get_by_role("option", name=names[lang], exact=True).click()
+                chosen = page.get_by_test_id("stMultiSelect")
+                chosen.get_by_role("button", name="Clear all").click()
+                chosen.click()
+                page.get_by_role("option", name="Guatemala").click()
+                page.keyboard.press("Escape")
+                metric = page.get_by_test_id("stMetric").filter(has_text=f"Guatemala, {QUARTER}")
+                expect(metric.get_by_test_id("stMetricValue")).to_have_text(
+                    ui.format_number(total, lang), timeout=RENDER_TIMEOUT_MS)
+                page.screenshot(path=str(ARTIFACTS / f"workflow_trends_{lang}.png"))
 
             # An evaluator, in French, from the export page's own address: the accepted figure
             # is in the export, final.
-            sign_out(page)
             page.goto(f"{served_dashboard}/export?lang=fr")
             page.get_by_text(t("workflow.login.required", "fr")).wait_for()
             sign_in(page, "eva", "fr")
