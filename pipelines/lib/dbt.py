@@ -61,6 +61,15 @@ def prepare_manifest(force: bool = False) -> Path:
     return MANIFEST_PATH
 
 
+def reuse_parse_state(run_target: Path) -> None:
+    """Before a build in a folder of its own: start it from the last build's parse state, so dbt
+    parses only what changed."""
+    state = TARGET_DIR / "partial_parse.msgpack"
+    run_target.mkdir(parents=True, exist_ok=True)
+    if state.exists():
+        shutil.copyfile(state, run_target / state.name)
+
+
 def keep_parse_state(run_target: Path) -> None:
     """After a build in its own target folder: keep dbt's parse state for the next run (so it
     parses only what changed) and remove the folder (several MB a run otherwise)."""

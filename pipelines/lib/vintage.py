@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.lib.dbt import DBT, TARGET_DIR, dbt_environment
+from pipelines.lib.dbt import DBT, dbt_environment, reuse_parse_state
 from pipelines.lib.disclosure.gate import run_gate
 from pipelines.lib.export import run_export
 from pipelines.lib.migrations import migrate_warehouse
@@ -71,10 +71,7 @@ def build_vintage(settings: Settings, as_of: dt.date, workdir: Path, log=lambda 
     finally:
         con.close()
     env = {**os.environ, **dbt_environment(vintage)}
-    state = TARGET_DIR / "partial_parse.msgpack"
-    (workdir / "target").mkdir()
-    if state.exists():  # parse only what changed since the last build
-        shutil.copyfile(state, workdir / "target" / state.name)
+    reuse_parse_state(workdir / "target")
     result = subprocess.run(
         [str(DBT), "build", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
          "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(workdir / "target"),

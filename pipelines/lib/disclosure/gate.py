@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, replace
@@ -202,12 +201,10 @@ def _record(con, started, result: AuditResult, added: int, total: int, rounds: i
 
 def _rebuild(settings: Settings) -> None:
     """dbt build of the models that read the repairs (the caller holds the writer lock)."""
-    from pipelines.lib.dbt import DBT, TARGET_DIR, build_args, dbt_environment
+    from pipelines.lib.dbt import DBT, build_args, dbt_environment, reuse_parse_state
 
     with tempfile.TemporaryDirectory(prefix="dbt-gate-") as target:
-        state = TARGET_DIR / "partial_parse.msgpack"
-        if state.exists():  # parse only what changed since the last build
-            shutil.copyfile(state, Path(target) / state.name)
+        reuse_parse_state(Path(target))
         completed = subprocess.run(
             [str(DBT), *build_args(REBUILD), "--project-dir", str(DBT_PROJECT_DIR),
              "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", target,
