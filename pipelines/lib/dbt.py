@@ -118,5 +118,9 @@ def main() -> None:
     os.environ.setdefault("DBT_PROJECT_DIR", str(DBT_PROJECT_DIR))
     os.environ.setdefault("DBT_PROFILES_DIR", str(DBT_PROJECT_DIR))
     os.environ["OBSERVATORY_WAREHOUSE"] = str(warehouse)
-    os.chdir(warehouse.parent)
+    try:  # a fresh clone's home does not exist yet when `make setup` parses the project
+        warehouse.parent.mkdir(parents=True, exist_ok=True)
+        os.chdir(warehouse.parent)
+    except OSError as error:
+        sys.exit(f"observatory-dbt: cannot work in {warehouse.parent}: {error.strerror}")
     sys.exit(cli(args, prog_name="dbt"))

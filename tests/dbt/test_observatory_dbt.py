@@ -14,8 +14,7 @@ def test_another_home_reuses_the_parse_state(tmp_path):
     """The parse state left by a build in one home serves a build in another: the profile no
     longer changes with the warehouse's path, which made dbt parse the whole project again."""
     prepare_manifest()  # the state of the repository's own home (`make setup`)
-    home = tmp_path / "elsewhere"
-    home.mkdir()
+    home = tmp_path / "elsewhere"  # not there yet, as a fresh clone's `data/`
     target = tmp_path / "target"
     target.mkdir()
     shutil.copyfile(TARGET_DIR / "partial_parse.msgpack", target / "partial_parse.msgpack")
@@ -28,6 +27,15 @@ def test_another_home_reuses_the_parse_state(tmp_path):
     assert "Partial parsing enabled" in log
     assert "Unable to do partial parsing" not in log
     assert not (home / "logs").exists()
+
+
+def test_a_home_it_cannot_enter_is_one_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    env = {**os.environ, "OBSERVATORY_WAREHOUSE": str(blocker / "home" / "warehouse.duckdb")}
+    completed = subprocess.run([str(DBT), "parse"], env=env, capture_output=True, text=True)
+    assert completed.returncode != 0
+    assert completed.stderr.strip().count("\n") == 0 and "cannot work in" in completed.stderr
 
 
 def test_a_warehouse_under_another_name_is_refused_in_one_line(tmp_path):
