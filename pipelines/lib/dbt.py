@@ -99,11 +99,14 @@ def main() -> None:
     to it keep meaning what they meant where it was started."""
     from dbt.cli.main import cli
 
+    from pipelines.lib.i18n import DEFAULT_LANGUAGE, t
+
+    lang = os.environ.get("OBSERVATORY_LANG", DEFAULT_LANGUAGE)  # as `observatory` chooses it
     chosen = os.environ.get("OBSERVATORY_WAREHOUSE")
     warehouse = Path(chosen).absolute() if chosen else get_settings().warehouse_path
     if warehouse.name != WAREHOUSE_FILE:
-        sys.exit(f"observatory-dbt: the warehouse file must be called {WAREHOUSE_FILE}, "
-                 f"not {warehouse.name} ({warehouse})")
+        sys.exit(t("cli.dbt.warehouse_name", lang, expected=WAREHOUSE_FILE, name=warehouse.name,
+                   path=warehouse))
     args = list(sys.argv[1:])
     for i, arg in enumerate(args):
         option, equals, value = arg.partition("=")
@@ -122,5 +125,5 @@ def main() -> None:
         warehouse.parent.mkdir(parents=True, exist_ok=True)
         os.chdir(warehouse.parent)
     except OSError as error:
-        sys.exit(f"observatory-dbt: cannot work in {warehouse.parent}: {error.strerror}")
+        sys.exit(t("cli.dbt.cannot_work", lang, folder=warehouse.parent, reason=error.strerror))
     sys.exit(cli(args, prog_name="dbt"))

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 
 from pipelines.lib.dbt import DBT, TARGET_DIR, dbt_environment, prepare_manifest
+from pipelines.lib.i18n import t
 from pipelines.settings import Settings
 
 
@@ -33,15 +34,19 @@ def test_a_home_it_cannot_enter_is_one_line(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     env = {**os.environ, "OBSERVATORY_WAREHOUSE": str(blocker / "home" / "warehouse.duckdb")}
-    completed = subprocess.run([str(DBT), "parse"], env=env, capture_output=True, text=True)
-    assert completed.returncode != 0
-    assert completed.stderr.strip().count("\n") == 0 and "cannot work in" in completed.stderr
-
-
-def test_a_warehouse_under_another_name_is_refused_in_one_line(tmp_path):
-    env = {**os.environ, "OBSERVATORY_WAREHOUSE": str(tmp_path / "other.duckdb")}
+    env.pop("OBSERVATORY_LANG", None)
     completed = subprocess.run([str(DBT), "parse"], env=env, capture_output=True, text=True)
     assert completed.returncode != 0
     assert completed.stderr.strip().count("\n") == 0
-    assert "warehouse.duckdb" in completed.stderr and "other.duckdb" in completed.stderr
+    assert completed.stderr.startswith("observatory-dbt: no se puede trabajar en")  # es by default
+
+
+def test_a_warehouse_under_another_name_is_refused_in_one_line(tmp_path):
+    env = {**os.environ, "OBSERVATORY_WAREHOUSE": str(tmp_path / "other.duckdb"),
+           "OBSERVATORY_LANG": "fr"}
+    completed = subprocess.run([str(DBT), "parse"], env=env, capture_output=True, text=True)
+    assert completed.returncode != 0
+    assert completed.stderr.strip().count("\n") == 0
+    assert completed.stderr.strip() == t("cli.dbt.warehouse_name", "fr", expected="warehouse.duckdb",
+                                          name="other.duckdb", path=tmp_path / "other.duckdb")
     assert not (tmp_path / "other.duckdb").exists()
