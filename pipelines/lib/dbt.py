@@ -12,6 +12,8 @@ from pipelines.settings import DBT_PROJECT_DIR, Settings, get_settings
 
 TARGET_DIR = DBT_PROJECT_DIR / "target"
 MANIFEST_PATH = TARGET_DIR / "manifest.json"
+# dbt's parse state, kept from one build to the next (see reuse_parse_state, keep_parse_state)
+PARSE_STATE = TARGET_DIR / "partial_parse.msgpack"
 # dbt as the pipeline runs it: `observatory-dbt` (``main`` below), never the bare `dbt`.
 DBT = Path(sys.executable).with_name("observatory-dbt")
 # The name the profile gives the warehouse, relative to the folder dbt runs in (see ``main``).
@@ -64,20 +66,19 @@ def prepare_manifest(force: bool = False) -> Path:
 def reuse_parse_state(run_target: Path) -> None:
     """Before a build in a folder of its own: start it from the last build's parse state, so dbt
     parses only what changed."""
-    state = TARGET_DIR / "partial_parse.msgpack"
     run_target.mkdir(parents=True, exist_ok=True)
-    if state.exists():
-        shutil.copyfile(state, run_target / state.name)
+    if PARSE_STATE.exists():
+        shutil.copyfile(PARSE_STATE, run_target / PARSE_STATE.name)
 
 
 def keep_parse_state(run_target: Path) -> None:
     """After a build in its own target folder: keep dbt's parse state for the next run (so it
     parses only what changed) and remove the folder (several MB a run otherwise)."""
-    state = run_target / "partial_parse.msgpack"
+    state = run_target / PARSE_STATE.name
     if state.exists():
         tmp = TARGET_DIR / f".partial_parse.{os.getpid()}.tmp"
         shutil.copyfile(state, tmp)
-        os.replace(tmp, TARGET_DIR / "partial_parse.msgpack")
+        os.replace(tmp, PARSE_STATE)
     if run_target.resolve().parent == TARGET_DIR.resolve():
         shutil.rmtree(run_target, ignore_errors=True)
 
@@ -97,8 +98,6 @@ def main() -> None:
     The warehouse is ``$OBSERVATORY_WAREHOUSE`` or the home's; the project and profile default to
     the repository's, so ``observatory-dbt build`` works from any folder. Relative paths given
     to it keep meaning what they meant where it was started."""
-    from dbt.cli.main import cli
-
     from pipelines.lib.i18n import DEFAULT_LANGUAGE, t
 
     lang = os.environ.get("OBSERVATORY_LANG", DEFAULT_LANGUAGE)  # as `observatory` chooses it
@@ -126,4 +125,6 @@ def main() -> None:
         os.chdir(warehouse.parent)
     except OSError as error:
         sys.exit(t("cli.dbt.cannot_work", lang, folder=warehouse.parent, reason=error.strerror))
+    from dbt.cli.main import cli  # about 3 s: only once the arguments are known to be usable
+
     sys.exit(cli(args, prog_name="dbt"))

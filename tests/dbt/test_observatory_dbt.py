@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 
-from pipelines.lib.dbt import DBT, TARGET_DIR, dbt_environment, prepare_manifest
+from pipelines.lib.dbt import DBT, PARSE_STATE, dbt_environment, prepare_manifest
 from pipelines.lib.i18n import t
 from pipelines.settings import Settings
 
@@ -18,7 +18,7 @@ def test_another_home_reuses_the_parse_state(tmp_path):
     home = tmp_path / "elsewhere"  # not there yet, as a fresh clone's `data/`
     target = tmp_path / "target"
     target.mkdir()
-    shutil.copyfile(TARGET_DIR / "partial_parse.msgpack", target / "partial_parse.msgpack")
+    shutil.copyfile(PARSE_STATE, target / PARSE_STATE.name)
     env = {**os.environ, **dbt_environment(Settings(home=home))}
     completed = subprocess.run(
         [str(DBT), "parse", "--target-path", str(target), "--log-path", "logs"],
