@@ -10,7 +10,7 @@ from pipelines.defs.publish.assets import disclosure_audit, serving_snapshot
 from pipelines.defs.publish.backups import backup_job, backup_schedule
 from pipelines.defs.publish.exports import export_job
 from pipelines.defs.reference.assets import glotip_import
-from pipelines.defs.transform.assets import dbt_models, dbt_resource
+from pipelines.defs.transform.assets import dbt_models
 from pipelines.defs.workflow.assets import review
 
 defs = dg.Definitions(
@@ -20,5 +20,4 @@ defs = dg.Definitions(
           backup_job],
     schedules=[backup_schedule],
     sensors=[landing_sensor],
-    resources={"dbt": dbt_resource},
 )

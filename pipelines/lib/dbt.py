@@ -6,8 +6,14 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.lib.faults import fault_point
 from pipelines.settings import DBT_PROJECT_DIR, Settings, get_settings
 
 TARGET_DIR = DBT_PROJECT_DIR / "target"
@@ -38,10 +44,10 @@ def build_args(select: list[str] | None = None) -> list[str]:
     """The arguments of the pipeline's dbt build (tested without Dagster).
 
     Unit tests check formulas, not data: they run in ``make test``, not on every submission.
-    No manifest.json or run_results.json: nothing reads a build's (its folder is removed after
-    it), and writing them costs about a second a build.
+    No manifest.json or run_results.json, no debug log file: nothing reads a build's (its
+    folder is removed after it), and writing them costs about a second a build.
     """
-    args = ["build", "--no-write-json", "--exclude", "test_type:unit"]
+    args = ["build", "--no-write-json", "--exclude", "test_type:unit", "--log-level-file", "none"]
     if select:
         args += ["--select", *select]
     return args
@@ -81,6 +87,132 @@ def keep_parse_state(run_target: Path) -> None:
         os.replace(tmp, PARSE_STATE)
     if run_target.resolve().parent == TARGET_DIR.resolve():
         shutil.rmtree(run_target, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class NodeOutcome:
+    """One node of a build: its unique id, dbt's status (success, pass, error, fail, skipped,
+    warn) and dbt's message."""
+
+    unique_id: str
+    status: str
+    message: str | None
+
+
+class DbtBuildFailed(RuntimeError):
+    """A dbt build that did not end well: its failed nodes are in the message."""
+
+
+# The parsed project, kept for the life of the process (see ``build``): a dbt parse costs about
+# 1 s when nothing changed and 9 s when something did; the key says what it was parsed from.
+_PARSED: dict[tuple, object] = {}
+_PROJECT_PARTS = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
+
+
+def _project_fingerprint() -> tuple:
+    files = []
+    for part in _PROJECT_PARTS:
+        path = DBT_PROJECT_DIR / part
+        files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+
+
+@contextmanager
+def _in_warehouse_folder(settings: Settings) -> Iterator[None]:
+    """What ``main`` does for a dbt process, for a while in this one: dbt's environment set and
+    the warehouse's folder the working directory; both put back after."""
+    env = dbt_environment(settings)
+    saved = {name: os.environ.get(name) for name in (*env, "OBSERVATORY_HOME")}
+    cwd = os.getcwd()
+    # get_settings() resolves a relative home against the working directory, which moves here
+    os.environ["OBSERVATORY_HOME"] = str(Path(os.environ.get("OBSERVATORY_HOME", "data")).resolve())
+    os.environ.update(env)
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    os.chdir(settings.warehouse_path.parent)
+    try:
+        yield
+    finally:
+        _release_warehouse()
+        os.chdir(cwd)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _release_warehouse() -> None:
+    """dbt-duckdb keeps its database object for the life of the process (closed at exit); the
+    warehouse must be free for the next writer as soon as a build ends."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        environment, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
+    if environment is not None:
+        environment.close()
+
+
+def _common_args(target: Path) -> list[str]:
+    return ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(target), "--log-path", str(target), "--quiet"]
+
+
+def _parsed_project(settings: Settings):
+    """The project's manifest, parsed in this process once (from the last build's parse state)
+    and again only when a file of the project or the publication design changes."""
+    from dbt.cli.main import dbtRunner
+
+    key = (settings.disclosure_small_series, _project_fingerprint())
+    if key not in _PARSED:
+        TARGET_DIR.mkdir(parents=True, exist_ok=True)
+        target = Path(tempfile.mkdtemp(prefix="parse-", dir=TARGET_DIR))
+        reuse_parse_state(target)
+        with _in_warehouse_folder(settings):
+            result = dbtRunner().invoke(["parse", "--no-write-json", *_common_args(target)])
+        if not result.success:
+            shutil.rmtree(target, ignore_errors=True)
+            raise DbtBuildFailed(f"dbt could not parse the project: {result.exception}")
+        keep_parse_state(target)
+        _PARSED.clear()
+        _PARSED[key] = result.result
+    return _PARSED[key]
+
+
+def build(settings: Settings, select: list[str] | None = None, *,
+          log: Callable[[str], None] = lambda _: None) -> list[NodeOutcome]:
+    """``dbt build`` of the project on the warehouse of ``settings``, in this process.
+
+    A dbt process costs about 4 s before its first node (Python importing dbt, the adapter, the
+    parse), as much again under load, for every build: a run does it once (the code server's runs
+    are forked with dbt already imported, see ``pipelines/code_server.py``) and a process parses
+    once. The caller holds the writer lock; dbt-duckdb's database is closed when the build ends.
+    Raises ``DbtBuildFailed`` naming each failed node; the outcome of every node otherwise."""
+    from dbt.cli.main import dbtRunner
+
+    started = time.monotonic()
+    manifest = _parsed_project(settings)
+    finished = []
+
+    def on_event(event) -> None:  # the robustness tests' kill point, twenty nodes into a build
+        if event.info.name == "NodeFinished":
+            finished.append(1)
+            if len(finished) == 20:
+                fault_point("during_dbt")
+
+    TARGET_DIR.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="build-", dir=TARGET_DIR) as target:
+        with _in_warehouse_folder(settings):
+            result = dbtRunner(manifest=manifest, callbacks=[on_event]).invoke(
+                [*build_args(select), *_common_args(Path(target))])
+    outcomes = [NodeOutcome(node.node.unique_id, getattr(node.status, "value", str(node.status)),
+                            node.message)
+                for node in (result.result.results if result.result is not None else [])]
+    failed = [o for o in outcomes if o.status in ("error", "fail", "runtime error")]
+    if not result.success:
+        detail = "\n".join(f"{o.unique_id}: {o.status}: {o.message}" for o in failed)
+        raise DbtBuildFailed(f"dbt build failed:\n{detail or result.exception}")
+    log(f"dbt build: {len(outcomes)} nodes in {time.monotonic() - started:.1f} s")
+    return outcomes
 
 
 def _absolute(value: str) -> str:

@@ -11,21 +11,19 @@ hides more if arithmetic would still give a hidden cell away."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
 import duckdb
 
-from pipelines.lib.dbt import DBT, dbt_environment, reuse_parse_state
+from pipelines.lib.dbt import build
 from pipelines.lib.disclosure.gate import run_gate
 from pipelines.lib.export import run_export
 from pipelines.lib.migrations import migrate_warehouse
 from pipelines.lib.publish import AUDIT_SUMMARY_SQL
 from pipelines.lib.warehouse import MIGRATIONS, writer_lock
-from pipelines.settings import DBT_PROJECT_DIR, Settings
+from pipelines.settings import Settings
 
 
 def build_vintage(settings: Settings, as_of: dt.date, workdir: Path, log=lambda _: None) -> Path:
@@ -70,20 +68,10 @@ def build_vintage(settings: Settings, as_of: dt.date, workdir: Path, log=lambda 
         con.execute("checkpoint")
     finally:
         con.close()
-    env = {**os.environ, **dbt_environment(vintage)}
-    reuse_parse_state(workdir / "target")
-    result = subprocess.run(
-        [str(DBT), "build", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(workdir / "target"),
-         "--log-path", str(workdir / "logs"), "--exclude", "test_type:unit",
-         # every table an export reads: the flows too, or an as-of export would list today's
-         "--select", "+indicator_values_published", "+submissions_status", "+plan_progress",
-         "+harmonisation_matrix", "+flows_victims",
-         "+dq_unknown_shares"],  # the audit reads the quality page's shares too
-        env=env, capture_output=True, text=True, check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"dbt build of the vintage failed:\n{result.stdout[-3000:]}{result.stderr[-2000:]}")
+    # every table an export reads: the flows too, or an as-of export would list today's; the
+    # audit reads the quality page's shares too
+    build(vintage, ["+indicator_values_published", "+submissions_status", "+plan_progress",
+                    "+harmonisation_matrix", "+flows_victims", "+dq_unknown_shares"])
     run_gate(vintage, log=log)  # nobody else opens the private copy: no lock to take
     con = duckdb.connect(str(copy))
     try:  # the audit's summary for the manifest, as a snapshot carries it

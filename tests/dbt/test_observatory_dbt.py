@@ -1,12 +1,23 @@
-"""`observatory-dbt`: dbt started in the warehouse's folder, so its parse state outlives a home."""
+"""dbt started in the warehouse's folder (`observatory-dbt`, and ``build`` in the run's own
+process), so its parse state outlives a home."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+import sys
 
-from pipelines.lib.dbt import DBT, PARSE_STATE, dbt_environment, prepare_manifest
+import pytest
+
+from pipelines.lib.dbt import (
+    DBT,
+    PARSE_STATE,
+    DbtBuildFailed,
+    build,
+    dbt_environment,
+    prepare_manifest,
+)
 from pipelines.lib.i18n import t
 from pipelines.settings import Settings
 
@@ -50,3 +61,31 @@ def test_a_warehouse_under_another_name_is_refused_in_one_line(tmp_path):
     assert completed.stderr.strip() == t("cli.dbt.warehouse_name", "fr", expected="warehouse.duckdb",
                                           name="other.duckdb", path=tmp_path / "other.duckdb")
     assert not (tmp_path / "other.duckdb").exists()
+
+
+def test_a_build_in_this_process_leaves_the_warehouse_folder_and_file_as_it_found_them(
+        tmp_path, monkeypatch):
+    """dbt in the run's own process: afterwards the working directory and the environment are the
+    caller's again, and the warehouse is closed (another process can write to it at once)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OBSERVATORY_HOME", "home")  # relative, as a user may set it
+    monkeypatch.delenv("OBSERVATORY_WAREHOUSE", raising=False)
+    settings = Settings(home=tmp_path / "home")
+    outcomes = build(settings, ["countries", "population"])  # seeds: no other table needed
+    status = {o.unique_id: o.status for o in outcomes}
+    assert status["seed.observatory.countries"] == status["seed.observatory.population"] == "success"
+    assert os.getcwd() == str(tmp_path)
+    assert os.environ["OBSERVATORY_HOME"] == "home"
+    assert "OBSERVATORY_WAREHOUSE" not in os.environ
+    writer = subprocess.run(
+        [sys.executable, "-c", "import duckdb, sys; duckdb.connect(sys.argv[1]).execute("
+         "'select count(*) from seeds.countries').fetchone()", str(settings.warehouse_path)],
+        capture_output=True, text=True)
+    assert writer.returncode == 0, writer.stderr
+
+
+def test_a_failed_build_names_its_failed_node(tmp_path):
+    """An empty warehouse has no raw tables: the model that reads them fails, and says so."""
+    with pytest.raises(DbtBuildFailed, match=r"model\.observatory\.stg_raw__submissions: error"):
+        build(Settings(home=tmp_path / "home"), ["stg_raw__submissions"])
+    assert os.getcwd() != str(tmp_path / "home")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.lib.dbt import DBT
+from pipelines.lib.dbt import DBT, build
 from pipelines.settings import DBT_PROJECT_DIR, Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +40,7 @@ def build_and_publish(settings: Settings, tmp: Path) -> None:
     from pipelines.lib.publish import publish_snapshot
     from pipelines.lib.warehouse import connect_writer
 
-    dbt(["build", "--exclude", "test_type:unit"], settings.warehouse_path, tmp)
+    build(settings)
     con = connect_writer(settings.warehouse_path)
     try:
         publish_snapshot(con, settings)

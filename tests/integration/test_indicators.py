@@ -24,9 +24,7 @@ so every figure is provisional, ``P``):
 from __future__ import annotations
 
 import csv
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import duckdb
@@ -34,7 +32,7 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.lib.publish import current_snapshot
-from pipelines.settings import get_settings
+from pipelines.settings import Settings, get_settings
 from tests.fixtures.make_fixtures import victims_rows
 
 pytestmark = pytest.mark.integration
@@ -302,7 +300,7 @@ def test_the_annual_design_withholds_the_detail_of_small_series_and_narrows_less
     others), so their breakdowns, flows and quality shares are withheld (N, no value, no "<5")
     while the quarterly and annual totals stay; and the audit finds fewer cells an outsider can
     narrow than in the default design."""
-    from pipelines.lib.dbt import DBT, DBT_PROJECT_DIR, build_args, dbt_environment
+    from pipelines.lib.dbt import build
     from pipelines.lib.disclosure.audit import audit
     from pipelines.lib.disclosure.gate import REBUILD, min_count
     from pipelines.lib.disclosure.relations import build_system
@@ -322,13 +320,7 @@ def test_the_annual_design_withholds_the_detail_of_small_series_and_narrows_less
 
     before, hidden_before = failing(warehouse)
     monkeypatch.setenv("OBSERVATORY_DISCLOSURE_SMALL_SERIES", "annual")
-    env = {**os.environ, **dbt_environment(get_settings()), "OBSERVATORY_WAREHOUSE": str(warehouse)}
-    completed = subprocess.run(
-        [str(DBT), *build_args(["disclosure_withheld+", *REBUILD]),
-         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "target")],
-        env=env, capture_output=True, text=True)
-    assert completed.returncode == 0, completed.stdout[-3000:]
+    build(Settings(home=tmp_path), ["disclosure_withheld+", *REBUILD])  # on the copy
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:

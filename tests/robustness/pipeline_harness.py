@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -65,49 +64,6 @@ def submit(home: Path, files: list[Path], fault: str | None = None, timeout: flo
     process = start_submit(home, files, fault)
     out, _ = process.communicate(timeout=timeout)
     return process.returncode, out
-
-
-def children(pid: int) -> list[int]:
-    """The direct children of ``pid`` (from /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def cmdline(pid: int) -> str:
-    try:
-        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = cmdline(pid)
-    return bool(stat)  # a zombie has an empty cmdline
-
-
-def wait_gone(pids: list[int], timeout: float = 180) -> float:
-    """Wait until every pid has exited; return how long that took."""
-    started = time.monotonic()
-    while any(alive(p) for p in pids):
-        if time.monotonic() - started > timeout:
-            for pid in pids:
-                if alive(pid):
-                    os.kill(pid, signal.SIGKILL)
-            raise AssertionError(f"processes {pids} still alive after {timeout} s")
-        time.sleep(0.2)
-    return time.monotonic() - started
 
 
 def current_name(home: Path) -> str | None:

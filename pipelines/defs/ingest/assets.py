@@ -87,7 +87,7 @@ def intake(context: dg.AssetExecutionContext, config: IntakeConfig):
                          f"{' duplicate' if outcome.duplicate else ''}: {statuses}")
     # What the run did, on the run itself: the operator UI's run list shows which members, data
     # sets and quarters came in and whether they were taken, not only "Success".
-    context.instance.add_run_tags(context.run_id, run_tags(outcomes))
+    context.instance.add_run_tags(context.run.run_id, run_tags(outcomes))
     metadata = {
         "files": len(outcomes),
         "duplicates": sum(o.duplicate for o in outcomes),

@@ -15,11 +15,7 @@ indicators' years).
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import tempfile
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 import yaml
@@ -201,17 +197,8 @@ def _record(con, started, result: AuditResult, added: int, total: int, rounds: i
 
 def _rebuild(settings: Settings) -> None:
     """dbt build of the models that read the repairs (the caller holds the writer lock)."""
-    from pipelines.lib.dbt import DBT, build_args, dbt_environment, reuse_parse_state
+    from pipelines.lib.dbt import build
 
-    with tempfile.TemporaryDirectory(prefix="dbt-gate-") as target:
-        reuse_parse_state(Path(target))
-        completed = subprocess.run(
-            [str(DBT), *build_args(REBUILD), "--project-dir", str(DBT_PROJECT_DIR),
-             "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", target,
-             "--log-path", target],
-            env={**os.environ, **dbt_environment(settings)}, capture_output=True, text=True)
-    if completed.returncode:
-        raise RuntimeError("dbt rebuild after the disclosure repair failed:\n"
-                           + completed.stdout[-4000:])
+    build(settings, REBUILD)
 
 
