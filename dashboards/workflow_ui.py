@@ -12,7 +12,9 @@ filtered to the submitter's country in the query itself.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -159,6 +161,58 @@ def submissions(user: User) -> pd.DataFrame | None:
             "order by received_at desc, submission_id", [user.country])
     return _workflow_query(
         "select * from marts.submissions_status order by received_at desc, submission_id", [])
+
+
+# A review run may record its decision a while before its snapshot is built (queued behind other
+# work): decisions are read from runs updated since a little before the current snapshot's build.
+DECISIONS_MARGIN_S = 600
+
+
+def recent_decisions(country: str) -> list[dict]:
+    """The decisions the orchestrator's review runs recorded for ``country`` lately (see
+    ``pipelines.orchestrator.decisions_since``); none when nothing is published yet."""
+    from pipelines.orchestrator import decisions_since
+
+    snapshot = data.current_snapshot()
+    if snapshot is None:
+        return []
+    try:  # the snapshot's name is the UTC time it was built (pipelines.lib.publish)
+        built = dt.datetime.strptime(Path(snapshot.path).stem, "%Y%m%dT%H%M%S%f")
+    except ValueError:
+        return []
+    return decisions_since(built.replace(tzinfo=dt.UTC).timestamp() - DECISIONS_MARGIN_S, country)
+
+
+def _utc(value) -> pd.Timestamp:
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def with_decisions(frame: pd.DataFrame, decisions: list[dict]) -> pd.DataFrame:
+    """``frame`` (rows of ``marts.submissions_status``) with the ``decisions`` recorded after its
+    snapshot was built: a status change or an explanation newer than a row's replaces what the
+    row says, so a submitter sees a return or an acceptance at once, not at the next snapshot."""
+    fields = {"to_status": ("status_changed_at", "current_status", "status_reason",
+                            "status_changed_by"),
+              "explanation": ("explained_at", "explanation", "explained_by")}
+    frame = frame.copy()
+    for decision in decisions:
+        kind = next((k for k in fields if k in decision), None)
+        rows = frame.index[frame["submission_id"] == decision.get("submission_id")]
+        if kind is None or rows.empty:
+            continue
+        at = _utc(decision["at"])
+        columns = fields[kind]
+        values = (at, decision[kind], decision.get("reason"), decision.get("by")) \
+            if kind == "to_status" else (at, decision[kind], decision.get("by"))
+        for column in columns:
+            frame[column] = frame[column].astype(object)
+        for row in rows:
+            known = frame.at[row, columns[0]]
+            if pd.isna(known) or _utc(known) < at:
+                for column, value in zip(columns, values, strict=True):
+                    frame.at[row, column] = value
+    return frame
 
 
 def audit_trail() -> pd.DataFrame | None:

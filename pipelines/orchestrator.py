@@ -197,9 +197,9 @@ class RunState:
         return self.status == "SUCCESS"
 
 
-def refresh(state: RunState) -> RunState:
+def refresh(state: RunState, timeout: float = 10) -> RunState:
     """Read the run's status and the events since the last call into ``state``."""
-    data = _graphql(FOLLOW, {"runId": state.run_id, "after": state.cursor})
+    data = _graphql(FOLLOW, {"runId": state.run_id, "after": state.cursor}, timeout=timeout)
     run = data["runOrError"]
     state.status = run.get("status", state.status) if run["__typename"] == "Run" else "FAILURE"
     logs = data["logsForRun"]
@@ -255,6 +255,32 @@ def queued(settings: Settings, until: Callable[[RunState], bool] | None = None) 
         return follow(launch(settings, job, op, config, tags), until=until)
 
     return run
+
+
+RECENT = """
+query Recent($filter: RunsFilter!) {
+  runsOrError(filter: $filter, limit: 20) { __typename ... on Runs { results { runId } } }
+}
+"""
+DECISIONS_TIMEOUT_S = 2.0  # a page waits no longer for them: the snapshot's state is shown
+
+
+def decisions_since(since: float, country: str) -> list[dict]:
+    """What review runs recorded for ``country``'s submissions (status changes, explanations)
+    since ``since`` (a Unix time), oldest first, as each run's ``decision`` metadata says: the
+    pages show them at once, before the snapshot that holds them is published. Empty when the
+    orchestrator does not answer."""
+    try:
+        found = _graphql(RECENT, {"filter": {
+            "pipelineName": "review_job", "updatedAfter": since,
+            "tags": [{"key": "observatory/countries", "value": country}]}},
+            timeout=DECISIONS_TIMEOUT_S)["runsOrError"]
+        written = [refresh(RunState(run["runId"]), DECISIONS_TIMEOUT_S).metadata.get("decision")
+                   for run in found.get("results", [])]
+    except (OrchestratorUnavailable, LaunchRefused):
+        return []
+    return sorted((w for w in written if w and w.get("country") == country and w.get("at")),
+                  key=lambda w: w["at"])
 
 
 def _decided(state: RunState) -> bool:

@@ -22,6 +22,8 @@ st.write(t("workflow.mine.intro", lang,
            country=f"{workflow_ui.country_name(user.country, lang)} ({user.country})"))
 frame = workflow_ui.stop_without_workflow_data(workflow_ui.submissions(user))
 frame = frame[frame["country"] == user.country]  # the query filters already; belt and braces
+# The secretariat's decisions and explanations recorded since the snapshot was built, at once.
+frame = workflow_ui.with_decisions(frame, workflow_ui.recent_decisions(user.country))
 # A file sent in this session whose versions the published snapshot does not hold yet: the list
 # is read from the snapshot, so say they are on their way rather than let them look lost.
 last = st.session_state.get(workflow_ui.LAST_REPORT)

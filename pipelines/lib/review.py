@@ -162,7 +162,7 @@ def _apply(con, settings: Settings, decision: Decision) -> dict:
                         [uuid.uuid4().hex, unit["submission_id"], text, decision.actor, now])
             _audit(con, now, decision.actor, "explanation", sha=unit["file_sha256"],
                    submission_id=unit["submission_id"], reason=text)
-            written = {"explanation": text}
+            written = {"explanation": text, "by": decision.actor, "at": now.isoformat()}
         else:
             if decision.action == "accept" and unit["n_warnings"] and not explained:
                 raise ReviewRefused("workflow.refused.unexplained_warnings",
@@ -173,7 +173,8 @@ def _apply(con, settings: Settings, decision: Decision) -> dict:
                    submission_id=unit["submission_id"], from_status=unit["status"],
                    to_status=to_status, reason=reason or None,
                    details={"decision": decision.action, "role": decision.actor_role})
-            written = {"from_status": unit["status"], "to_status": to_status}
+            written = {"from_status": unit["status"], "to_status": to_status,
+                       "reason": reason or None, "by": decision.actor, "at": now.isoformat()}
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -396,3 +396,60 @@ def test_my_submissions_says_a_file_just_sent_is_on_its_way(workflow_home):
     assert t("workflow.report.title", "en") in [h.value for h in at.subheader]
     report_path(settings, fresh).unlink()
     (settings.archive_dir / fresh).unlink()
+
+
+def test_my_submissions_shows_a_decision_recorded_before_its_snapshot(workflow_home, monkeypatch):
+    """The secretariat returned GTM's victims version a moment ago: its run recorded the decision
+    but the snapshot that holds it is not built yet. The ministry reads it at once, from the
+    run (``pipelines.orchestrator.decisions_since``, served for real in the browser journey)."""
+    import datetime as dt
+
+    from dashboards.ui import plain
+    from pipelines import orchestrator
+
+    at = run_page("my_submissions.py", sign_in("ana"), lang="es")
+    option = next(o for o in at.selectbox[0].options if o.startswith("TIP_VICTIMS"))
+    at.selectbox[0].set_value(option).run()
+    submission = at.selectbox[0].value
+    asked = []
+
+    def recorded(since, country):
+        asked.append((since, country))
+        return [{"action": "return", "submission_id": submission, "country": "GTM",
+                 "to_status": "returned", "reason": "Faltan 6 víctimas", "by": "rita",
+                 "at": dt.datetime.now(dt.UTC).isoformat()}]
+
+    monkeypatch.setattr(orchestrator, "decisions_since", recorded)
+    at.run()
+    assert asked and asked[0][1] == "GTM"
+    [now] = [w.value for w in at.warning if w.value.startswith("Ahora: devuelta por")]
+    assert plain("rita") in now and f"Motivo: {plain('Faltan 6 víctimas')}" in now
+    table = at.dataframe[0].value
+    assert t("workflow.status.returned", "es") in set(table[t("workflow.col.status", "es")])
+
+
+def test_a_decision_older_than_the_snapshots_changes_nothing():
+    """Only what a run recorded after the snapshot's own state replaces it; naive and aware
+    times compare as UTC; a decision about a submission not listed is left out."""
+    import pandas as pd
+
+    from dashboards.workflow_ui import with_decisions
+
+    frame = pd.DataFrame({
+        "submission_id": ["a", "b"], "current_status": ["accepted", "validated"],
+        "status_changed_at": [pd.Timestamp("2026-12-07 10:00"), pd.NaT],
+        "status_reason": [None, None], "status_changed_by": ["rita", None],
+        "explanation": [None, None], "explained_at": [pd.NaT, pd.NaT], "explained_by": [None, None]})
+    decisions = [
+        {"submission_id": "a", "to_status": "returned", "reason": "old", "by": "rita",
+         "at": "2026-12-07T09:00:00+00:00"},  # before the snapshot's acceptance
+        {"submission_id": "b", "explanation": "registro policial", "by": "ana",
+         "at": "2026-12-07T11:00:00+00:00"},
+        {"submission_id": "c", "to_status": "accepted", "by": "rita",
+         "at": "2026-12-07T11:00:00+00:00"}]
+    shown = with_decisions(frame, decisions)
+    assert list(shown["current_status"]) == ["accepted", "validated"]
+    assert list(shown["explanation"]) == [None, "registro policial"]
+    assert shown.at[1, "explained_by"] == "ana"
+    assert len(shown) == 2
+    assert frame.at[1, "explanation"] is None  # the snapshot's own frame is left as it was

@@ -5,6 +5,7 @@ past); a submitter's window closes after 120 days."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import duckdb
@@ -157,11 +158,17 @@ def test_a_reviewer_returns_a_submission_with_a_reason(workflow_home):
     reason = "=Las cifras de enjuiciamientos no cuadran con el informe anual 2026."
     returned = run_review(settings, Decision("return", reason=reason, **reviewer))
     assert returned.ok and returned.published, returned
+    at = returned.written.pop("at")  # when it was recorded, for the pages to compare
     assert returned.written == {"action": "return", "submission_id": submission, "country": "HND",
                                 "dataset": "TIP_JUSTICE", "period": QUARTER,
-                                "from_status": "validated", "to_status": "returned"}
-    assert snapshot_rows("select current_status, status_reason from marts.submissions_status "
-                         "where submission_id = ?", [submission]) == [("returned", reason)]
+                                "from_status": "validated", "to_status": "returned",
+                                "reason": reason, "by": "rita"}
+    [(status, why, changed)] = snapshot_rows(
+        "select current_status, status_reason, status_changed_at from marts.submissions_status "
+        "where submission_id = ?", [submission])
+    assert (status, why) == ("returned", reason)
+    assert (changed if changed.tzinfo else changed.replace(tzinfo=dt.UTC)) \
+        == dt.datetime.fromisoformat(at)
     assert snapshot_rows(
         "select actor, from_status, to_status, reason from marts.audit_trail "
         "where submission_id = ? and action = 'status' order by occurred_at desc limit 1",
