@@ -129,6 +129,9 @@ def _in_warehouse_folder(settings: Settings) -> Iterator[None]:
     os.environ.update(env)
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     os.chdir(settings.warehouse_path.parent)
+    # A database another dbt invocation in this process left open (a file elsewhere: the
+    # profile names it relative to the working directory) would take this build's writes.
+    _release_warehouse()
     try:
         yield
     finally:
@@ -142,8 +145,9 @@ def _in_warehouse_folder(settings: Settings) -> Iterator[None]:
 
 
 def _release_warehouse() -> None:
-    """dbt-duckdb keeps its database object for the life of the process (closed at exit); the
-    warehouse must be free for the next writer as soon as a build ends."""
+    """dbt-duckdb keeps its database object for the life of the process (closed at exit, or
+    when its last cursor closes); the warehouse must be free for the next writer as soon as a
+    build ends, and a build must open its own."""
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
     with DuckDBConnectionManager._LOCK:

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 
+import duckdb
 import pytest
 
 from pipelines.lib.dbt import (
@@ -19,7 +20,7 @@ from pipelines.lib.dbt import (
     prepare_manifest,
 )
 from pipelines.lib.i18n import t
-from pipelines.settings import Settings
+from pipelines.settings import DBT_PROJECT_DIR, Settings
 
 
 def test_another_home_reuses_the_parse_state(tmp_path):
@@ -66,7 +67,19 @@ def test_a_warehouse_under_another_name_is_refused_in_one_line(tmp_path):
 def test_a_build_in_this_process_leaves_the_warehouse_folder_and_file_as_it_found_them(
         tmp_path, monkeypatch):
     """dbt in the run's own process: afterwards the working directory and the environment are the
-    caller's again, and the warehouse is closed (another process can write to it at once)."""
+    caller's again, and the warehouse is closed (another process can write to it at once). A
+    dbt invocation before it in the process, on another file, that failed (a test of a seed
+    without the other) leaves dbt-duckdb's database open there: the build still writes to its
+    own."""
+    from dbt.cli.main import dbtRunner
+
+    build(Settings(home=tmp_path / "first"), ["countries", "population"])  # parsed, kept
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    dbtRunner().invoke(["build", "--select", "countries", "--project-dir", str(DBT_PROJECT_DIR),
+                        "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path",
+                        str(elsewhere / "target"), "--log-path", str(elsewhere), "--quiet"])
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("OBSERVATORY_HOME", "home")  # relative, as a user may set it
     monkeypatch.delenv("OBSERVATORY_WAREHOUSE", raising=False)
@@ -82,6 +95,9 @@ def test_a_build_in_this_process_leaves_the_warehouse_folder_and_file_as_it_foun
          "'select count(*) from seeds.countries').fetchone()", str(settings.warehouse_path)],
         capture_output=True, text=True)
     assert writer.returncode == 0, writer.stderr
+    with duckdb.connect(str(elsewhere / "warehouse.duckdb"), read_only=True) as con:
+        assert not con.execute("select count(*) from information_schema.tables "
+                               "where table_name = 'population'").fetchone()[0]
 
 
 def test_a_failed_build_names_its_failed_node(tmp_path):
