@@ -303,6 +303,19 @@ create table if not exists disclosure.passed_blocks (
 );
 """
 
+SCHEMA_V6_SQL = """
+-- Every (cell, value) a publication showed (pipelines/lib/disclosure/gate.py): a reader who kept
+-- an earlier snapshot knows these, so the audit counts a cell whose value is still one of them
+-- as known, whether the new snapshot shows it or hides it, and the repair never relies on hiding
+-- it.
+create table if not exists disclosure.published_values (
+    cell_id             varchar not null,
+    value               double not null,
+    first_published_at  timestamptz not null,
+    primary key (cell_id, value)
+);
+"""
+
 # Ordered; each idempotent, so a state written between two versions still comes out whole.
 # A change to a table is a new entry here (an ``alter table``), never an edit of an old one.
 MIGRATIONS = (
@@ -312,6 +325,7 @@ MIGRATIONS = (
     Migration(3, "raw: the regional plan's versions, targets and findings", SCHEMA_V3_SQL),
     Migration(4, "raw: the policy framework's items per member and year", SCHEMA_V4_SQL),
     Migration(5, "disclosure: the blocks the last passing audit covered", SCHEMA_V5_SQL),
+    Migration(6, "disclosure: the values earlier publications showed", SCHEMA_V6_SQL),
 )
 
 

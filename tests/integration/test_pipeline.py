@@ -3,6 +3,7 @@ DuckDB file, a real dbt run and real Dagster materialisations in a temporary hom
 Expected values are computed by hand from the fixture files (see tests/fixtures/make_fixtures.py:
 a TIP_VICTIMS unit holds 44 victims × its scale; 32 women, 10 men; 14 children, 27 adults)."""
 
+import datetime as dt
 import re
 import shutil
 
@@ -195,7 +196,7 @@ def test_the_disclosure_gate_records_refuses_and_repairs(pipeline_home, tmp_path
     the repair, hides cells until the audit passes for an outsider and every member."""
     from pipelines.lib.disclosure import gate
     from pipelines.lib.disclosure.audit import audit
-    from pipelines.lib.disclosure.relations import build_system
+    from pipelines.lib.disclosure.relations import build_system, known_before
     from pipelines.lib.disclosure.repair import Repair
     from pipelines.lib.export import run_export
     from pipelines.lib.warehouse import writer_lock
@@ -264,6 +265,71 @@ def test_the_disclosure_gate_records_refuses_and_repairs(pipeline_home, tmp_path
     with writer_lock(settings):
         later = gate.run_gate(settings, log=lambda _: None)
     assert later.result.passed and later.repairs_added == 0 and later.result.lp_solves > 0
+    monkeypatch.setattr(gate, "AUDIT_EXACT_LIMIT", 20)
+
+    # A reader who kept the earlier snapshot: another correction is published, and what it
+    # hides cannot be worked out from it together with what that one showed (its file, read here
+    # as that reader would); the gate keeps every value it let through.
+    # Three men of 18 or more instead of 6, seven boys instead of 4: the men's total (10), the
+    # grand total and the women's figures stay as that snapshot showed them.
+    again = tmp_path / "GTM_2024-Q1_corrected_again.csv"
+    again.write_text(corrected.read_text(encoding="utf-8")
+                     .replace(",M,Y0T17,_T,_T,_T,4,", ",M,Y0T17,_T,_T,_T,7,")
+                     .replace(",M,Y_GE18,_T,_T,_T,6,", ",M,Y_GE18,_T,_T,_T,3,")
+                     .replace(",_T,Y0T17,_T,_T,_T,14,", ",_T,Y0T17,_T,_T,_T,17,")
+                     .replace(",_T,Y_GE18,_T,_T,_T,27,", ",_T,Y_GE18,_T,_T,_T,24,"),
+                     encoding="utf-8")
+    before_again = dt.datetime.now(dt.UTC)
+    assert main(["--lang", "en", "submit", str(again)]) == 0
+    assert current_snapshot(settings) != published
+    kept = shown_in(published)  # (the first one, published in record mode, failed its audit)
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        system, _ = build_system(con, gate.min_count())
+        recorded = {(cid, value) for cid, value in con.execute(
+            "select cell_id, value from disclosure.published_values").fetchall()}
+    finally:
+        con.close()
+    assert kept <= recorded
+    assert audit(known_before(system, kept), gate.min_count(), insiders=members).passed
+
+    # A hidden cell of that quarter which, had the earlier snapshot shown it, would give a small
+    # one away; had it, the gate (run here again as if this build were not published yet) hides
+    # more until that reader learns nothing either.
+    threshold = gate.min_count()
+    exposing = next(
+        (cid, float(value)) for cid, value, status in zip(system.ids, system.truth, system.status,
+                                                          strict=True)
+        if "|GTM|2024-Q1|" in cid and status == "D"
+        and not audit(known_before(system, {(cid, float(value))}), threshold).passed)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute("delete from disclosure.published_values where first_published_at >= ?",
+                    [before_again])
+        con.execute("insert into disclosure.published_values values (?, ?, ?)",
+                    [*exposing, before_again - dt.timedelta(seconds=1)])
+    with writer_lock(settings):
+        guarded = gate.run_gate(settings, log=lambda _: None)
+    assert guarded.result.passed and guarded.repairs_added > 0
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        system, _ = build_system(con, threshold)
+    finally:
+        con.close()
+    assert system.fixed[system.ids.index(exposing[0])]
+    assert audit(system, threshold, insiders=members).passed
+
+
+def shown_in(snapshot) -> set[tuple[str, float]]:
+    """The counts a snapshot file shows, as (cell, value): what a reader who kept it knows."""
+    from pipelines.lib.disclosure.relations import cell_id, is_window
+
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        rows = con.execute(
+            "select p.indicator_code, p.ref_area, p.time_period, p.sex, p.age, "
+            "p.exploitation_form, p.value from marts.indicator_values_published as p "
+            "inner join marts.dim_indicator as i on i.indicator_code = p.indicator_code "
+            "and i.disclosure_rule = 'PRIMARY_SMALL_COUNT' where p.conf_status = 'F'").fetchall()
+    return {(cell_id(*row[:6]), float(row[6])) for row in rows if not is_window(row[2])}
 
 
 def test_only_disclosure_controlled_tables_are_served_and_own_figures_are_private(pipeline_home):

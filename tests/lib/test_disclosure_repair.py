@@ -143,3 +143,21 @@ def test_random_regional_tables_pass_for_every_insider_after_the_repair(values):
     repair = protect(system, MIN_COUNT, insiders=members)
     result = audit(repair.system, MIN_COUNT, insiders=members)
     assert repair.passed and result.passed, (values, result.leaks)
+
+
+def test_a_reader_who_kept_the_earlier_snapshot_is_stopped_by_hiding_what_changed():
+    """A revision: CRI went from 7 to 3. The new snapshot hides CRI (primary) and GTM (its
+    companion) and publishes BLZ and the region: on its own it gives nothing away. But the
+    earlier snapshot showed GTM = 40, still its value, so CRI = 63 - 20 - 40. GTM cannot be
+    hidden from that reader any more: the repair hides the region, whose value is new."""
+    from pipelines.lib.disclosure.relations import known_before
+
+    today = make_system({"BLZ": (20, "F", "BLZ"), "CRI": (3, "A", "CRI"), "GTM": (40, "D", "GTM"),
+                         "REG": (63, "F", "")}, [("REG", ["BLZ", "CRI", "GTM"])])
+    assert audit(today, MIN_COUNT).passed
+    earlier = {("BLZ", 20.0), ("CRI", 7.0), ("GTM", 40.0), ("REG", 67.0)}
+    seen = known_before(today, earlier)
+    assert list(seen.fixed) == [True, False, True, False] and seen.status[2] == "F"
+    repair = repaired_passes(seen)
+    assert repair.hidden == ["REG"]
+    assert known_before(today, set()) is today  # nothing published before: nothing changes

@@ -71,6 +71,9 @@ class System:
     rhs: np.ndarray
     equality: np.ndarray
     relation_kinds: list[str] = field(default_factory=list)
+    # Cells the attacker knows whatever this publication shows (an earlier one showed their
+    # value): their status is F, and hiding them protects nothing. None: no such cell.
+    fixed: np.ndarray | None = None
 
     @property
     def n_cells(self) -> int:
@@ -308,7 +311,8 @@ def subsystem(system: System, cells: np.ndarray) -> System:
         ids=[system.ids[i] for i in index], truth=system.truth[index],
         status=system.status[index], owner=system.owner[index],
         relations=relations[:, index].tocsr(), rhs=system.rhs[rows],
-        equality=system.equality[rows], relation_kinds=[kinds[r] for r in rows] if kinds else [])
+        equality=system.equality[rows], relation_kinds=[kinds[r] for r in rows] if kinds else [],
+        fixed=None if system.fixed is None else system.fixed[index])
 
 
 def attacker_view(system: System, insider: str) -> tuple[np.ndarray, np.ndarray]:

@@ -21,6 +21,7 @@ import numpy as np
 import yaml
 
 from pipelines.lib.disclosure.audit import (
+    PUBLISHED,
     SECONDARY,
     AuditResult,
     System,
@@ -113,6 +114,16 @@ def run_gate(settings: Settings, log=print, insiders: bool = True) -> GateResult
             if not new:
                 total = con.execute("select count(*) from disclosure.repairs").fetchone()[0]
                 _record(con, started, result, added, total, rounds)
+                # It is published: readers keep what it shows. (What a snapshot published in
+                # record mode without passing gave away, no later hiding can take back: the
+                # audit leaves it out rather than refuse every later build.)
+                if result.passed:
+                    shown = system.status == PUBLISHED
+                    con.execute(
+                        "insert or ignore into disclosure.published_values "
+                        "select unnest(?::varchar[]), unnest(?::double[]), ?",
+                        [[cid for cid, s in zip(system.ids, shown, strict=True) if s],
+                         system.truth[shown].tolist(), started])
                 if result.passed:  # every block as it is now, and only those (a small table)
                     current = sorted(set(prints.values()))
                     _remember(con, current, started)

@@ -29,6 +29,7 @@ year: the audit's and the repair's linear programmes stay small however long the
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 import duckdb
 import numpy as np
@@ -218,7 +219,31 @@ def build_system(con: duckdb.DuckDBPyConnection, min_count: int) -> tuple[System
 
     _add_ratios(con, builder, members)
     _add_unknown_shares(con, builder)
-    return builder.system(), dict(builder.skipped)
+    return known_before(builder.system(), published_before(con)), dict(builder.skipped)
+
+
+def published_before(con: duckdb.DuckDBPyConnection) -> set[tuple[str, float]]:
+    """Every (cell, value) an earlier publication showed (``disclosure.published_values``, which
+    the gate fills as it lets a build through); none in a warehouse without that table."""
+    if not con.execute("select count(*) from information_schema.tables where table_catalog = "
+                       "current_database() and table_schema = 'disclosure' "
+                       "and table_name = 'published_values'").fetchone()[0]:
+        return set()
+    return {(cid, float(value)) for cid, value in
+            con.execute("select cell_id, value from disclosure.published_values").fetchall()}
+
+
+def known_before(system: System, published: set[tuple[str, float]]) -> System:
+    """``system`` as a reader who kept every earlier snapshot sees it: a cell whose true value one
+    of them showed is known (status F) even where this build hides it, and is ``fixed``: hiding it
+    again protects nothing. A reader comparing two snapshots learns the parts that did not change;
+    here they are constants, so a revision's differences are audited like any other margin.
+    (The relations of the earlier snapshots among cells whose values changed are not kept.)"""
+    fixed = np.array([(cid, float(value)) in published
+                      for cid, value in zip(system.ids, system.truth, strict=True)], dtype=bool)
+    if not fixed.any():
+        return system
+    return replace(system, status=np.where(fixed, PUBLISHED, system.status), fixed=fixed)
 
 
 def _add_flows(con, builder: _Builder, min_count: int, owner_of) -> None:

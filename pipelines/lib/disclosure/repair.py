@@ -232,6 +232,8 @@ class _Protection:
         status, truth = current.status, current.truth
         self.costs = costs.copy()
         self.hideable = (status == PUBLISHED) & ((current.owner != insider) if insider else True)
+        if current.fixed is not None:  # shown by an earlier publication: known anyway
+            self.hideable &= ~current.fixed
         fixed = known & ~self.hideable  # an insider's own figures, hidden or not
         primary = status == PRIMARY
         up = np.where(primary | (status == UNSHOWN), float(min_count - 1) - truth,
