@@ -171,13 +171,14 @@ DECISIONS_MARGIN_S = 600
 def recent_decisions(country: str) -> list[dict]:
     """The decisions the orchestrator's review runs recorded for ``country`` lately (see
     ``pipelines.orchestrator.decisions_since``); none when nothing is published yet."""
+    from pipelines.lib.publish import SNAPSHOT_NAME_FORMAT
     from pipelines.orchestrator import decisions_since
 
     snapshot = data.current_snapshot()
     if snapshot is None:
         return []
-    try:  # the snapshot's name is the UTC time it was built (pipelines.lib.publish)
-        built = dt.datetime.strptime(Path(snapshot.path).stem, "%Y%m%dT%H%M%S%f")
+    try:  # the snapshot's name is the UTC time it was built
+        built = dt.datetime.strptime(Path(snapshot.path).stem, SNAPSHOT_NAME_FORMAT)
     except ValueError:
         return []
     return decisions_since(built.replace(tzinfo=dt.UTC).timestamp() - DECISIONS_MARGIN_S, country)

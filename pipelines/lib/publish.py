@@ -22,6 +22,8 @@ from pipelines.lib.faults import fault_point
 from pipelines.settings import Settings
 
 POINTER = "CURRENT"
+# A snapshot's file name is the UTC time it was built, in this form, then ".duckdb".
+SNAPSHOT_NAME_FORMAT = "%Y%m%dT%H%M%S%f"
 KEEP_SNAPSHOTS = 3
 PUBLISHED_SCHEMAS = ("marts",)
 # Figures before disclosure control: never in the public snapshot, only in the members' own stores.
@@ -55,7 +57,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict
     """Write a new snapshot from the warehouse connection ``con`` and make it current."""
     settings.serving_dir.mkdir(parents=True, exist_ok=True)
     built_at = dt.datetime.now(dt.UTC)
-    name = built_at.strftime("%Y%m%dT%H%M%S%f") + ".duckdb"
+    name = built_at.strftime(SNAPSHOT_NAME_FORMAT) + ".duckdb"
     path = settings.serving_dir / name
     tables = [(schema, table) for schema, table in con.execute(
         "select table_schema, table_name from information_schema.tables "

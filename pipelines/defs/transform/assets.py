@@ -1,9 +1,8 @@
 """dbt models as Dagster assets (staging → intermediate → marts), built under the writer lock."""
 
-import json
-
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject, dbt_assets
+from dagster_dbt.dbt_manifest import validate_manifest
 
 from pipelines.lib import dbt
 from pipelines.lib.warehouse import writer_lock
@@ -17,7 +16,7 @@ dbt.prepare_manifest()
 # published; they are not mirrored as Dagster asset checks, which cost three events each in the
 # run's event log (about 450 writes and 3 s a run).
 TRANSLATOR = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=False))
-_MANIFEST = json.loads(dbt_project.manifest_path.read_text())
+_MANIFEST = validate_manifest(dbt_project.manifest_path)  # dagster-dbt's own (cached) copy
 # Each dbt node that is an asset, by its unique id, and its name in dbt's selection syntax.
 ASSET_KEYS = {uid: TRANSLATOR.get_asset_spec(_MANIFEST, uid, dbt_project).key
               for uid, node in _MANIFEST["nodes"].items()
