@@ -86,12 +86,18 @@ def report_for(settings: Settings, sha: str, country: str):
     return outcome if belongs_to(outcome, country) else None
 
 
-def write_report(settings: Settings, outcome: FileOutcome, country: str | None = None) -> None:
-    """Write the report atomically (tmp name, then rename): never a half-written JSON."""
-    target = report_path(settings, outcome.sha256, country)
-    tmp = target.with_name(f".{outcome.sha256}.{uuid.uuid4().hex}.report.tmp")
-    tmp.write_text(json.dumps(outcome.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+def write_atomically(target: Path, text: str) -> None:
+    """Write ``text`` to ``target`` under a temporary name beside it, then rename: a page polling
+    for the file never reads it half-written."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, target)
+
+
+def write_report(settings: Settings, outcome: FileOutcome, country: str | None = None) -> None:
+    write_atomically(report_path(settings, outcome.sha256, country),
+                     json.dumps(outcome.as_dict(), ensure_ascii=False, indent=1))
 
 
 # --- what changed between two versions --------------------------------------------------------

@@ -186,3 +186,27 @@ def test_version_changes_reads_workbooks_in_the_capped_child(observatory_home, t
     # Past the child's limits a file reads as having no cells; the server never parses it.
     assert version_changes(settings, shas[0], shas[1], "TIP_VICTIMS",
                            reader=CappedReader(seconds=0.001)) == []
+
+
+def test_a_polled_report_is_never_seen_half_written(tmp_path, monkeypatch):
+    """The pages poll for a run's report file and read it once it exists: it appears whole (the
+    plan page read a half-written one under load and failed), and an earlier one stays whole
+    until it is replaced."""
+    import os
+
+    from pipelines.lib import reports
+
+    target = tmp_path / "plan" / "run.report.json"
+    seen = []
+    rename = os.replace
+
+    def replace(source, destination):
+        seen.append((Path(destination).exists(), Path(source).read_text(encoding="utf-8")))
+        rename(source, destination)
+
+    monkeypatch.setattr(reports.os, "replace", replace)
+    reports.write_atomically(target, '{"version": 1}')
+    reports.write_atomically(target, '{"version": 2}')
+    assert seen == [(False, '{"version": 1}'), (True, '{"version": 2}')]
+    assert target.read_text(encoding="utf-8") == '{"version": 2}'
+    assert [p.name for p in target.parent.iterdir()] == ["run.report.json"]

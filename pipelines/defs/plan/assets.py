@@ -13,6 +13,7 @@ from pipelines.lib.i18n import refusal_text
 from pipelines.lib.inputs import InputRefused, check_owned
 from pipelines.lib.plan import report_path
 from pipelines.lib.plan_store import import_plan, plan_actor_refusal
+from pipelines.lib.reports import write_atomically
 from pipelines.lib.review import MAX_ACTOR, record_refusal
 from pipelines.settings import get_settings
 
@@ -63,9 +64,7 @@ def plan_import(context: dg.AssetExecutionContext, config: PlanImportConfig):
     finally:
         if config.channel == "upload":
             path.unlink(missing_ok=True)  # archived under its hash; the upload copy goes
-    out = report_path(settings, context.run.run_id)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report.to_json(), encoding="utf-8")
+    write_atomically(report_path(settings, context.run.run_id), report.to_json())  # polled
     context.log.info(f"{report.file_name} ({report.sha256[:12]}): version {report.version} "
                      f"{report.status}{' (already imported)' if report.duplicate else ''}, "
                      f"{report.rows} rows, {report.errors} errors")

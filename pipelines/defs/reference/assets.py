@@ -12,6 +12,7 @@ import dagster as dg
 from pipelines.lib.glotip import import_glotip, report_path
 from pipelines.lib.i18n import refusal_text
 from pipelines.lib.inputs import InputRefused, check_owned
+from pipelines.lib.reports import write_atomically
 from pipelines.settings import get_settings
 
 GLOTIP_TABLES = ("glotip_releases", "glotip_values")
@@ -42,9 +43,7 @@ def glotip_import(context: dg.AssetExecutionContext, config: GlotipImportConfig)
     except InputRefused as refused:
         raise dg.Failure(description=refusal_text(refused.key, path=refused.path)) from None
     report = import_glotip(path, settings, actor=config.actor)
-    path = report_path(settings, context.run.run_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(report.to_json(), encoding="utf-8")
+    write_atomically(report_path(settings, context.run.run_id), report.to_json())  # polled
     context.log.info(
         f"{report.file_name} ({report.sha256[:12]}): vintage {report.vintage}"
         f"{' (already imported)' if report.duplicate else ''}, {report.rows_imported} rows")
