@@ -124,3 +124,46 @@ def test_the_server_answers_with_a_warm_fork_server_and_takes_it_down_on_ctrl_c(
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait(timeout=30)
+
+
+WARMUP_PROBE = """
+import json, os, tempfile, threading
+from pathlib import Path
+before = set(os.listdir(tempfile.gettempdir()))
+import pipelines.run_warmup
+from pipelines.lib import dbt
+print(json.dumps({"parsed": len(dbt._PARSED), "threads": threading.active_count(),
+                  "left": sorted(set(os.listdir(tempfile.gettempdir())) - before)}))
+"""
+
+
+def _warm_up(home: Path, **env: str) -> tuple[dict, str]:
+    import json
+
+    scratch = home.parent / "tmp"
+    scratch.mkdir(exist_ok=True)
+    done = subprocess.run([sys.executable, "-c", WARMUP_PROBE], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=300,
+                          env={**os.environ, "OBSERVATORY_HOME": str(home), "TMPDIR": str(scratch),
+                               **env})
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
+
+
+@pytest.mark.integration
+def test_the_fork_server_warm_up_builds_on_a_scratch_warehouse_and_leaves_nothing_behind(tmp_path):
+    """What every run inherits: the parsed project; what it must not: a thread, a file, the home.
+    A kill point set for the runs is not this build's."""
+    home = tmp_path / "home"
+    found, said = _warm_up(home, OBSERVATORY_FAULT="during_dbt")
+    assert "runs warmed up in" in said and "threads left" not in said, said[-2000:]
+    assert found == {"parsed": 1, "threads": 1, "left": []}
+    assert not home.exists()  # the home's warehouse is never opened
+
+
+@pytest.mark.integration
+def test_a_warm_up_that_fails_costs_only_the_warmth(tmp_path):
+    # dbt refuses the profile's memory limit: the build fails, the import (the fork server) does not
+    found, said = _warm_up(tmp_path / "home", OBSERVATORY_DBT_MEMORY_LIMIT="not a size")
+    assert "run warm-up skipped" in said
+    assert found["threads"] == 1 and found["left"] == []
