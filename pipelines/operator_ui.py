@@ -13,6 +13,9 @@ resolves to 127.0.0.1 (DNS rebinding), could launch jobs. The guard, in front of
 * refuses GraphQL mutations over GET, and GraphQL POSTs that are not JSON (a form cannot send
   JSON to another origin without the preflight the server never grants).
 
+The same process runs the landing watch (``pipelines/landing_watch.py``), which starts a dropped
+file's run as soon as the file is complete, through this server.
+
 It does not authenticate: the UI is bound to localhost, and serving it to others needs a reverse
 proxy with a login in front (README, "Security model").
 """
@@ -103,6 +106,7 @@ def main(argv: list[str] | None = None) -> None:
     from dagster_webserver.app import create_app_from_workspace_process_context
     from dagster_webserver.version import __version__
 
+    from pipelines.landing_watch import LandingWatch
     from pipelines.lib.dagster_home import prepare_dagster_home
     from pipelines.settings import get_settings
 
@@ -114,7 +118,15 @@ def main(argv: list[str] | None = None) -> None:
             instance, version=__version__, read_only=False,
             workspace_load_target=target) as context:
         app = create_app_from_workspace_process_context(context, "")
-        uvicorn.run(OperatorGuard(app), host=args.host, port=args.port, log_level="warning")
+        # The landing watch launches through this server's own GraphQL, on the loopback.
+        local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "", "localhost") else args.host
+        local = f"[{local}]" if ":" in local else local
+        watch = LandingWatch(settings, instance, f"http://{local}:{args.port}")
+        watch.start()
+        try:
+            uvicorn.run(OperatorGuard(app), host=args.host, port=args.port, log_level="warning")
+        finally:
+            watch.stop()
 
 
 if __name__ == "__main__":

@@ -97,9 +97,9 @@ def operator_url() -> str:
     return url.rstrip("/") if url else f"http://127.0.0.1:{os.environ.get('DAGSTER_PORT', '3000')}"
 
 
-def _graphql(document: str, variables: dict, timeout: float = 10) -> dict:
+def _graphql(document: str, variables: dict, timeout: float = 10, url: str | None = None) -> dict:
     body = json.dumps({"query": document, "variables": variables}).encode()
-    request = urllib.request.Request(f"{operator_url()}/graphql", data=body, method="POST",
+    request = urllib.request.Request(f"{url or operator_url()}/graphql", data=body, method="POST",
                                      headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -123,16 +123,16 @@ INSTANCE = """
 """
 
 
-def check_serves(settings: Settings) -> None:
+def check_serves(settings: Settings, url: str | None = None) -> None:
     """Raise :class:`OrchestratorUnavailable` unless an orchestrator answers for this home (its
     Dagster instance is ``settings.dagster_home``: another home's server must never take this
     one's work) and its daemon dequeues runs (else a queued run would wait for ever)."""
     try:
-        instance = _graphql(INSTANCE, {}, timeout=5)["instance"]
+        instance = _graphql(INSTANCE, {}, timeout=5, url=url)["instance"]
     except LaunchRefused as error:
         raise OrchestratorUnavailable(str(error)) from error
     if f"base_dir: {settings.dagster_home}\n" not in instance["info"] + "\n":
-        raise OrchestratorUnavailable(f"{operator_url()} serves another home")
+        raise OrchestratorUnavailable(f"{url or operator_url()} serves another home")
     daemons = {d["daemonType"]: d["healthy"] for d in
                instance["daemonHealth"]["allDaemonStatuses"]}
     if not daemons.get("QUEUED_RUN_COORDINATOR"):
@@ -153,10 +153,11 @@ def available(settings: Settings) -> bool:
 PERSON_WAITING = {"dagster/priority": "1"}
 
 
-def launch(settings: Settings, job: str, op: str, config: dict, tags: dict[str, str]) -> str:
+def launch(settings: Settings, job: str, op: str, config: dict, tags: dict[str, str], *,
+           person_waiting: bool = True, url: str | None = None) -> str:
     """Queue ``job`` with ``config`` for its op ``op``; return the run's id."""
-    check_serves(settings)
-    tags = {**tags, **PERSON_WAITING}
+    check_serves(settings, url)
+    tags = {**tags, **PERSON_WAITING} if person_waiting else tags
     params = {
         "selector": {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY,
                      "jobName": job},
@@ -165,7 +166,7 @@ def launch(settings: Settings, job: str, op: str, config: dict, tags: dict[str, 
         "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in tags.items()]},
     }
     # Creating the run makes the webserver plan the job (about 2 s, more on a loaded machine).
-    answer = _graphql(LAUNCH, {"params": params}, timeout=120)["launchRun"]
+    answer = _graphql(LAUNCH, {"params": params}, timeout=120, url=url)["launchRun"]
     if answer["__typename"] == "LaunchRunSuccess":
         return answer["run"]["runId"]
     detail = answer.get("message") or "; ".join(e["message"] for e in answer.get("errors", []))

@@ -1,6 +1,6 @@
 """What `make run` does, piece by piece: `observatory demo` writes and loads the demo (a second
 run reuses what is there and duplicates nothing), and `scripts/serve.sh` serves the dashboard, the
-data API, the Dagster daemon (its landing sensor takes a dropped file in) and the guarded operator UI until
+data API, the Dagster daemon (a dropped file is taken in: the landing watch starts its run) and the guarded operator UI until
 Ctrl-C stops them all. The demo is pinned to its first quarter (a short 'today') so
 the test loads 8 files, not the whole history."""
 
@@ -135,18 +135,49 @@ def guard_refuses_other_sites(host: str) -> None:
 
 
 def landing_drop_is_taken_in_by_the_daemon(home: Path) -> None:
-    """The daemon runs the landing sensor: a dropped file gets its report and leaves the folder."""
+    """A dropped file gets its run at once from the landing watch (in the operator UI's process),
+    which the landing sensor, ticking while that run waits, does not start again; the file gets
+    its report and leaves the folder."""
+    from dagster import DagsterInstance, RunsFilter
+
+    from pipelines.landing_watch import TRIGGER_TAG
+    from pipelines.lib.landing import BATCH_TAG
     from pipelines.lib.reports import report_path, sha256_of
+    from pipelines.lib.warehouse import writer_lock
     from pipelines.settings import get_settings
 
+    settings = get_settings()
     data = (FIXTURES / "valid_gtm_2024q1_utf8.csv").read_bytes()
     (home / "landing").mkdir(parents=True, exist_ok=True)
-    (home / "landing" / "GTM_2024-Q1.csv").write_bytes(data)
-    report = report_path(get_settings(), sha256_of(data))
-    deadline = time.monotonic() + 240
-    while not report.exists() or any((home / "landing").iterdir()):
-        assert time.monotonic() < deadline, "the landing sensor did not take the file in"
-        time.sleep(1)
+    with DagsterInstance.from_config(str(home / "dagster")) as instance:
+        with writer_lock(settings):  # the run waits for it, its file still in the folder
+            (home / "landing" / "GTM_2024-Q1.csv").write_bytes(data)
+            deadline = time.monotonic() + 60
+            while not (records := instance.get_run_records(RunsFilter(job_name="submission_job"))):
+                assert time.monotonic() < deadline, "no run for the dropped file"
+                time.sleep(0.1)
+            [record] = records
+            run, created = record.dagster_run, record.create_timestamp.timestamp()
+            assert run.tags[TRIGGER_TAG] == "landing-watch"
+            while len(sensor_ticks_after(instance, created)) < 2:  # the sensor looked twice since
+                assert time.monotonic() < deadline, "the landing sensor does not tick"
+                time.sleep(0.5)
+        report = report_path(settings, sha256_of(data))
+        deadline = time.monotonic() + 240
+        while not report.exists() or any((home / "landing").iterdir()):
+            assert time.monotonic() < deadline, "the dropped file was not taken in"
+            time.sleep(1)
+        batch = instance.get_runs(RunsFilter(tags={BATCH_TAG: run.tags[BATCH_TAG]}))
+        assert [r.run_id for r in batch] == [run.run_id]
+
+
+def sensor_ticks_after(instance, created: float) -> list:
+    from dagster._core.scheduler.instigation import InstigatorType
+
+    return [tick for state in instance.all_instigator_state(instigator_type=InstigatorType.SENSOR)
+            if state.instigator_name == "landing_sensor"
+            for tick in instance.get_ticks(state.instigator_origin_id, state.selector_id,
+                                           after=created)]
 
 
 def cli_submit_is_queued_on_the_orchestrator(host: str, env: dict, tmp_path: Path) -> None:

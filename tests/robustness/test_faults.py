@@ -233,9 +233,10 @@ def test_an_unreadable_landing_file_fails_the_batch_whole_and_is_retried(observa
     again with a new run key (Dagster never launches a run key twice)."""
     import dagster as dg
 
-    from pipelines.defs.ingest.sensors import BATCH_TAG, MAX_ATTEMPTS, landing_sensor
+    from pipelines.defs.ingest.sensors import landing_sensor
     from pipelines.lib import intake
     from pipelines.lib.inputs import InputRefused
+    from pipelines.lib.landing import BATCH_TAG, MAX_ATTEMPTS
     from pipelines.settings import get_settings
 
     settings = get_settings()
