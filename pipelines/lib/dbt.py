@@ -188,8 +188,8 @@ def build(settings: Settings, select: list[str] | None = None, *,
 
     A dbt process costs about 4 s before its first node (Python importing dbt, the adapter, the
     parse), as much again under load, for every build: a run does it once (the code server's runs
-    are forked with dbt already imported, see ``pipelines/code_server.py``) and a process parses
-    once. The caller holds the writer lock; dbt-duckdb's database is closed when the build ends.
+    are forked with dbt already imported and the project parsed, see ``pipelines/code_server.py``)
+    and a process parses once. The caller holds the writer lock; dbt-duckdb's database is closed when the build ends.
     Raises ``DbtBuildFailed`` naming each failed node; the outcome of every node otherwise."""
     from dbt.cli.main import dbtRunner
 
