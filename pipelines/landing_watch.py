@@ -26,7 +26,8 @@ from pathlib import Path
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 
-from pipelines.lib.landing import SENSOR, failed_attempts, ready_batch, settled
+from pipelines.defs.ingest.sensors import failed_attempts
+from pipelines.lib.landing import SENSOR, ready_batch, settled
 from pipelines.settings import Settings
 
 DEBOUNCE_SECONDS = 0.2  # files copied in together are taken in together

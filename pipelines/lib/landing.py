@@ -98,12 +98,3 @@ def ready_batch(settings: Settings, complete: Complete = settled,
     keys = [f"{path.relative_to(landing)}:{info.st_size}:{info.st_mtime_ns}" for path, info in ready]
     return Batch(tuple(path for path, _ in ready),
                  hashlib.sha256("\n".join(keys).encode()).hexdigest())
-
-
-def failed_attempts(instance, batch: Batch) -> int:
-    """How many runs of ``batch`` failed or were cancelled (``instance``: Dagster's)."""
-    import dagster as dg
-
-    return instance.get_runs_count(dg.RunsFilter(
-        tags={BATCH_TAG: batch.digest},
-        statuses=[dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]))

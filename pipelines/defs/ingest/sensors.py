@@ -6,14 +6,22 @@ same run key (``pipelines/lib/landing.py``), so Dagster never starts a batch twi
 
 import dagster as dg
 
-from pipelines.defs.jobs import submission_job
-from pipelines.lib.landing import SENSOR, failed_attempts, ready_batch
+from pipelines.lib.landing import BATCH_TAG, SENSOR, Batch, ready_batch
 from pipelines.settings import get_settings
 
 
+def failed_attempts(instance: dg.DagsterInstance, batch: Batch) -> int:
+    """How many runs of ``batch`` failed or were cancelled."""
+    return instance.get_runs_count(dg.RunsFilter(
+        tags={BATCH_TAG: batch.digest},
+        statuses=[dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]))
+
+
+# The job by its name: this module stays light enough for the landing watch to import
+# (pipelines/landing_watch.py, in the operator UI's process, which does not load the jobs).
 @dg.sensor(
     name=SENSOR,
-    job=submission_job,
+    job_name="submission_job",
     minimum_interval_seconds=2,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Starts the submission job for files dropped in data/landing/.",
