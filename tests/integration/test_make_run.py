@@ -89,6 +89,7 @@ def test_serve_runs_both_servers_and_ctrl_c_stops_both(observatory_home: Path, t
             time.sleep(0.5)
         guard_refuses_other_sites(f"127.0.0.1:{dagster}")
         landing_drop_is_taken_in_by_the_daemon(observatory_home)
+        forged_runs_are_refused_by_the_jobs(f"127.0.0.1:{dagster}")
         cli_submit_is_queued_on_the_orchestrator(f"127.0.0.1:{dagster}", env, tmp_path)
         serve.send_signal(signal.SIGINT)  # what Ctrl-C sends to the script in a terminal
         assert serve.wait(timeout=60) in (0, 130), (tmp_path / "serve.log").read_text()
@@ -178,6 +179,51 @@ def sensor_ticks_after(instance, created: float) -> list:
             if state.instigator_name == "landing_sensor"
             for tick in instance.get_ticks(state.instigator_origin_id, state.selector_id,
                                            after=created)]
+
+
+def forged_runs_are_refused_by_the_jobs(host: str) -> None:
+    """The attack as it was made: a program on the server's host (which the guard cannot tell
+    from the pages) launches runs through the served GraphQL with a configuration of its own. A
+    decision in a made-up reviewer's name, and a submission reading a file outside the
+    platform's folders: both runs fail in the job, the refusals are in the audit trail, and
+    nothing was accepted or read."""
+    from pipelines import orchestrator
+    from pipelines.lib.warehouse import writer_lock
+    from pipelines.settings import get_settings
+
+    settings = get_settings()
+
+    def warehouse(sql: str) -> list[tuple]:
+        with writer_lock(settings), duckdb.connect(str(settings.warehouse_path),
+                                                   read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+    [(submission,)] = warehouse("select min(submission_id) from raw.submissions")
+    files = warehouse("select count(*) from raw.files")
+    decision = {"action": "accept", "actor": "mallory", "actor_role": "reviewer",
+                "actor_country": None, "submission_id": submission, "reason": "forged",
+                "country": None, "dataset": None, "period": None, "valid_until": None,
+                "grant": "made-up"}
+    intake = {"files": ["/etc/passwd"], "channel": "landing", "actor": "landing-folder",
+              "remove_after": False}
+    saved = os.environ.get("OBSERVATORY_OPERATOR_URL")
+    os.environ["OBSERVATORY_OPERATOR_URL"] = f"http://{host}"
+    try:
+        for job, op, config, refusal in (
+                ("review_job", "review", decision, "workflow.refused.unknown_actor"),
+                ("submission_job", "intake", intake, "input.outside")):
+            state = orchestrator.follow(orchestrator.launch(settings, job, op, config, {}),
+                                        timeout=300)
+            assert state.status == "FAILURE" and refusal in state.first_error(), state.errors
+    finally:
+        os.environ.pop("OBSERVATORY_OPERATOR_URL")
+        if saved is not None:
+            os.environ["OBSERVATORY_OPERATOR_URL"] = saved
+    assert warehouse("select actor, reason from raw.audit_events where action = 'refused'") \
+        == [("mallory", "workflow.refused.unknown_actor")]
+    assert warehouse("select count(*) from raw.audit_events where action = 'status' "
+                     "and actor = 'mallory'") == [(0,)]
+    assert warehouse("select count(*) from raw.files") == files
 
 
 def cli_submit_is_queued_on_the_orchestrator(host: str, env: dict, tmp_path: Path) -> None:
