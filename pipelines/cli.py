@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -21,8 +22,56 @@ from pipelines.settings import Settings, get_settings
 MAX_FINDINGS_SHOWN = 25
 
 
+# argparse's own messages (Python 3.11), said again in the reader's language: the key, and the
+# pattern of the English text it stands for.
+USAGE_PROBLEMS = (
+    ("cli.usage.required", r"the following arguments are required: (?P<arguments>.+)"),
+    ("cli.usage.unrecognized", r"unrecognized arguments: (?P<arguments>.+)"),
+    ("cli.usage.choice", r"argument (?P<argument>\S+): invalid choice: '?(?P<value>.*?)'? "
+                         r"\(choose from (?P<choices>.+)\)"),
+    ("cli.usage.needs_value", r"argument (?P<argument>\S+): expected .*argument"),
+    ("cli.usage.bad_value", r"argument (?P<argument>\S+): invalid \w+ value: '?(?P<value>.*?)'?"),
+)
+
+
+def _language(argv: list[str]) -> str:
+    """The language asked for on the command line (read before argparse, which may fail first)."""
+    for i, arg in enumerate(argv):
+        value = arg.removeprefix("--lang=") if arg.startswith("--lang=") else (
+            argv[i + 1] if arg == "--lang" and i + 1 < len(argv) else None)
+        if value in LANGUAGES:
+            return value
+    language = os.environ.get("OBSERVATORY_LANG", DEFAULT_LANGUAGE)
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, its usage errors said in one line in the reader's language with the command to
+    get help, rather than the usage block and argparse's English (exit code 2, as argparse's).
+    The language is the command line's own (``--lang``), as :func:`main` finds it."""
+
+    language = DEFAULT_LANGUAGE
+
+    def error(self, message: str):
+        problem = message.rstrip(".")
+        for key, pattern in USAGE_PROBLEMS:
+            found = re.fullmatch(pattern, problem)
+            if found:
+                values = found.groupdict()
+                if "choices" in values:
+                    values["choices"] = values["choices"].replace("'", "")
+                if values.get("argument") == "command":  # the sub-command itself
+                    key = "cli.usage.command"
+                problem = t(key, self.language, **values)
+                break
+        print(t("cli.usage.error", self.language, command=self.prog, problem=problem),
+              file=sys.stderr)
+        self.exit(2)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="observatory", description=__doc__.split("\n")[0])
+    _Parser.language = _language(sys.argv[1:] if argv is None else argv)
+    parser = _Parser(prog="observatory", description=__doc__.split("\n")[0])
     parser.add_argument("--lang", choices=LANGUAGES,
                         default=os.environ.get("OBSERVATORY_LANG", DEFAULT_LANGUAGE))
     commands = parser.add_subparsers(dest="command", required=True)

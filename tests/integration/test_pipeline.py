@@ -184,10 +184,24 @@ def test_bad_files_are_rejected_kept_and_never_half_loaded(observatory_home, cap
     assert len(kept) == len(BAD_FILES)
 
 
-def test_usage_errors_exit_2(observatory_home, capsys):
+def test_usage_errors_exit_2_in_one_line_in_the_readers_language(observatory_home, capsys,
+                                                                  monkeypatch):
+    monkeypatch.delenv("OBSERVATORY_LANG", raising=False)
     assert main(["submit", str(observatory_home / "no_such_file.csv")]) == 2
     assert "No existe el archivo" in capsys.readouterr().err
-    assert main(["no-such-command"]) == 2
+    cases = [  # argparse's own refusals, said again
+        (["no-such-command"], "no hay ningún comando «no-such-command» (comandos: submit, demo"),
+        (["--lang", "fr", "export"], "observatory export : il manque --out."),
+        (["--lang", "en", "export", "--out"], "--out needs a value"),
+        (["--lang", "en", "api", "--port", "abc"], "--port does not take 'abc'"),
+        (["--lang=es", "export", "--out", "x", "--zzz"], "no se entiende --zzz"),
+        (["--lang", "xx", "demo"], "--lang no admite «xx» (valores posibles: es, en, fr)"),
+    ]
+    for args, said in cases:
+        assert main(args) == 2, args
+        err = capsys.readouterr().err.strip()
+        assert said in err and "\n" not in err and "usage" not in err, err
+        assert err.endswith("--help"), err
 
 
 def test_the_disclosure_gate_records_refuses_and_repairs(pipeline_home, tmp_path, monkeypatch):
