@@ -257,6 +257,19 @@ def test_the_audit_page_filters_and_exports_what_it_shows(workflow_home, monkeyp
     assert exported[0]["event_id"] and json.loads(exported[0]["details"])["channel"] == "upload"
 
 
+def test_the_tables_own_csv_download_is_off_as_streamlit_reads_the_settings(monkeypatch):
+    """The tables' hover toolbar would write cells raw (a user's "=HYPERLINK(...)"): it is off
+    in .streamlit/config.toml, under the name this Streamlit reads (it ignores unknown ones)."""
+    from streamlit import config
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])  # where `streamlit run` starts
+    config.get_config_options(force_reparse=True)
+    try:
+        assert config.get_option("client.disableDataExport") is True
+    finally:
+        config.get_config_options(force_reparse=True)
+
+
 def test_the_audit_export_neutralises_formula_cells():
     events = pd.DataFrame({"actor": ["rita", "@evil"], "version": [1, -2],
                            "reason": ['=HYPERLINK("http://x","y")', "fine - really"],
