@@ -441,7 +441,13 @@ def area_choice(prefix: str, reporting: list[str], lang: str) -> str:
 
 def metric_cards(key: str, rows, codes, area: str, registry, lang: str) -> None:
     """One bordered figure per indicator of ``codes`` for ``area``, three to a row, with its
-    status on hover."""
+    status on hover. Streamlit cuts a long label to one line ("Personas procesadas por t…"):
+    here it wraps instead, so every indicator's name reads whole."""
+    scope = f".st-key-{re.sub(r'[^a-zA-Z0-9_-]', '-', key.strip())}"
+    st.html(f"""<style>
+{scope} [data-testid="stMetricLabel"], {scope} [data-testid="stMetricLabel"] * {{
+    white-space: normal; overflow: visible; text-overflow: clip; }}
+</style>""")
     with st.container(key=key):
         columns = st.columns(3)
         for i, code in enumerate(codes):

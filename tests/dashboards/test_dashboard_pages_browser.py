@@ -107,6 +107,17 @@ def test_trends_figure_equals_the_mart_and_every_page_renders(served_dashboard: 
             # The last line of the page: the rerun in French is over, no element will be replaced.
             expect(page.get_by_text(t("dash.pages.disclosure_note", "fr"))).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "dashboard_justice_fr.png"))
+            # Every indicator's name reads whole on its card, on a narrow screen too (Streamlit
+            # cuts a metric's label to one line with an ellipsis).
+            page.set_viewport_size({"width": 900, "height": 2400})
+            labels = page.get_by_test_id("stMetricLabel")
+            expect(labels).to_have_count(5)
+            page.wait_for_timeout(300)  # the columns take their new width
+            cut = labels.evaluate_all(
+                "els => els.flatMap(e => [e, ...e.querySelectorAll('*')])"
+                ".filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)")
+            assert cut == [], cut
+            page.set_viewport_size({"width": 1400, "height": 2400})
 
             # The data behind the per-member chart, as CSV: the published figures, the hidden
             # ones empty with their confidentiality status (A: El Salvador's 3, D: Guatemala's 30).
