@@ -144,7 +144,7 @@ def _plain(row: dict) -> dict:
 def indicators(snapshot: Snapshot, lang: str) -> list[dict]:
     rows = _rows(snapshot, f"""
         select indicator_code, dataset, name_{lang} as name, definition_{lang} as definition,
-               unit, frequencies, sdg_series, caveat_{lang} as caveat
+               formula_{lang} as formula, unit, frequencies, sdg_series, caveat_{lang} as caveat
         from marts.dim_indicator order by family, indicator_code""", [])
     for row in rows:
         row["frequencies"] = (row["frequencies"] or "").split()

@@ -220,7 +220,7 @@ def definition_markdown(registry, codes: list[str], lang: str) -> str:
         parts.append(
             f"**{registry_text(registry, code, 'name', lang)}** (`{code}`)\n\n"
             f"{registry_text(registry, code, 'definition', lang)}\n\n"
-            f"*{t('dash.pages.formula', lang)}:* {row['formula']}  \n"
+            f"*{t('dash.pages.formula', lang)}:* {registry_text(registry, code, 'formula', lang)}  \n"
             f"*{t('dash.pages.unit', lang)}:* {unit}  \n"
             f"*{t('dash.pages.caveat', lang)}:* {registry_text(registry, code, 'caveat', lang)}"
         )

@@ -127,7 +127,7 @@ SIDE_INDICATORS = {"pairs": ("REF_SENT", "REF_RECEIVED", "REF_MIRROR_GAP"), "har
                    "flows": ("VIC_DETECTED",)}
 DEFINITION_COLUMNS = (
     "indicator_code", "family", "dataset", "name_es", "name_en", "definition_es", "definition_en",
-    "formula", "unit", "numerator", "denominator", "sdg_series", "caveat_es", "caveat_en",
+    "formula_es", "formula_en", "unit", "numerator", "denominator", "sdg_series", "caveat_es", "caveat_en",
     "disclosure_rule", "frequencies",
 )
 

@@ -153,8 +153,9 @@ def test_every_endpoint_of_the_openapi_document_answers(api):
             assert isinstance(body["data"], list)
         elif status == 200:
             assert head["Content-Type"].startswith("application/vnd.sdmx."), path
-    names = {r["indicator_code"]: r["name"] for r in call(f"{api}/api/v1/indicators?lang=fr")[2]["data"]}
-    assert names["VIC_DETECTED"] == "Victimes de la traite détectées"
+    french = {r["indicator_code"]: r for r in call(f"{api}/api/v1/indicators?lang=fr")[2]["data"]}
+    assert french["VIC_DETECTED"]["name"] == "Victimes de la traite détectées"
+    assert french["VIC_DETECTED"]["formula"].startswith("Somme de VIC_DETECTED")
     areas = {r["ref_area"] for r in call(f"{api}/api/v1/areas")[2]["data"]}
     assert {"GTM", "BLZ", "REG"} <= areas
 

@@ -476,8 +476,10 @@ def test_smuggling_in_french(snapshot_home):
     at = open_page("smuggling", "fr")
     assert at.title[0].value == "Trafic illicite de migrants et lien avec la traite"
     assert metrics(at)["Migrants objet de trafic illicite détectés"] == "12\u202f380"  # registry fr
-    # The definition on demand is the registry's, in French.
+    # The definition on demand is the registry's, in French, its formula too.
     assert "Nombre de migrants objet de trafic illicite détectés" in expander_text(at)
+    assert "Somme de SOM_DETECTED pour la ventilation" in expander_text(at)
+    assert "Sum of SOM_DETECTED" not in expander_text(at)
     assert t("dash.pages.disclosure_note", "fr") in [c.value for c in at.caption]
 
 

@@ -431,13 +431,13 @@ def test_every_indicator_code_is_in_the_registry(values: dict) -> None:
                  "SOM_DETECTED", "SOM_TIP_NEXUS_SHARE", "REF_SENT", "REF_RECEIVED",
                  "REF_MIRROR_GAP", "REPORTING_RATE", "ON_TIME_RATE"):
         row = registry[code]
-        assert row["name_es"] and row["name_en"] and row["definition_es"] and row["formula"]
+        assert row["name_es"] and row["name_en"] and row["definition_es"] and row["formula_es"]
     assert "not a cohort conviction rate" in registry["TIP_CONVICTION_RATIO"]["caveat_en"]
 
 
 def test_registry_has_french_texts() -> None:
-    """Every indicator has a French name and definition; a French caveat exactly where the
-    English one is (the dashboard shows them with ?lang=fr)."""
+    """Every indicator has a name, definition and formula in each language; a French caveat
+    exactly where the English one is (the dashboard shows them with ?lang=fr)."""
     import csv
 
     with (DBT_PROJECT_DIR / "seeds" / "indicator_registry.csv").open(encoding="utf-8") as handle:
@@ -446,6 +446,7 @@ def test_registry_has_french_texts() -> None:
     for row in rows:
         code = row["indicator_code"]
         assert row["name_fr"].strip() and row["definition_fr"].strip(), code
+        assert all(row[f"formula_{lang}"].strip() for lang in ("es", "en", "fr")), code
         assert bool(row["caveat_fr"].strip()) == bool(row["caveat_en"].strip()), code
 
 
