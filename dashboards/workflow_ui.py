@@ -163,6 +163,21 @@ def submissions(user: User) -> pd.DataFrame | None:
         "select * from marts.submissions_status order by received_at desc, submission_id", [])
 
 
+def quarters_on_time(frame: pd.DataFrame) -> pd.Series:
+    """Whether each row's quarter (its country, data set and period) counts as reported on time,
+    read from ``marts.dq_reporting_rates``, the mart the overview's and the quality page's
+    on-time rates come from: one definition everywhere (the first usable version arrived by the
+    due date). False where the mart has no such quarter."""
+    rates = _workflow_query(
+        "select ref_area as country, dataset, time_period as period, units_on_time > 0 as on_time "
+        "from marts.dq_reporting_rates where freq = 'Q'", [])
+    if rates is None or frame.empty:
+        return pd.Series(False, index=frame.index)
+    keyed = frame[["country", "dataset", "period"]].merge(
+        rates, how="left", on=["country", "dataset", "period"])
+    return pd.Series(keyed["on_time"].fillna(False).astype(bool).to_numpy(), index=frame.index)
+
+
 # A review run may record its decision a while before its snapshot is built (queued behind other
 # work): decisions are read from runs updated since a little before the current snapshot's build.
 DECISIONS_MARGIN_S = 600

@@ -167,6 +167,7 @@ else:
         t("workflow.col.version", lang): queue["version"],
         t("workflow.col.received", lang): queue["received_at"].astype(str).str[:16],
         t("workflow.col.version_late", lang): queue["is_late"],
+        t("workflow.col.quarter_on_time", lang): workflow_ui.quarters_on_time(queue),
         t("workflow.col.warnings", lang): queue["n_warnings"],
         t("workflow.col.ready", lang): queue["is_ready_for_review"],
     }), hide_index=True, width="stretch")

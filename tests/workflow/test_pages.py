@@ -9,6 +9,7 @@ import io
 import json
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import pandas as pd
 import pytest
@@ -21,6 +22,7 @@ from pipelines.lib.auth import AuthStore, User, can
 from pipelines.lib.findings import Finding
 from pipelines.lib.i18n import t
 from pipelines.lib.intake import FileOutcome, UnitOutcome
+from pipelines.lib.publish import current_snapshot
 from pipelines.settings import get_settings
 
 VIEWS = Path(__file__).resolve().parents[2] / "dashboards" / "views"
@@ -126,9 +128,19 @@ def test_the_review_queue_and_the_audit_trail(workflow_home):
     queue = at.dataframe[0].value
     assert sorted(queue[t("workflow.col.country", "es")].unique()) == ["GTM", "HND"]
     assert len(queue) == 8
-    # Lateness is the version's; the note says how the on-time rates count a quarter instead.
+    # Lateness of the version, and the quarter's timeliness as every on-time rate counts it:
+    # read from the same mart as the overview's and the quality page's.
     assert t("workflow.col.version_late", "es") in queue.columns
     assert t("workflow.review.late_note", "es") in [c.value for c in at.caption]
+    snapshot = current_snapshot(get_settings())
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        mart = {(c, d, p): bool(n) for c, d, p, n in con.execute(
+            "select ref_area, dataset, time_period, units_on_time from marts.dq_reporting_rates "
+            "where freq = 'Q' and ref_area <> 'REG' and dataset <> '_T'").fetchall()}
+    shown = {(r[t("workflow.col.country", "es")], r[t("workflow.col.dataset", "es")],
+              r[t("workflow.col.period", "es")]): r[t("workflow.col.quarter_on_time", "es")]
+             for _, r in queue.iterrows()}
+    assert len(shown) == 8 and shown == {key: mart[key] for key in shown}
     at = run_page("audit.py", sign_in("adm"))
     events = at.dataframe[0].value
     assert {"received", "status"} <= set(events["action"])
