@@ -318,9 +318,12 @@ def _unit_line(unit, lang: str) -> str:
              errors=unit.errors, warnings=unit.warnings)
 
 
-def show_report(outcome, units, lang: str, key: str, first_check: bool = False) -> None:
+def show_report(outcome, units, lang: str, key: str, first_check: bool = False,
+                decided: bool = False) -> None:
     """The report on screen: one line per unit, then every finding, and the XLSX download
-    (``first_check``: the quick check before the file is recorded, said so, no download)."""
+    (``first_check``: the quick check before the file is recorded, said so, no download;
+    ``decided``: the review has decided since, so validation's word is shown as history, not
+    in the colours of a state)."""
     st.subheader(t("workflow.report.first_check" if first_check else "workflow.report.title",
                    lang))
     st.caption(t("workflow.report.file", lang, name=ui.plain(outcome.file_name),
@@ -335,6 +338,8 @@ def show_report(outcome, units, lang: str, key: str, first_check: bool = False) 
             st.error(line, icon=":material/error:")
         elif unit.status == "unchanged":
             st.info(line, icon=":material/info:")
+        elif decided:
+            st.info(line, icon=":material/history:")
         elif unit.warnings:
             st.warning(line, icon=":material/warning:")
         else:

@@ -117,7 +117,8 @@ except FileNotFoundError:
 if outcome is not None:
     units = [u for u in outcome.units if u.submission_id == choice]
     outcome.duplicate = False
-    workflow_ui.show_report(outcome, units, lang, key=choice)
+    workflow_ui.show_report(outcome, units, lang, key=choice,
+                            decided=state in ("accepted", "returned", "superseded"))
     if row["current_status"] == "validated" and not row["is_superseded"] and row["n_warnings"]:
         st.subheader(t("workflow.explain.title", lang))
         st.caption(t("workflow.explain.help", lang))

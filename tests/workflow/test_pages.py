@@ -451,6 +451,9 @@ def test_my_submissions_shows_a_decision_recorded_before_its_snapshot(workflow_h
     assert plain("rita") in now and f"Motivo: {plain('Faltan 6 víctimas')}" in now
     table = at.dataframe[0].value
     assert t("workflow.status.returned", "es") in set(table[t("workflow.col.status", "es")])
+    # What validation said on receipt stays below, but not in the colours of a state.
+    assert not [w for w in at.warning if "TIP_VICTIMS" in w.value]
+    assert [i for i in at.info if "TIP_VICTIMS" in i.value]
 
 
 def test_a_decision_older_than_the_snapshots_changes_nothing():
