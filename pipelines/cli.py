@@ -45,12 +45,32 @@ def _language(argv: list[str]) -> str:
     return language if language in LANGUAGES else DEFAULT_LANGUAGE
 
 
+def _h(key: str, **values: object) -> str:
+    """A help text of the command line, in its language (:attr:`_Parser.language`)."""
+    return t(f"cli.help.{key}", _Parser.language, **values)
+
+
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        # argparse passes prefix="" when it builds a sub-command's name: only None is the heading
+        super().add_usage(usage, actions, groups,
+                          prefix=f"{_h('usage')} " if prefix is None else prefix)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse, its usage errors said in one line in the reader's language with the command to
-    get help, rather than the usage block and argparse's English (exit code 2, as argparse's).
-    The language is the command line's own (``--lang``), as :func:`main` finds it."""
+    """argparse in the reader's language: its help (headings and every option's text) and its
+    usage errors, said in one line with the command to get help rather than the usage block and
+    argparse's English (exit code 2, as argparse's). The language is the command line's own
+    (``--lang``), as :func:`main` finds it before parsing."""
 
     language = DEFAULT_LANGUAGE
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **{**kwargs, "add_help": False, "formatter_class": _Formatter})
+        self._positionals.title = _h("positionals")
+        self._optionals.title = _h("options")
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
+                          help=_h("help"))
 
     def error(self, message: str):
         problem = message.rstrip(".")
@@ -71,35 +91,35 @@ class _Parser(argparse.ArgumentParser):
 
 def main(argv: list[str] | None = None) -> int:
     _Parser.language = _language(sys.argv[1:] if argv is None else argv)
-    parser = _Parser(prog="observatory", description=__doc__.split("\n")[0])
-    parser.add_argument("--lang", choices=LANGUAGES,
+    parser = _Parser(prog="observatory", description=_h("description"))
+    parser.add_argument("--lang", choices=LANGUAGES, help=_h("lang"),
                         default=os.environ.get("OBSERVATORY_LANG", DEFAULT_LANGUAGE))
     commands = parser.add_subparsers(dest="command", required=True)
-    submit = commands.add_parser("submit", help="validate, store and publish submission files")
+    submit = commands.add_parser("submit", help=_h("submit"))
     submit.add_argument("files", nargs="+", type=Path)
-    submit.add_argument("--country", help="the submitting member (ISO3); rows of another country are rejected")
-    demo = commands.add_parser("demo", help="write the deterministic demo submissions and load them")
-    demo.add_argument("--no-load", action="store_true", help="only write the files")
+    submit.add_argument("--country", help=_h("submit.country"))
+    demo = commands.add_parser("demo", help=_h("demo"))
+    demo.add_argument("--no-load", action="store_true", help=_h("demo.no_load"))
     glotip = commands.add_parser(
-        "import-glotip", help="import UNODC's GLOTIP figures (data_glotip.xlsx or CSV) as reference data")
+        "import-glotip", help=_h("import_glotip"))
     glotip.add_argument("file", type=Path)
     _add_export_command(commands)
     template = commands.add_parser(
-        "template", help="write the XLSX template a submitter's page gives, for systems that fill it")
-    template.add_argument("--country", required=True, help="a member's ISO3 code")
+        "template", help=_h("template"))
+    template.add_argument("--country", required=True, help=_h("template.country"))
     template.add_argument("--period", required=True,
-                          help="a quarter, e.g. 2025-Q2 (a year, e.g. 2025, for POLICY_FRAMEWORK)")
-    template.add_argument("--datasets", nargs="+", help="data sets (default: every expected one)")
-    template.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
+                          help=_h("template.period"))
+    template.add_argument("--datasets", nargs="+", help=_h("template.datasets"))
+    template.add_argument("--out", type=Path, required=True, help=_h("template.out"))
     _add_plan_commands(commands)
     _add_workflow_commands(commands)
     _add_backup_commands(commands)
-    api = commands.add_parser("api", help="serve the read-only data API (JSON and SDMX REST)")
+    api = commands.add_parser("api", help=_h("api"))
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=int(os.environ.get("OBSERVATORY_API_PORT", 8000)))
     api.add_argument("--workers", type=int,
                      default=int(os.environ.get("OBSERVATORY_API_WORKERS", 1)),
-                     help="processes serving the API (each reads the snapshot on its own)")
+                     help=_h("api.workers"))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
@@ -180,14 +200,13 @@ def _add_export_command(commands) -> None:
     from pipelines.lib.export import FORMATS
 
     export = commands.add_parser(
-        "export", help="export the published, disclosure-controlled indicators with a manifest")
+        "export", help=_h("export"))
     export.add_argument("--format", dest="formats", action="append", nargs="+", metavar="FORMAT",
-                        help=f"{', '.join(FORMATS)} (several, space- or comma-separated; "
-                             "default: all)")
-    export.add_argument("--out", type=Path, required=True, help="folder for the files and manifest.json")
+                        help=_h("export.format", formats=", ".join(FORMATS)))
+    export.add_argument("--out", type=Path, required=True, help=_h("export.out"))
     export.add_argument("--as-of", dest="as_of",
-                        help="YYYY-MM-DD: rebuild the figures as the platform knew them that day")
-    export.add_argument("--indicators", nargs="+", help="indicator codes (default: all)")
+                        help=_h("export.as_of"))
+    export.add_argument("--indicators", nargs="+", help=_h("export.indicators"))
 
 
 def run_export_command(settings: Settings, args) -> int:
@@ -294,14 +313,14 @@ def run_template(args) -> int:
 
 
 def _add_plan_commands(commands) -> None:
-    plan = commands.add_parser("plan", help="the regional plan: import a new version, export the one in force")
+    plan = commands.add_parser("plan", help=_h("plan"))
     plan_commands = plan.add_subparsers(dest="plan_command", required=True)
     load = plan_commands.add_parser(
-        "import", help="validate a plan file (XLSX or CSV) and store it as a new version")
+        "import", help=_h("plan.import"))
     load.add_argument("file", type=Path)
     out = plan_commands.add_parser(
-        "export", help="write the plan in force as plan.xlsx and plan.csv, to edit and import")
-    out.add_argument("--out", type=Path, required=True, help="folder for plan.xlsx and plan.csv")
+        "export", help=_h("plan.export"))
+    out.add_argument("--out", type=Path, required=True, help=_h("plan.out"))
 
 
 def run_plan_command(settings: Settings, args) -> int:
@@ -380,36 +399,35 @@ def run_plan_export(settings: Settings, out: Path, *, lang: str) -> int:
 def _add_workflow_commands(commands) -> None:
     from pipelines.lib.auth import ROLES
 
-    users = commands.add_parser("users", help="accounts of the web workflow (auth.sqlite)")
+    users = commands.add_parser("users", help=_h("users"))
     user_commands = users.add_subparsers(dest="users_command", required=True)
-    add = user_commands.add_parser("add", help="create an account (the password is prompted)")
+    add = user_commands.add_parser("add", help=_h("users.add"))
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=ROLES)
-    add.add_argument("--country", help="ISO3 of a submitter's country (submitters only)")
+    add.add_argument("--country", help=_h("users.country"))
     add.add_argument("--password-stdin", action="store_true",
-                     help="read the password from the first line of standard input")
-    user_commands.add_parser("list", help="list the accounts")
-    disable = user_commands.add_parser("disable", help="disable an account and end its sessions")
+                     help=_h("users.password_stdin"))
+    user_commands.add_parser("list", help=_h("users.list"))
+    disable = user_commands.add_parser("disable", help=_h("users.disable"))
     disable.add_argument("name")
 
-    review = commands.add_parser("review", help="accept or return a submission (secretariat)")
+    review = commands.add_parser("review", help=_h("review"))
     review.add_argument("decision", choices=("accept", "return"))
     review.add_argument("submission_id")
     review.add_argument("--reason", default="")
     review.add_argument("--as", dest="reviewer", required=True,
-                        help="the reviewer account taking the decision")
+                        help=_h("review.as"))
 
 
 def _add_backup_commands(commands) -> None:
-    backup = commands.add_parser("backup", help="write a backup of the home into a new folder")
+    backup = commands.add_parser("backup", help=_h("backup"))
     backup.add_argument("--out", type=Path, required=True)
-    restore = commands.add_parser("restore", help="restore a backup into an empty home")
+    restore = commands.add_parser("restore", help=_h("restore"))
     restore.add_argument("source", type=Path)
     restore.add_argument("--replace", action="store_true",
-                         help="overwrite the warehouse and archive of a home that has them")
-    commands.add_parser("verify", help="check the archive against the warehouse, both ways")
-    commands.add_parser("migrate", help="prepare the home and bring the warehouse and the "
-                                        "accounts store to this version's schema (before serving)")
+                         help=_h("restore.replace"))
+    commands.add_parser("verify", help=_h("verify"))
+    commands.add_parser("migrate", help=_h("migrate"))
 
 
 def run_backup_command(settings: Settings, args) -> int:

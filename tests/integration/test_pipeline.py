@@ -204,6 +204,17 @@ def test_usage_errors_exit_2_in_one_line_in_the_readers_language(observatory_hom
         assert err.endswith("--help"), err
 
 
+def test_the_help_is_in_the_readers_language(observatory_home, capsys):
+    assert main(["--lang", "fr", "export", "--help"]) == 0
+    said = capsys.readouterr().out
+    assert said.startswith("usage : observatory export [-h]"), said
+    assert "afficher cette aide et quitter" in said and "dossier pour les fichiers" in said
+    assert main(["--lang", "es", "--help"]) == 0
+    said = capsys.readouterr().out
+    assert said.startswith("uso: observatory") and "opciones:" in said
+    assert "validar, guardar y publicar archivos de envío" in said and "show this" not in said
+
+
 def test_the_disclosure_gate_records_refuses_and_repairs(pipeline_home, tmp_path, monkeypatch):
     """Record mode (the default) publishes the audit with the snapshot and in every export's
     manifest; block mode refuses a build that fails (the last snapshot stays served) and, with
