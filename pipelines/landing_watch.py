@@ -101,12 +101,12 @@ class LandingWatch(FileSystemEventHandler):
             self._thread.join(timeout=5)
 
     def _loop(self) -> None:
-        while True:
+        while not self._stop.is_set():
             self._wake.wait()
-            if self._stop.is_set():
-                return
             time.sleep(DEBOUNCE_SECONDS)
             self._wake.clear()
+            if self._stop.is_set():
+                return
             try:
                 self.launch_ready()
             except Exception as error:  # noqa: BLE001 - the sensor starts the run then
