@@ -112,6 +112,9 @@ def test_explain_then_accept_makes_the_quarter_final_and_locked(workflow_home, t
     victims = next(u for u in outcome.units if u.dataset == "TIP_VICTIMS")
     assert victims.status == "rejected"
     assert [f["rule"] for f in victims.findings if f["severity"] == "ERROR"] == ["V07"]
+    # The file's other data sets, the same as before, are left as they were: no new version.
+    others = {u.dataset: (u.status, u.version) for u in outcome.units if u.dataset != "TIP_VICTIMS"}
+    assert others and {status for status, _ in others.values()} == {"unchanged"}, others
     # ... until the secretariat grants an exception.
     granted = apply_decision(settings, Decision(
         "grant_exception", "rita", "reviewer", country="GTM", dataset="TIP_VICTIMS",
