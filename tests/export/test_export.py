@@ -411,6 +411,8 @@ def test_cli_export_says_what_is_wrong_in_one_line(small_home, tmp_path: Path, m
         (["--out", "/proc/observatory"], 2, "Cannot write to /proc/observatory"),
         (["--out", str(empty), "--as-of", "2026-01-16"], 2, "is in the future"),
         (["--out", str(empty), "--indicators", "NOPE"], 1, "nothing was written"),
+        # a day before anything was received: the figures of that day are none
+        (["--out", str(empty), "--as-of", "2019-01-01"], 1, "as of: 2019-01-01): nothing was written"),
     ]
     for args, code, message in cases:
         assert main(["--lang", "en", "export", *args]) == code, args
