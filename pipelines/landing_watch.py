@@ -23,11 +23,13 @@ import threading
 import time
 from pathlib import Path
 
+from dagster import RunsFilter
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 
 from pipelines.defs.ingest.sensors import failed_attempts
-from pipelines.lib.landing import SENSOR, ready_batch, settled
+from pipelines.lib.landing import JOB, SENSOR, ready_batch, settled
+from pipelines.orchestrator import launch
 from pipelines.settings import Settings
 
 DEBOUNCE_SECONDS = 0.2  # files copied in together are taken in together
@@ -114,10 +116,6 @@ class LandingWatch(FileSystemEventHandler):
 
     def launch_ready(self) -> str | None:
         """Launch the run of the batch complete now, unless it has one; its id, else None."""
-        from dagster import RunsFilter
-
-        from pipelines.orchestrator import launch
-
         batch = ready_batch(self.settings, self.complete, warn=_say, error=_say)
         with self._lock:  # what was taken in is forgotten
             self._closed = {p: m for p, m in self._closed.items() if p.exists()}
@@ -129,5 +127,5 @@ class LandingWatch(FileSystemEventHandler):
             return None
         tags = {**batch.tags(), RUN_KEY_TAG: key, SENSOR_NAME_TAG: SENSOR,
                 TRIGGER_TAG: "landing-watch"}
-        return launch(self.settings, "submission_job", "intake", batch.intake_config(), tags,
+        return launch(self.settings, JOB, "intake", batch.intake_config(), tags,
                       person_waiting=False, url=self.url)

@@ -23,6 +23,7 @@ SETTLE_SECONDS = 1.0  # unchanged this long, a file nobody said was complete cou
 BATCH_TAG = "observatory/landing_batch"
 MAX_ATTEMPTS = 5  # attempts at the same set of files before the sensor stops retrying it
 SENSOR = "landing_sensor"  # the sensor's name, which runs of a batch carry (Dagster's run key)
+JOB = "submission_job"  # what a batch's run runs
 ACTOR = "landing-folder"
 
 # Whether a file is complete, from its path and lstat; the default: unchanged for SETTLE_SECONDS.

@@ -6,7 +6,7 @@ same run key (``pipelines/lib/landing.py``), so Dagster never starts a batch twi
 
 import dagster as dg
 
-from pipelines.lib.landing import BATCH_TAG, SENSOR, Batch, ready_batch
+from pipelines.lib.landing import BATCH_TAG, JOB, SENSOR, Batch, ready_batch
 from pipelines.settings import get_settings
 
 
@@ -21,7 +21,7 @@ def failed_attempts(instance: dg.DagsterInstance, batch: Batch) -> int:
 # (pipelines/landing_watch.py, in the operator UI's process, which does not load the jobs).
 @dg.sensor(
     name=SENSOR,
-    job_name="submission_job",
+    job_name=JOB,
     minimum_interval_seconds=2,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Starts the submission job for files dropped in data/landing/.",
