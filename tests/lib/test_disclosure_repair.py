@@ -161,3 +161,47 @@ def test_a_reader_who_kept_the_earlier_snapshot_is_stopped_by_hiding_what_change
     repair = repaired_passes(seen)
     assert repair.hidden == ["REG"]
     assert known_before(today, set()) is today  # nothing published before: nothing changes
+
+
+def side_by_side(tables: list[list[int]]):
+    """Several regional tables in one system, each its own connected part (ids prefixed)."""
+    cells: dict = {}
+    groups: list = []
+    members: list[str] = []
+    for k, values in enumerate(tables):
+        system, members = regional_system(values)
+        ids = [f"t{k}:{cid}" for cid in system.ids]
+        for cid, truth, status, owner in zip(ids, system.truth, system.status, system.owner,
+                                             strict=True):
+            cells[cid] = (float(truth), str(status), str(owner))
+        matrix = system.relations.tocsr()
+        for r in range(matrix.shape[0]):
+            row = matrix.indices[matrix.indptr[r]:matrix.indptr[r + 1]]
+            coefs = matrix.data[matrix.indptr[r]:matrix.indptr[r + 1]]
+            margin = [ids[c] for c, v in zip(row, coefs, strict=True) if v < 0]
+            parts = [ids[c] for c, v in zip(row, coefs, strict=True) if v > 0]
+            groups.append((margin[0], parts))
+    return make_system(cells, groups), members
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables=st.lists(st.lists(st.sampled_from([0, 1, 2, 3, 6, 9]), min_size=12, max_size=12),
+                       min_size=3, max_size=5))
+def test_the_repair_and_the_audit_are_the_same_on_one_thread_or_several(tables):
+    """The parts of a system are solved on several threads; what each part gets must not depend
+    on which thread took it, or when."""
+    from pipelines.lib.disclosure import audit as audit_module
+
+    system, members = side_by_side(tables)
+    outcomes = []
+    for workers in (1, 4):
+        saved, audit_module.WORKERS = audit_module.WORKERS, workers
+        try:
+            repair = protect(system, MIN_COUNT, insiders=members)
+            result = audit(system, MIN_COUNT, insiders=members)
+        finally:
+            audit_module.WORKERS = saved
+        outcomes.append((repair.hidden, repair.remaining, repair.lp_solves,
+                         sorted((leak.cell_id, leak.insider, leak.low, leak.high)
+                                for leak in result.leaks)))
+    assert outcomes[0] == outcomes[1]

@@ -26,8 +26,11 @@ their own connected part of the system, and those give exact intervals: the leak
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections import defaultdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +56,23 @@ UNPUBLISHED = "X"  # a quantity no table shows, that a published figure rests on
 # A hidden count the attacker can only bound by "it is a count": large enough never to bind.
 UNBOUNDED = 1e9
 TOLERANCE = 1e-6
+
+# HiGHS lets go of Python's lock while it solves, and the connected parts of a system are
+# independent LPs, so threads solve them side by side. What is found in a part depends on that
+# part alone, never on which thread took it or when: the outcome is the same for any number of
+# threads (a test compares one with several).
+WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+
+def each_part(work: Callable, groups: Sequence, sizes: Sequence[int]) -> list:
+    """``work`` on every group, the largest first, on up to WORKERS threads; results in the
+    order of ``groups``."""
+    if WORKERS == 1 or len(groups) < 2:
+        return [work(group) for group in groups]
+    order = sorted(range(len(groups)), key=lambda i: -sizes[i])
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        done = dict(zip(order, pool.map(lambda i: work(groups[i]), order), strict=True))
+    return [done[i] for i in range(len(groups))]
 
 
 @dataclass
@@ -341,6 +361,27 @@ class _Sub:
     need_high: np.ndarray
     part: np.ndarray  # connected part of each variable
     row_part: np.ndarray
+    _members: dict | None = None
+
+    def members(self, part: int) -> tuple[np.ndarray, np.ndarray]:
+        """The variables (ascending positions) and the relations of one connected part."""
+        if self._members is None:
+            self._members = {}
+            for name, labels in (("columns", self.part), ("rows", self.row_part)):
+                order = np.argsort(labels, kind="stable")
+                cuts = np.flatnonzero(np.diff(labels[order])) + 1
+                for chunk in np.split(order, cuts) if len(order) else []:
+                    self._members.setdefault(int(labels[chunk[0]]), {})[name] = chunk
+        entry = self._members.get(part, {})
+        empty = np.zeros(0, dtype=np.int64)
+        return entry.get("columns", empty), entry.get("rows", empty)
+
+    def by_part(self, positions: np.ndarray) -> list[np.ndarray]:
+        """``positions`` grouped by connected part, each group in the given order, the groups
+        in the order of their first position."""
+        labels = self.part[positions]
+        _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+        return [positions[inverse == k] for k in np.argsort(first, kind="stable")]
 
 
 def restrict(system: System, known: np.ndarray, min_count: int) -> _Sub:
@@ -362,11 +403,9 @@ def restrict(system: System, known: np.ndarray, min_count: int) -> _Sub:
     return _Sub(variables, sub, rhs, equality, low, high, need_low, need_high, labels[:n_var], labels[n_var:n_var + n_row])
 
 
-def _lp_over(sub: _Sub, parts: np.ndarray) -> tuple[_Lp, np.ndarray]:
-    """An LP over the variables of the connected ``parts`` (and their positions in ``sub``)."""
-    in_parts = np.isin(sub.part, parts)
-    columns = np.flatnonzero(in_parts)
-    rows = np.flatnonzero(np.isin(sub.row_part, parts))
+def _lp_over(sub: _Sub, part: int) -> tuple[_Lp, np.ndarray]:
+    """An LP over the variables of one connected part (and their positions in ``sub``)."""
+    columns, rows = sub.members(part)
     matrix = sub.matrix[rows][:, columns]
     return _Lp(matrix, sub.rhs[rows], sub.equality[rows], sub.low[columns], sub.high[columns]), columns
 
@@ -408,16 +447,23 @@ def certify(system: System, sub: _Sub, targets: np.ndarray, max_rounds: int):
     # The true figures are a feasible point: the first values seen.
     low_seen = system.truth[sub.variables].astype(float).copy()
     high_seen = low_seen.copy()
-    solves = 0
     pending = target_pos[~_satisfied(low_seen[target_pos], high_seen[target_pos],
                                      sub.need_low[target_pos], sub.need_high[target_pos])]
-    # One model for every round: only the objective changes, so HiGHS starts each solve from the
-    # last basis (the parts without a pending cell get a zero objective and cost little).
-    lp, columns = (None, None)
-    if len(pending):
-        lp, columns = _lp_over(sub, np.unique(sub.part[pending]))
-        local = np.full(len(sub.variables), -1)
-        local[columns] = np.arange(len(columns))
+    if not len(pending):
+        return pending, low_seen, high_seen, 0
+    groups = sub.by_part(pending)
+    results = each_part(lambda group: _certify_part(sub, group, low_seen, high_seen, max_rounds),
+                        groups, [len(sub.members(int(sub.part[g[0]]))[0]) for g in groups])
+    left = np.concatenate([still for still, _ in results])
+    return pending[np.isin(pending, left)], low_seen, high_seen, sum(n for _, n in results)
+
+
+def _certify_part(sub: _Sub, pending: np.ndarray, low_seen, high_seen, max_rounds: int):
+    """:func:`certify` on one connected part: one model for every round, only the objective
+    changes, so HiGHS starts each solve from the last basis. Writes the values seen of the part's
+    variables only."""
+    lp, columns = _lp_over(sub, int(sub.part[pending[0]]))
+    solves = 0
     for _ in range(max_rounds):
         if not len(pending):
             break
@@ -432,45 +478,40 @@ def certify(system: System, sub: _Sub, targets: np.ndarray, max_rounds: int):
             if flip:
                 direction = np.where(primary, direction, -direction)
             cost = np.zeros(len(columns))
-            cost[local[pending]] = direction
+            cost[np.searchsorted(columns, pending)] = direction
             solution = lp.maximise(cost)
             solves += 1
             if solution is None:
                 continue
-            values = np.empty(len(sub.variables))
-            values[:] = np.nan
-            values[columns] = solution
-            seen = ~np.isnan(values)
-            low_seen[seen] = np.minimum(low_seen[seen], values[seen])
-            high_seen[seen] = np.maximum(high_seen[seen], values[seen])
+            low_seen[columns] = np.minimum(low_seen[columns], solution)
+            high_seen[columns] = np.maximum(high_seen[columns], solution)
         ok = _satisfied(low_seen[pending], high_seen[pending],
                         sub.need_low[pending], sub.need_high[pending])
         pending = pending[~ok]
         if len(pending) == before:
             break
-    return pending, low_seen, high_seen, solves
+    return pending, solves
 
 
 def exact_leaks(sub: _Sub, pending: np.ndarray, low_seen, high_seen):
     """Exact intervals of the ``pending`` positions, one LP model per connected part (only the
     objective changes between its cells, so HiGHS starts from the last basis): the positions that
     fail the standard, with their intervals, and the LP count."""
+
+    def one_part(positions: np.ndarray) -> list[tuple[int, float, float]]:
+        lp, columns = _lp_over(sub, int(sub.part[positions[0]]))
+        return [(int(pos), *_interval(lp, int(np.searchsorted(columns, pos))))
+                for pos in positions]
+
+    groups = sub.by_part(pending) if len(pending) else []
     leaks: dict[int, tuple[float, float]] = {}
-    solves = 0
-    by_part: dict[int, list[int]] = defaultdict(list)
-    for pos in pending:
-        by_part[int(sub.part[pos])].append(int(pos))
-    for part, positions in by_part.items():
-        lp, columns = _lp_over(sub, np.array([part]))
-        local = {int(c): i for i, c in enumerate(columns)}
-        for pos in positions:
-            low, high = _interval(lp, local[pos])
-            solves += 2
+    for found in each_part(one_part, groups, [len(g) for g in groups]):
+        for pos, low, high in found:
             low_seen[pos], high_seen[pos] = min(low_seen[pos], low), max(high_seen[pos], high)
             if not _satisfied(np.array([low]), np.array([high]),
                               sub.need_low[[pos]], sub.need_high[[pos]])[0]:
                 leaks[int(sub.variables[pos])] = (low, high)
-    return leaks, solves
+    return leaks, 2 * len(pending)
 
 
 def _narrowest(system, known, targets, min_count, lows, highs, limit: int = 40):
@@ -498,9 +539,9 @@ def _narrowest(system, known, targets, min_count, lows, highs, limit: int = 40):
         pos = position[index]
         part = int(sub.part[pos])
         if part not in models:
-            models[part] = _lp_over(sub, np.array([part]))
+            models[part] = _lp_over(sub, part)
         lp, columns = models[part]
-        low, high = _interval(lp, int(np.flatnonzero(columns == pos)[0]))
+        low, high = _interval(lp, int(np.searchsorted(columns, pos)))
         solves += 2
         if best is None or high - low < best[2] - best[1]:
             best = (system.ids[index], low, high)

@@ -162,18 +162,34 @@ class _Builder:
         self.kinds.append(kind)
 
     def system(self) -> System:
+        """The cells in the order of their ids and the relations in an order of their own terms,
+        whatever order the warehouse returned the rows in (a query without ``order by`` may
+        change it from run to run): the LPs, and so the cells the repair picks, are the same
+        for the same figures."""
+        ids = list(self.index)
+        order = sorted(range(len(ids)), key=ids.__getitem__)
+        position = np.empty(len(ids), dtype=np.int64)
+        position[order] = np.arange(len(ids))
+        keyed = []
+        for row, rhs, equality, kind in zip(self.rows, self.rhs, self.equality, self.kinds,
+                                            strict=True):
+            terms = sorted((int(position[c]), coef) for c, coef in row.items())
+            keyed.append(((kind, terms, rhs, equality), terms))
+        keyed.sort(key=lambda item: item[0])
         data, row_index, col_index = [], [], []
-        for r, row in enumerate(self.rows):
-            for c, coef in row.items():
+        for r, (_, terms) in enumerate(keyed):
+            for c, coef in terms:
                 row_index.append(r)
                 col_index.append(c)
                 data.append(coef)
         matrix = sparse.csr_matrix((data, (row_index, col_index)),
-                                   shape=(len(self.rows), len(self.truth)))
+                                   shape=(len(keyed), len(ids)))
         return System(
-            ids=list(self.index), truth=np.array(self.truth), status=np.array(self.status),
-            owner=np.array(self.owner), relations=matrix, rhs=np.array(self.rhs),
-            equality=np.array(self.equality, dtype=bool), relation_kinds=self.kinds)
+            ids=[ids[i] for i in order], truth=np.array(self.truth)[order],
+            status=np.array(self.status)[order], owner=np.array(self.owner)[order],
+            relations=matrix, rhs=np.array([key[2] for key, _ in keyed]),
+            equality=np.array([key[3] for key, _ in keyed], dtype=bool),
+            relation_kinds=[key[0] for key, _ in keyed])
 
 
 def build_system(con: duckdb.DuckDBPyConnection, min_count: int) -> tuple[System, dict[str, int]]:

@@ -31,6 +31,7 @@ from pipelines.lib.disclosure.audit import (
     System,
     attacker_view,
     certify,
+    each_part,
     exact_leaks,
     restrict,
 )
@@ -150,13 +151,22 @@ def protect(
             # hidden cell in some period keeps its pattern.
             hidden_series = set(series[status != PUBLISHED])
             price = costs - 0.5 * np.array([s in hidden_series for s in series])
-            picks: set[int] = set()
             protection = _Protection(current, withdraw_rows[active], known, min_count, price,
                                      insider)
-            for cell, low, high in failing:
-                for move in _moves(current, cell, low, high, min_count):
-                    if not protection.reached(cell, move):
-                        picks |= protection.picks(cell, move) or set()
+
+            def part_picks(cells: list[tuple[int, float, float]]) -> set[int]:
+                chosen: set[int] = set()
+                for cell, low, high in cells:
+                    for move in _moves(current, cell, low, high, min_count):
+                        if not protection.reached(cell, move):
+                            chosen |= protection.picks(cell, move) or set()
+                return chosen
+
+            by_part: dict[int, list] = {}
+            for item in failing:
+                by_part.setdefault(int(protection.part[item[0]]), []).append(item)
+            groups = list(by_part.values())
+            picks = set().union(*each_part(part_picks, groups, [len(g) for g in groups]))
             solves += protection.solves
             for cell in sorted(picks):
                 if status[cell] == PUBLISHED:
@@ -225,6 +235,10 @@ class _Protection:
     soft, so it does not join cells into one problem: one LP per connected part of the other
     relations (an indicator's cells, or detected victims with their flows), built when first
     needed, about a tenth of the whole.
+
+    Parts are solved side by side (:func:`.audit.each_part`), so each keeps its own state: what
+    it has picked (free to move from then on) and what its solves moved. What one part picks
+    never changes another's LPs, whatever the order the threads take them in.
     """
 
     def __init__(self, current: System, withdraw: sparse.csr_matrix, known: np.ndarray,
@@ -248,12 +262,18 @@ class _Protection:
         slack_of.eliminate_zeros()
         self.slack_of = slack_of
         self.soft = np.diff(slack_of.indptr) > 0
-        hard = self.matrix[~self.soft]
+        # A cell that cannot move (an insider's own figure, one shown before) links nothing: a
+        # relation through it holds whatever the others do. Else an insider's own changes from
+        # year to year would join every year of an indicator into one large LP.
+        movable = (self.up > 0) | (self.down > 0)
+        hard = (self.matrix[~self.soft] @ sparse.diags(movable.astype(float))).tocsr()
+        hard.eliminate_zeros()
         graph = sparse.bmat([[None, hard.T], [hard, None]], format="csr")
         _, labels = csgraph.connected_components(graph, directed=False)
         self.part = labels[:current.n_cells]
         self.models: dict[int, tuple] = {}
-        self.solves = 0
+        self.picked: dict[int, set[int]] = {}  # per part: cells it chose, free from then on
+        self.part_solves: dict[int, int] = {}
         # How far each cell has moved up and down in the perturbations found so far. Each stays
         # feasible once its picks are hidden (more hidden cells only widen what is feasible), so
         # a failing cell that one of them already moved as far as it must go needs no LP of its
@@ -295,6 +315,10 @@ class _Protection:
         self.models[part] = (highs, columns, local, rows[soft], upper)
         return self.models[part]
 
+    @property
+    def solves(self) -> int:
+        return sum(self.part_solves.values())
+
     def _withdrawing(self, row: int) -> np.ndarray:
         """The published cells whose hiding withdraws a soft relation."""
         return self.slack_of.indices[self.slack_of.indptr[row]:self.slack_of.indptr[row + 1]]
@@ -309,7 +333,9 @@ class _Protection:
 
     def picks(self, cell: int, move: float) -> set[int] | None:
         """Published cells to hide so that ``cell`` can move by ``move``; None if nothing can."""
-        highs, columns, local, soft_rows, upper = self._model(int(self.part[cell]))
+        part = int(self.part[cell])
+        highs, columns, local, soft_rows, upper = self._model(part)
+        picked = self.picked.setdefault(part, set())
         n = len(columns)
         column = local[cell] if move > 0 else n + local[cell]
         opposite = column + n if move > 0 else column - n
@@ -318,7 +344,7 @@ class _Protection:
         highs.changeColBounds(column, abs(move), upper[column])
         highs.changeColBounds(opposite, 0.0, 0.0)  # the move is net of the cell's other way
         highs.run()
-        self.solves += 1
+        self.part_solves[part] = self.part_solves.get(part, 0) + 1
         optimal = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
         values = np.asarray(highs.getSolution().col_value) if optimal else None
         for restore in (column, opposite):
@@ -334,10 +360,11 @@ class _Protection:
         for i in np.flatnonzero(values[2 * n:2 * n + k] + values[2 * n + k:] > TOLERANCE):
             cells = self._withdrawing(soft_rows[i])
             if not out.intersection(cells.tolist()):
-                out.add(int(cells[np.argmin(self.costs[cells])]))
-        # Hidden from now on: free to move in the next solves of this round.
+                price = [0.0 if c in picked else self.costs[c] for c in cells.tolist()]
+                out.add(int(cells[np.argmin(price)]))
+        # Hidden from now on: free to move in the next solves of this part.
+        picked |= out
         for chosen in out:
-            self.costs[chosen] = 0.0
             if chosen in local:
                 position = local[chosen]
                 highs.changeColCost(position, 0.0)
