@@ -82,6 +82,8 @@ class _Parser(argparse.ArgumentParser):
                     values["choices"] = values["choices"].replace("'", "")
                 if values.get("argument") == "command":  # the sub-command itself
                     key = "cli.usage.command"
+                if values.get("arguments", "").endswith("command"):  # no sub-command given
+                    key = "cli.usage.no_command"
                 problem = t(key, self.language, **values)
                 break
         print(t("cli.usage.error", self.language, command=self.prog, problem=problem),
@@ -96,13 +98,13 @@ def main(argv: list[str] | None = None) -> int:
                         default=os.environ.get("OBSERVATORY_LANG", DEFAULT_LANGUAGE))
     commands = parser.add_subparsers(dest="command", required=True)
     submit = commands.add_parser("submit", help=_h("submit"))
-    submit.add_argument("files", nargs="+", type=Path)
+    submit.add_argument("files", nargs="+", type=Path, metavar=_h("arg.files"))
     submit.add_argument("--country", help=_h("submit.country"))
     demo = commands.add_parser("demo", help=_h("demo"))
     demo.add_argument("--no-load", action="store_true", help=_h("demo.no_load"))
     glotip = commands.add_parser(
         "import-glotip", help=_h("import_glotip"))
-    glotip.add_argument("file", type=Path)
+    glotip.add_argument("file", type=Path, metavar=_h("arg.file"))
     _add_export_command(commands)
     template = commands.add_parser(
         "template", help=_h("template"))
@@ -317,7 +319,7 @@ def _add_plan_commands(commands) -> None:
     plan_commands = plan.add_subparsers(dest="plan_command", required=True)
     load = plan_commands.add_parser(
         "import", help=_h("plan.import"))
-    load.add_argument("file", type=Path)
+    load.add_argument("file", type=Path, metavar=_h("arg.file"))
     out = plan_commands.add_parser(
         "export", help=_h("plan.export"))
     out.add_argument("--out", type=Path, required=True, help=_h("plan.out"))
@@ -402,18 +404,18 @@ def _add_workflow_commands(commands) -> None:
     users = commands.add_parser("users", help=_h("users"))
     user_commands = users.add_subparsers(dest="users_command", required=True)
     add = user_commands.add_parser("add", help=_h("users.add"))
-    add.add_argument("name")
+    add.add_argument("name", metavar=_h("arg.name"))
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--country", help=_h("users.country"))
     add.add_argument("--password-stdin", action="store_true",
                      help=_h("users.password_stdin"))
     user_commands.add_parser("list", help=_h("users.list"))
     disable = user_commands.add_parser("disable", help=_h("users.disable"))
-    disable.add_argument("name")
+    disable.add_argument("name", metavar=_h("arg.name"))
 
     review = commands.add_parser("review", help=_h("review"))
-    review.add_argument("decision", choices=("accept", "return"))
-    review.add_argument("submission_id")
+    review.add_argument("decision", choices=("accept", "return"), metavar=_h("arg.decision"))
+    review.add_argument("submission_id", metavar=_h("arg.submission"))
     review.add_argument("--reason", default="")
     review.add_argument("--as", dest="reviewer", required=True,
                         help=_h("review.as"))
@@ -423,7 +425,7 @@ def _add_backup_commands(commands) -> None:
     backup = commands.add_parser("backup", help=_h("backup"))
     backup.add_argument("--out", type=Path, required=True)
     restore = commands.add_parser("restore", help=_h("restore"))
-    restore.add_argument("source", type=Path)
+    restore.add_argument("source", type=Path, metavar=_h("arg.source"))
     restore.add_argument("--replace", action="store_true",
                          help=_h("restore.replace"))
     commands.add_parser("verify", help=_h("verify"))
@@ -439,6 +441,9 @@ def run_backup_command(settings: Settings, args) -> int:
             print(t("backup.done", args.lang, path=args.out, count=len(manifest["files"])))
             return 0
         if args.command == "restore":
+            if not args.source.expanduser().exists():
+                print(t("backup.missing", args.lang, path=args.source), file=sys.stderr)
+                return 2
             manifest = restore(settings, args.source.expanduser().resolve(), replace=args.replace)
             print(t("backup.restored", args.lang, count=len(manifest["files"]),
                     created=manifest["created_at"][:19].replace("T", " "), path=settings.home))
@@ -494,7 +499,7 @@ def run_users(settings: Settings, args) -> int:
     if args.users_command == "disable":
         if not store.disable_user(args.name):
             print(t("workflow.cli.no_user", args.lang, name=args.name), file=sys.stderr)
-            return 1
+            return 2  # as for a review in an unknown name: the argument names nobody
         print(t("workflow.cli.user_disabled", args.lang, name=args.name))
         return 0
     return 2

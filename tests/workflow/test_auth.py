@@ -110,7 +110,7 @@ def test_users_command_adds_lists_and_disables(observatory_home, monkeypatch, ca
     assert main(["users", "add", "ana", "--role", "reviewer", "--password-stdin"]) == 2
     assert main(["users", "list"]) == 0
     assert main(["--lang", "en", "users", "disable", "ana"]) == 0
-    assert main(["users", "disable", "ana"]) == 1
+    assert main(["users", "disable", "ana"]) == 2
     out = capsys.readouterr()
     assert "Account ana created (role submitter, country GTM)." in out.out
     assert "ana" in out.out and "GTM" in out.out and "exists already" in out.err

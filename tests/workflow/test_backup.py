@@ -126,7 +126,8 @@ def test_a_damaged_backup_restores_nothing_and_verify_finds_an_altered_file(
     assert main(["--lang", "en", "restore", str(out)]) == 1
     assert "damaged" in capsys.readouterr().err
     assert not (empty / "warehouse.duckdb").exists()
-    assert main(["--lang", "en", "restore", str(tmp_path / "nowhere")]) == 1
+    assert main(["--lang", "en", "restore", str(tmp_path / "nowhere")]) == 2  # a usage error
+    assert "does not exist" in capsys.readouterr().err
 
     # In the live home: an archived file altered, and one the warehouse records removed.
     monkeypatch.setenv("OBSERVATORY_HOME", str(workflow_home))
