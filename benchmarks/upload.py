@@ -127,21 +127,25 @@ def signed_in_page(browser, url: str):
     return page
 
 
-def upload(page, path: Path) -> tuple[float, float]:
-    """Hand ``path`` to the uploader (the previous file removed) and press send; returns the
-    monotonic times when the file was handed over and when the send button was pressed."""
+def choose(page, path: Path, send) -> None:
+    """Hand ``path`` to the uploader and wait until the server holds it: its chip is shown and
+    ``send``, which Streamlit disables while a file in its form is uploading, is enabled again."""
     from playwright.sync_api import expect
 
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
+    # (the chip shows a long name shortened; its title holds it whole)
+    page.locator(f'[data-testid="stFileChipName"][title="{path.name}"]').wait_for()
+    expect(send).to_be_enabled()
+
+
+def upload(page, path: Path) -> tuple[float, float]:
+    """Hand ``path`` to the uploader (the form is empty once a file was sent) and press send;
+    returns the monotonic times when the file was handed over and when the button was pressed."""
     from pipelines.lib.i18n import t
 
     send = page.get_by_role("button", name=t("workflow.submit.send", LANG))
-    remove = page.get_by_test_id("stFileChipDeleteBtn")
-    if remove.count():
-        remove.click()
-        expect(send).to_have_count(0)
     started = time.monotonic()
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
-    send.wait_for()  # shown once the server holds the file
+    choose(page, path, send)
     pressed = time.monotonic()
     send.click()
     return started, pressed

@@ -122,10 +122,10 @@ def manage_plan_section(plan: pd.DataFrame) -> None:
         file_name=f"plan_v{version}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="plan_download", icon=":material/download:", on_click="ignore")
-    uploaded = ui.file_uploader(t("dash.plan.upload", lang), "plan_upload", lang,
-                                limit_mb=MAX_UPLOAD_BYTES // 2**20, types=["xlsx", "csv"])
-    if uploaded is not None and st.button(t("dash.plan.send", lang), type="primary",
-                                          key="plan_send"):
+    uploaded = ui.upload_form(t("dash.plan.upload", lang), "plan_upload", lang,
+                              send=t("dash.plan.send", lang),
+                              limit_mb=MAX_UPLOAD_BYTES // 2**20, types=["xlsx", "csv"])
+    if uploaded is not None:
         settings = get_settings()
         data_bytes = uploaded.getvalue()
         check = check_upload(uploaded.name, data_bytes)

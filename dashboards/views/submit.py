@@ -35,12 +35,12 @@ st.title(t("workflow.submit.title", lang))
 st.write(t("workflow.submit.intro", lang,
            country=f"{workflow_ui.country_name(user.country, lang)} ({user.country})"))
 
-uploaded = ui.file_uploader(t("workflow.submit.file", lang), "wf.submit.file", lang,
-                            limit_mb=MAX_UPLOAD_BYTES // 2**20, types=["xlsx", "csv"],
-                            help=t("workflow.submit.file_limit", lang,
-                                   limit=MAX_UPLOAD_BYTES // 2**20))
-if uploaded is not None and st.button(t("workflow.submit.send", lang), type="primary",
-                                      key="wf.submit.send"):
+uploaded = ui.upload_form(t("workflow.submit.file", lang), "wf.submit.file", lang,
+                          send=t("workflow.submit.send", lang),
+                          limit_mb=MAX_UPLOAD_BYTES // 2**20, types=["xlsx", "csv"],
+                          help=t("workflow.submit.file_limit", lang,
+                                 limit=MAX_UPLOAD_BYTES // 2**20))
+if uploaded is not None:
     data = uploaded.getvalue()
     check = check_upload(uploaded.name, data)
     if not check.ok:

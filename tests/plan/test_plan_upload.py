@@ -154,8 +154,7 @@ def test_without_an_orchestrator_the_page_says_so_and_keeps_nothing(home):
     before = set(uploads_dir(get_settings()).iterdir())  # what the refused runs above left
     at = sign_in("rita")
     at.file_uploader(key="plan_upload").upload("plan.csv", plan_bytes(), "text/csv")
-    at.run()
-    at.button(key="plan_send").click()
+    at.button(key="plan_upload.send").click()
     at.run()
     assert t("workflow.orchestrator_down", "en") in [e.value for e in at.error]
     assert set(uploads_dir(get_settings()).iterdir()) == before
@@ -172,8 +171,7 @@ def test_the_secretariat_uploads_a_version_from_the_page(home, tmp_path):
     with orchestrating(home, tmp_path / "orchestrator.log"):
         at = sign_in("rita")
         at.file_uploader(key="plan_upload").upload("plan_2026.csv", plan_bytes(), "text/csv")
-        at.run()
-        at.button(key="plan_send").click()
+        at.button(key="plan_upload.send").click()
         at.run()
         assert not at.exception and not at.error, [e.value for e in at.error]
         [report] = [c.value for c in at.code]
@@ -183,8 +181,7 @@ def test_the_secretariat_uploads_a_version_from_the_page(home, tmp_path):
 
         at.file_uploader(key="plan_upload").upload("plan_bad.csv", plan_bytes(ref_area="PAN"),
                                                    "text/csv")
-        at.run()
-        at.button(key="plan_send").click()
+        at.button(key="plan_upload.send").click()
         at.run()
         [report] = [c.value for c in at.code]
         assert t("plan.report.rejected", "en", version=2, rows=1, errors=1, warnings=0) in report

@@ -20,7 +20,7 @@ from conftest import PASSWORD, QUARTER
 from filling import fill_template
 from playwright.sync_api import expect
 
-from benchmarks.upload import upload
+from benchmarks.upload import choose, upload
 from dashboards import ui
 from pipelines import orchestrator
 from pipelines.lib.i18n import t
@@ -90,17 +90,10 @@ def send_file(page, path, version: int) -> float:
     """Upload ``path`` on the submit page and wait for the report of GTM's victims ``version``
     (not the previous report, which stays on screen while the file is checked): the seconds."""
     send = page.get_by_role("button", name="Send and validate")
-    # The file sent before is taken off first: the button then goes, and comes back only once the
-    # new file has reached the server (a click before that sends the old bytes again).
-    sent_before = page.get_by_test_id("stFileChipDeleteBtn")
-    if sent_before.count():
-        sent_before.first.click()
-        send.wait_for(state="detached", timeout=RENDER_TIMEOUT_MS)
     # saved again under another name, as a spreadsheet program offers when the file is open
     copy = path.with_name(f"{path.stem} ({version}){path.suffix}")
     shutil.copyfile(path, copy)
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(copy))
-    send.wait_for(timeout=RENDER_TIMEOUT_MS)
+    choose(page, copy, send)
     started = time.perf_counter()
     send.click()
     page.get_by_text(f"TIP_VICTIMS · GTM · {QUARTER} · version {version}").first.wait_for(
@@ -261,8 +254,9 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
             sign_in(page, "ana")
             go(page, "Submit data")
             fill_template(template, unknown_victims=7)
-            page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(template))
-            page.get_by_role("button", name="Send and validate").click()
+            send = page.get_by_role("button", name="Send and validate")
+            choose(page, template, send)
+            send.click()
             locked = t("finding.locked", "en", value=QUARTER, dataset_code="TIP_VICTIMS")
             # (the first check says it within seconds; the full report may already replace it)
             expect(page.get_by_text(locked).first).to_be_attached(timeout=RENDER_TIMEOUT_MS)
@@ -366,6 +360,21 @@ def test_hostile_files_are_refused_and_the_server_answers_on(served_dashboard: s
             go(page, "Submit data")
             page.get_by_role("heading", name=t("workflow.submit.title", "en")).wait_for()
             print(f"streamlit server before the hostile files: {memory.latest_mb():.0f} MB RSS")
+
+            # A click while a new file is still on its way cannot send the one before it: the
+            # button stays disabled until the server holds the new file.
+            send = page.get_by_role("button", name=t("workflow.submit.send", "en"))
+            held = []
+            page.route("**/_stcore/upload_file/**", lambda route: held.append(route))  # it waits
+            slow = tmp_path / "GTM_slow.csv"
+            slow.write_bytes(b"dataset,country\n")
+            page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(slow))
+            page.locator(f'[data-testid="stFileChipName"][title="{slow.name}"]').wait_for()
+            expect(send).to_be_disabled()
+            page.unroute("**/_stcore/upload_file/**")
+            for route in held:
+                route.continue_()
+            expect(send).to_be_enabled()
             began = time.monotonic()
             for name, data, key in hostile:
                 check = check_upload(name, data)

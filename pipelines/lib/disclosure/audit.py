@@ -362,26 +362,55 @@ class _Sub:
     part: np.ndarray  # connected part of each variable
     row_part: np.ndarray
     _members: dict | None = None
+    _local: np.ndarray | None = None  # each variable's position among its part's variables
 
     def members(self, part: int) -> tuple[np.ndarray, np.ndarray]:
         """The variables (ascending positions) and the relations of one connected part."""
-        if self._members is None:
-            self._members = {}
-            for name, labels in (("columns", self.part), ("rows", self.row_part)):
-                order = np.argsort(labels, kind="stable")
-                cuts = np.flatnonzero(np.diff(labels[order])) + 1
-                for chunk in np.split(order, cuts) if len(order) else []:
-                    self._members.setdefault(int(labels[chunk[0]]), {})[name] = chunk
+        self._index()
         entry = self._members.get(part, {})
         empty = np.zeros(0, dtype=np.int64)
         return entry.get("columns", empty), entry.get("rows", empty)
 
+    def _index(self) -> None:
+        """The parts' members and each variable's place in its part, built once and set whole:
+        parts are read from several threads."""
+        if self._members is not None:
+            return
+        members: dict[int, dict[str, np.ndarray]] = {}
+        local = np.empty(len(self.variables), dtype=np.int64)
+        for name, labels in (("columns", self.part), ("rows", self.row_part)):
+            for label, chunk in group_by(labels, np.arange(len(labels))):
+                members.setdefault(label, {})[name] = chunk
+                if name == "columns":
+                    local[chunk] = np.arange(len(chunk))
+        self._local, self._members = local, members
+
     def by_part(self, positions: np.ndarray) -> list[np.ndarray]:
         """``positions`` grouped by connected part, each group in the given order, the groups
         in the order of their first position."""
-        labels = self.part[positions]
-        _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
-        return [positions[inverse == k] for k in np.argsort(first, kind="stable")]
+        rank = {p: i for i, p in enumerate(positions.tolist())}
+        groups = group_by(self.part[positions], positions)
+        return [chunk for _, chunk in sorted(groups, key=lambda g: rank[int(g[1][0])])]
+
+    def part_matrix(self, part: int) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
+        """The relations of one part over its own variables, with their columns and rows: the
+        part's rows sliced, their column indices renumbered within the part (every term of a
+        part's relation is a variable of that part). Slicing the columns of the whole matrix
+        instead costs its full width for every part."""
+        columns, rows = self.members(part)
+        block = self.matrix[rows]
+        matrix = sparse.csr_matrix((block.data, self._local[block.indices], block.indptr),
+                                   shape=(len(rows), len(columns)))
+        return matrix, columns, rows
+
+
+def group_by(labels: np.ndarray, values: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """``values`` grouped by ``labels`` (a stable sort: each group keeps the values' order)."""
+    if not len(labels):
+        return []
+    order = np.argsort(labels, kind="stable")
+    cuts = np.flatnonzero(np.diff(labels[order])) + 1
+    return [(int(labels[chunk[0]]), values[chunk]) for chunk in np.split(order, cuts)]
 
 
 def restrict(system: System, known: np.ndarray, min_count: int) -> _Sub:
@@ -405,8 +434,7 @@ def restrict(system: System, known: np.ndarray, min_count: int) -> _Sub:
 
 def _lp_over(sub: _Sub, part: int) -> tuple[_Lp, np.ndarray]:
     """An LP over the variables of one connected part (and their positions in ``sub``)."""
-    columns, rows = sub.members(part)
-    matrix = sub.matrix[rows][:, columns]
+    matrix, columns, rows = sub.part_matrix(part)
     return _Lp(matrix, sub.rhs[rows], sub.equality[rows], sub.low[columns], sub.high[columns]), columns
 
 

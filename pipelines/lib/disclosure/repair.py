@@ -29,6 +29,7 @@ from pipelines.lib.disclosure.audit import (
     UNSHOWN,
     WITHHELD,
     System,
+    group_by,
     attacker_view,
     certify,
     each_part,
@@ -271,6 +272,8 @@ class _Protection:
         graph = sparse.bmat([[None, hard.T], [hard, None]], format="csr")
         _, labels = csgraph.connected_components(graph, directed=False)
         self.part = labels[:current.n_cells]
+        self.columns = dict(group_by(self.part, np.arange(current.n_cells)))
+        self.csc = self.matrix.tocsc()
         self.models: dict[int, tuple] = {}
         self.picked: dict[int, set[int]] = {}  # per part: cells it chose, free from then on
         self.part_solves: dict[int, int] = {}
@@ -285,10 +288,13 @@ class _Protection:
     def _model(self, part: int):
         if part in self.models:
             return self.models[part]
-        columns = np.flatnonzero(self.part == part)
-        sub = self.matrix[:, columns].tocsr()
-        rows = np.flatnonzero(np.diff(sub.indptr) > 0)
-        sub = sub[rows]
+        columns = self.columns[part]
+        # The part's columns (a slice along the CSC's major axis costs only their terms), and
+        # the relations they are in, numbered among themselves.
+        block = self.csc[:, columns]
+        rows = np.unique(block.indices)
+        sub = sparse.csc_matrix((block.data, np.searchsorted(rows, block.indices), block.indptr),
+                                shape=(len(rows), len(columns))).tocsr()
         soft = np.flatnonzero(self.soft[rows])
         k = len(soft)
         slack = sparse.csr_matrix((np.ones(k), (soft, np.arange(k))), shape=(len(rows), k))
