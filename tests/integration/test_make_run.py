@@ -89,6 +89,7 @@ def test_serve_runs_both_servers_and_ctrl_c_stops_both(observatory_home: Path, t
             time.sleep(0.5)
         guard_refuses_other_sites(f"127.0.0.1:{dagster}")
         landing_drop_is_taken_in_by_the_daemon(observatory_home)
+        hostile_drops_are_set_aside(observatory_home)
         forged_runs_are_refused_by_the_jobs(f"127.0.0.1:{dagster}")
         cli_submit_is_queued_on_the_orchestrator(f"127.0.0.1:{dagster}", env, tmp_path)
         serve.send_signal(signal.SIGINT)  # what Ctrl-C sends to the script in a terminal
@@ -170,6 +171,48 @@ def landing_drop_is_taken_in_by_the_daemon(home: Path) -> None:
             time.sleep(1)
         batch = instance.get_runs(RunsFilter(tags={BATCH_TAG: run.tags[BATCH_TAG]}))
         assert [r.run_id for r in batch] == [run.run_id]
+
+
+def hostile_drops_are_set_aside(home: Path) -> None:
+    """The security review's landing rows, on the served daemon and watch: a link to
+    /etc/passwd and a FIFO are moved aside unread; a workbook with a macro project (an .xlsm
+    renamed .xlsx) is taken in and rejected for it, its report naming why. Nothing of
+    /etc/passwd reaches the archive or a report."""
+    import io
+    import zipfile
+
+    from pipelines.lib.findings import Finding
+    from pipelines.lib.reports import report_path, sha256_of
+    from pipelines.settings import get_settings
+
+    settings = get_settings()
+    landing = home / "landing"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(FIXTURES / "valid_blz_2024q1.xlsx") as source, \
+            zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            target.writestr(item, source.read(item))
+        target.writestr("xl/vbaProject.bin", b'Attribute VB_Name = "ThisWorkbook"')
+    macro = buffer.getvalue()
+    (landing / "GTM_2024-Q2.csv").symlink_to("/etc/passwd")
+    os.mkfifo(landing / "GTM_2024-Q3.csv")
+    (landing / "BLZ_2024-Q1.xlsx").write_bytes(macro)
+    report = report_path(settings, sha256_of(macro))
+    deadline = time.monotonic() + 240
+    while any(landing.iterdir()) or not report.exists():
+        assert time.monotonic() < deadline, sorted(p.name for p in landing.iterdir())
+        time.sleep(1)
+    aside = sorted(p.name.split("-", 1)[1] for p in (home / "refused").iterdir())
+    assert aside == ["GTM_2024-Q2.csv", "GTM_2024-Q3.csv"]
+    units = json.loads(report.read_text(encoding="utf-8"))["units"]
+    why = Finding.make("V01", "finding.xlsx_macros").message_en
+    assert units and all(u["status"] == "rejected" for u in units), units
+    assert [f["message_en"] for u in units for f in u["findings"]] == [why] * len(units), units
+    passwd = Path("/etc/passwd").read_bytes()
+    assert not any(p.read_bytes() == passwd for p in settings.archive_dir.iterdir())
+    first_line = passwd.decode(errors="replace").splitlines()[0]
+    assert not any(first_line in p.read_text(errors="replace")
+                   for p in settings.archive_dir.glob("*.report.json"))
 
 
 def sensor_ticks_after(instance, created: float) -> list:

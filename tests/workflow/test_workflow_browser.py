@@ -86,12 +86,13 @@ def go(page, title: str) -> None:
     page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
 
 
-def send_file(page, path, version: int) -> float:
-    """Upload ``path`` on the submit page and wait for the report of GTM's victims ``version``
-    (not the previous report, which stays on screen while the file is checked): the seconds."""
+def send_file(page, path, version: int, name: str | None = None) -> float:
+    """Upload ``path`` on the submit page (as ``name``) and wait for the report of GTM's victims
+    ``version`` (not the previous report, which stays on screen while the file is checked): the
+    seconds."""
     send = page.get_by_role("button", name="Send and validate")
     # saved again under another name, as a spreadsheet program offers when the file is open
-    copy = path.with_name(f"{path.stem} ({version}){path.suffix}")
+    copy = path.with_name(name or f"{path.stem} ({version}){path.suffix}")
     shutil.copyfile(path, copy)
     choose(page, copy, send)
     started = time.perf_counter()
@@ -165,14 +166,21 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
             page.screenshot(path=str(ARTIFACTS / "workflow_rejected_en.png"))
 
             # Fixed and sent again: validated, with the warnings to explain.
+            # Under a file name written as markdown, which must show as typed, not as a link.
             fill_template(template, unknown_victims=5)
-            seconds = send_file(page, template, 3)
+            hostile_name = f"{template.stem} **v3** [x](https:evil.example){template.suffix}"
+            seconds = send_file(page, template, 3, name=hostile_name)
             print(f"upload -> report on screen: {seconds:.1f} s")
+            expect(page.get_by_text(hostile_name).first).to_be_attached()
+            assert page.locator('a[href*="evil.example"]').count() == 0
             expect(page.get_by_text("unknown 'sex'").first).to_be_attached()  # grid cell
             expect(page.get_by_role("button", name="Download the report (XLSX)")).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "workflow_report_en.png"))
+            pixel = "![x](http://127.0.0.1:9/pixel.png)"
+            phishing = "[Sign in again](http://evil.example/login)"
             explain(page, 3, "The police registry does not record sex, age or citizenship yet. "
-                             "Details: www.evil.example/x or mail help@evil.example")
+                             f"Details: www.evil.example/x or mail help@evil.example {pixel} "
+                             f"{phishing}")
             # A reload (a new Streamlit session) keeps the user signed in; signing out ends it
             # for good, reload or not.
             page.reload()
@@ -189,8 +197,11 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
             review(page, 3)
             expect(page.get_by_text("Explanation by ana")).to_be_visible(
                 timeout=RENDER_TIMEOUT_MS)
-            # What the submitter wrote is text: no link Streamlit's markdown would make of it.
+            # What the submitter wrote is text, shown as typed: no link or image Streamlit's
+            # markdown would make of it, nothing fetched from the address in it.
+            expect(page.get_by_text(phishing).first).to_be_visible()
             assert page.locator('a[href*="evil.example"]').count() == 0
+            assert page.locator('img[src*="127.0.0.1:9"]').count() == 0
             reason = "The police report of the quarter counts 6 victims, not 5: please correct."
             page.get_by_label("Reason (required to return)").fill(reason)
             page.get_by_role("button", name="Return").click()

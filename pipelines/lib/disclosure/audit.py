@@ -432,9 +432,17 @@ def restrict(system: System, known: np.ndarray, min_count: int) -> _Sub:
     return _Sub(variables, sub, rhs, equality, low, high, need_low, need_high, labels[:n_var], labels[n_var:n_var + n_row])
 
 
-def _lp_over(sub: _Sub, part: int) -> tuple[_Lp, np.ndarray]:
-    """An LP over the variables of one connected part (and their positions in ``sub``)."""
-    matrix, columns, rows = sub.part_matrix(part)
+def _lp_over(sub: _Sub, parts: int | list[int]) -> tuple[_Lp, np.ndarray]:
+    """An LP over the variables of one or more connected parts, and their positions in ``sub``
+    (ascending)."""
+    blocks = [sub.part_matrix(part) for part in ([parts] if isinstance(parts, int) else parts)]
+    matrix, columns, rows = blocks[0]
+    if len(blocks) > 1:
+        columns = np.concatenate([b[1] for b in blocks])
+        rows = np.concatenate([b[2] for b in blocks])
+        order = np.argsort(columns)
+        matrix = sparse.block_diag([b[0] for b in blocks], format="csr")[:, order]
+        columns = columns[order]
     return _Lp(matrix, sub.rhs[rows], sub.equality[rows], sub.low[columns], sub.high[columns]), columns
 
 
@@ -479,18 +487,44 @@ def certify(system: System, sub: _Sub, targets: np.ndarray, max_rounds: int):
                                      sub.need_low[target_pos], sub.need_high[target_pos])]
     if not len(pending):
         return pending, low_seen, high_seen, 0
-    groups = sub.by_part(pending)
-    results = each_part(lambda group: _certify_part(sub, group, low_seen, high_seen, max_rounds),
-                        groups, [len(sub.members(int(sub.part[g[0]]))[0]) for g in groups])
+    bins = _bins(sub, sub.by_part(pending))
+    results = each_part(lambda group: _certify_bin(sub, group, low_seen, high_seen, max_rounds),
+                        bins, [size for _, size in bins])
     left = np.concatenate([still for still, _ in results])
     return pending[np.isin(pending, left)], low_seen, high_seen, sum(n for _, n in results)
 
 
-def _certify_part(sub: _Sub, pending: np.ndarray, low_seen, high_seen, max_rounds: int):
-    """:func:`certify` on one connected part: one model for every round, only the objective
-    changes, so HiGHS starts each solve from the last basis. Writes the values seen of the part's
+# Small parts are certified together, in one LP of about this many variables: a model per part
+# costs more than its solves where a long history has tens of thousands of small parts. The bins
+# follow the parts' order alone, so they are the same for any number of threads.
+BIN_VARIABLES = 2000
+
+
+def _bins(sub: _Sub, groups: list[np.ndarray]) -> list[tuple[list[np.ndarray], int]]:
+    """Consecutive groups of pending positions (one per part) packed into bins of about
+    BIN_VARIABLES variables; a large part is a bin of its own. Each bin with its size."""
+    bins: list[tuple[list[np.ndarray], int]] = []
+    current: list[np.ndarray] = []
+    size = 0
+    for group in groups:
+        n = len(sub.members(int(sub.part[group[0]]))[0])
+        if current and size + n > BIN_VARIABLES:
+            bins.append((current, size))
+            current, size = [], 0
+        current.append(group)
+        size += n
+    if current:
+        bins.append((current, size))
+    return bins
+
+
+def _certify_bin(sub: _Sub, item, low_seen, high_seen, max_rounds: int):
+    """:func:`certify` on the parts of one bin: one model for every round, only the objective
+    changes, so HiGHS starts each solve from the last basis. Writes the values seen of the bin's
     variables only."""
-    lp, columns = _lp_over(sub, int(sub.part[pending[0]]))
+    groups, _ = item
+    lp, columns = _lp_over(sub, [int(sub.part[g[0]]) for g in groups])
+    pending = np.sort(np.concatenate(groups))
     solves = 0
     for _ in range(max_rounds):
         if not len(pending):
