@@ -382,9 +382,9 @@ def test_hostile_files_are_refused_and_the_server_answers_on(served_dashboard: s
             page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(slow))
             page.locator(f'[data-testid="stFileChipName"][title="{slow.name}"]').wait_for()
             expect(send).to_be_disabled()
-            page.unroute("**/_stcore/upload_file/**")
-            for route in held:
+            for route in held:  # let it through, then stop holding
                 route.continue_()
+            page.unroute("**/_stcore/upload_file/**")
             expect(send).to_be_enabled()
             began = time.monotonic()
             for name, data, key in hostile:
