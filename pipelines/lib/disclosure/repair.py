@@ -29,11 +29,11 @@ from pipelines.lib.disclosure.audit import (
     UNSHOWN,
     WITHHELD,
     System,
-    group_by,
     attacker_view,
     certify,
     each_part,
     exact_leaks,
+    group_by,
     restrict,
 )
 
@@ -154,20 +154,11 @@ def protect(
             price = costs - 0.5 * np.array([s in hidden_series for s in series])
             protection = _Protection(current, withdraw_rows[active], known, min_count, price,
                                      insider)
-
-            def part_picks(cells: list[tuple[int, float, float]]) -> set[int]:
-                chosen: set[int] = set()
-                for cell, low, high in cells:
-                    for move in _moves(current, cell, low, high, min_count):
-                        if not protection.reached(cell, move):
-                            chosen |= protection.picks(cell, move) or set()
-                return chosen
-
             by_part: dict[int, list] = {}
             for item in failing:
                 by_part.setdefault(int(protection.part[item[0]]), []).append(item)
             groups = list(by_part.values())
-            picks = set().union(*each_part(part_picks, groups, [len(g) for g in groups]))
+            picks = set().union(*each_part(protection.cover, groups, [len(g) for g in groups]))
             solves += protection.solves
             for cell in sorted(picks):
                 if status[cell] == PUBLISHED:
@@ -245,7 +236,8 @@ class _Protection:
     def __init__(self, current: System, withdraw: sparse.csr_matrix, known: np.ndarray,
                  min_count: int, costs: np.ndarray, insider: str):
         status, truth = current.status, current.truth
-        self.costs = costs.copy()
+        self.current, self.min_count = current, min_count
+        self.costs = costs
         self.hideable = (status == PUBLISHED) & ((current.owner != insider) if insider else True)
         if current.fixed is not None:  # shown by an earlier publication: known anyway
             self.hideable &= ~current.fixed
@@ -320,6 +312,16 @@ class _Protection:
         local = {int(c): i for i, c in enumerate(columns)}
         self.models[part] = (highs, columns, local, rows[soft], upper)
         return self.models[part]
+
+    def cover(self, failing: list[tuple[int, float, float]]) -> set[int]:
+        """The cells to hide so that each failing cell of one part (with its interval, NaN when
+        not computed) can make the moves it must, taken in order."""
+        chosen: set[int] = set()
+        for cell, low, high in failing:
+            for move in _moves(self.current, cell, low, high, self.min_count):
+                if not self.reached(cell, move):
+                    chosen |= self.picks(cell, move) or set()
+        return chosen
 
     @property
     def solves(self) -> int:
