@@ -555,17 +555,18 @@ def file_uploader(label: str, key: str, lang: str, *, limit_mb: int, types: list
 
 
 def upload_form(label: str, key: str, lang: str, *, send: str, limit_mb: int, types: list[str],
-                help: str | None = None):
+                help: str | None = None, busy: bool = False):
     """:func:`file_uploader` and its send button in a form; the file when the button was pressed
     with one, else None.
 
     Streamlit keeps a form's submit button disabled while a file in the form is still uploading.
     Outside a form the button stayed live with the earlier file as the widget's value until the
     new one had arrived, so a click during the upload sent the old bytes again. The form is
-    emptied once sent: what was sent is not offered a second time."""
+    emptied once sent: what was sent is not offered a second time. ``busy``: a file sent before
+    is still being processed, so a press on the emptied form is a second click, not a mistake."""
     with st.form(f"{key}.form", clear_on_submit=True, border=False):
         uploaded = file_uploader(label, key, lang, limit_mb=limit_mb, types=types, help=help)
         sent = st.form_submit_button(send, type="primary", key=f"{key}.send")
-    if sent and uploaded is None:
+    if sent and uploaded is None and not busy:
         st.warning(t("dash.upload.choose_first", lang), icon=":material/upload_file:")
     return uploaded if sent else None

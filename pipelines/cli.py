@@ -80,7 +80,7 @@ class _Parser(argparse.ArgumentParser):
                 values = found.groupdict()
                 if "choices" in values:
                     values["choices"] = values["choices"].replace("'", "")
-                if values.get("argument") == "command":  # the sub-command itself
+                if values.get("argument", "").endswith("command"):  # a sub-command itself
                     key = "cli.usage.command"
                 if values.get("arguments", "").endswith("command"):  # no sub-command given
                     key = "cli.usage.no_command"
@@ -414,7 +414,8 @@ def _add_workflow_commands(commands) -> None:
     disable.add_argument("name", metavar=_h("arg.name"))
 
     review = commands.add_parser("review", help=_h("review"))
-    review.add_argument("decision", choices=("accept", "return"), metavar=_h("arg.decision"))
+    review.add_argument("decision", choices=("accept", "return"), metavar=_h("arg.decision"),
+                        help=_h("review.decision"))
     review.add_argument("submission_id", metavar=_h("arg.submission"))
     review.add_argument("--reason", default="")
     review.add_argument("--as", dest="reviewer", required=True,

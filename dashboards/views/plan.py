@@ -91,6 +91,7 @@ def rule_text(plan: pd.DataFrame) -> str:
 
 
 PLAN_REPORT = "plan.last_report"
+PLAN_PENDING = "plan.pending"  # the upload whose report is awaited
 
 
 def manage_plan_section(plan: pd.DataFrame) -> None:
@@ -122,31 +123,37 @@ def manage_plan_section(plan: pd.DataFrame) -> None:
         file_name=f"plan_v{version}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="plan_download", icon=":material/download:", on_click="ignore")
+    settings = get_settings()
     uploaded = ui.upload_form(t("dash.plan.upload", lang), "plan_upload", lang,
                               send=t("dash.plan.send", lang),
-                              limit_mb=MAX_UPLOAD_BYTES // 2**20, types=["xlsx", "csv"])
+                              limit_mb=MAX_UPLOAD_BYTES // 2**20, types=["xlsx", "csv"],
+                              busy=PLAN_PENDING in st.session_state)
     if uploaded is not None:
-        settings = get_settings()
         data_bytes = uploaded.getvalue()
         check = check_upload(uploaded.name, data_bytes)
         if not check.ok:
             st.error(t(check.key, lang, **(check.values or {})), icon=":material/block:")
             return
+        # No Streamlit call from storing the file to keeping its run (see the submit page).
         path = store_upload(settings, data_bytes, check.extension)
+        try:  # the orchestrator's daemon runs the job; this server only follows it
+            run_id = start_plan_upload(settings, path, actor=user.username, role=user.role)
+        except OrchestratorUnavailable:
+            st.error(t("workflow.orchestrator_down", lang), icon=":material/cloud_off:")
+            return
+        except LaunchRefused as refused:
+            st.error(t("dash.plan.failed", lang, error=str(refused)[:300]))
+            return
+        st.session_state[PLAN_PENDING] = (run_id, uploaded.name)
+    pending = st.session_state.get(PLAN_PENDING)
+    if pending is not None:  # this run's send, or one an interrupted run launched
         with st.spinner(t("dash.plan.working", lang)):
-            try:  # the orchestrator's daemon runs the job; this server only follows it
-                run_id = start_plan_upload(settings, path, actor=user.username, role=user.role)
-            except OrchestratorUnavailable:
-                st.error(t("workflow.orchestrator_down", lang), icon=":material/cloud_off:")
-                return
-            except LaunchRefused as refused:
-                st.error(t("dash.plan.failed", lang, error=str(refused)[:300]))
-                return
-            report, error = wait_for_plan_report(settings, run_id)
+            report, error = wait_for_plan_report(settings, pending[0])
+        del st.session_state[PLAN_PENDING]
         if report is None:
             st.error(t("dash.plan.failed", lang, error=error or "-"))
             return
-        report.file_name = uploaded.name
+        report.file_name = pending[1]
         st.session_state[PLAN_REPORT] = report
     report = st.session_state.get(PLAN_REPORT)
     if report is not None:

@@ -25,6 +25,7 @@ from pipelines.orchestrator import (
 from pipelines.settings import get_settings
 
 LAST_REPORT = workflow_ui.LAST_REPORT
+PENDING = "wf.submit.pending"  # the upload whose report is awaited
 
 lang = ui.language()
 user = workflow_ui.require("submit")
@@ -39,38 +40,48 @@ uploaded = ui.upload_form(t("workflow.submit.file", lang), "wf.submit.file", lan
                           send=t("workflow.submit.send", lang),
                           limit_mb=MAX_UPLOAD_BYTES // 2**20, types=["xlsx", "csv"],
                           help=t("workflow.submit.file_limit", lang,
-                                 limit=MAX_UPLOAD_BYTES // 2**20))
+                                 limit=MAX_UPLOAD_BYTES // 2**20),
+                          busy=PENDING in st.session_state)
+first_check = None
 if uploaded is not None:
     data = uploaded.getvalue()
     check = check_upload(uploaded.name, data)
     if not check.ok:
         st.error(t(check.key, lang, **(check.values or {})), icon=":material/block:")
         st.stop()
+    # No Streamlit call from storing the file to keeping its run: a second click interrupts the
+    # script only at one, and the run it starts must find the job this one launched.
     path = store_upload(settings, data, check.extension)
-    first = st.empty()  # the quick check, until the full report replaces it
     first_check = dry_run().check(settings, data, uploaded.name, user.country)
+    try:  # the orchestrator's daemon runs the job; this server only follows it
+        st.session_state[PENDING] = start_upload(settings, path, actor=user.username,
+                                                 country=user.country,
+                                                 original_name=uploaded.name)
+    except OrchestratorUnavailable:
+        st.error(t("workflow.orchestrator_down", lang), icon=":material/cloud_off:")
+        st.stop()
+    except LaunchRefused as refused:
+        st.error(t("workflow.submit.failed", lang, error=str(refused)[:300]))
+        st.stop()
+
+pending = st.session_state.get(PENDING)
+if pending is not None:  # this run's send, or one an interrupted run launched
+    first = st.empty()  # the quick check, until the full report replaces it
     if first_check is not None:
         with first.container():
             workflow_ui.show_report(first_check, first_check.units, lang, key="first",
                                     first_check=True)
     with st.spinner(t("workflow.submit.working", lang)):
-        try:  # the orchestrator's daemon runs the job; this server only follows it
-            pending = start_upload(settings, path, actor=user.username, country=user.country,
-                                   original_name=uploaded.name)
-        except OrchestratorUnavailable:
-            st.error(t("workflow.orchestrator_down", lang), icon=":material/cloud_off:")
-            st.stop()
-        except LaunchRefused as refused:
-            st.error(t("workflow.submit.failed", lang, error=str(refused)[:300]))
-            st.stop()
         outcome = wait_for_report(settings, pending)
-    first.empty()
     if outcome is None:
+        del st.session_state[PENDING]
         st.error(t("workflow.submit.failed", lang, error=pending.error or "-"))
         st.stop()
     # The report is read again below (and on every rerun): whether these bytes had been received
     # before is known only now, so it is kept with it.
     st.session_state[LAST_REPORT] = (outcome.sha256, outcome.duplicate)
+    del st.session_state[PENDING]
+    first.empty()
     seconds = time.perf_counter() - pending.started
     st.caption(t("workflow.submit.took", lang, seconds=ui.format_number(seconds, lang, 1)))
 

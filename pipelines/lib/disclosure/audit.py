@@ -201,6 +201,8 @@ class _Lp:
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
         self.highs.setOptionValue("random_seed", 0)
+        # One thread each: parts are already solved side by side, several solvers at a time.
+        self.highs.setOptionValue("threads", 1)
         self.highs.passModel(lp)
         self.n = csc.shape[1]
 

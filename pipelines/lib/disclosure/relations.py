@@ -132,6 +132,9 @@ class _Builder:
 
     def add_cell(self, cid: str, truth: float, status: str, owner: str) -> None:
         if cid in self.index:  # a year and its R4Q twin: one cell
+            # shown by either, it is known (and the same whichever row comes first)
+            if status == PUBLISHED:
+                self.status[self.index[cid]] = status
             return
         self.index[cid] = len(self.truth)
         self.truth.append(float(truth))

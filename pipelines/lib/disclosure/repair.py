@@ -308,6 +308,7 @@ class _Protection:
         highs = highspy.Highs()
         highs.setOptionValue("output_flag", False)
         highs.setOptionValue("random_seed", 0)
+        highs.setOptionValue("threads", 1)  # as the audit's solvers (see audit._Lp)
         highs.passModel(lp)
         local = {int(c): i for i, c in enumerate(columns)}
         self.models[part] = (highs, columns, local, rows[soft], upper)
