@@ -139,7 +139,7 @@ def choose(page, path: Path, send) -> None:
 
 
 def upload(page, path: Path) -> tuple[float, float]:
-    """Hand ``path`` to the uploader (the form is empty once a file was sent) and press send;
+    """Hand ``path`` to the uploader (in place of any file there) and press send;
     returns the monotonic times when the file was handed over and when the button was pressed."""
     from pipelines.lib.i18n import t
 

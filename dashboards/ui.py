@@ -561,10 +561,11 @@ def upload_form(label: str, key: str, lang: str, *, send: str, limit_mb: int, ty
 
     Streamlit keeps a form's submit button disabled while a file in the form is still uploading.
     Outside a form the button stayed live with the earlier file as the widget's value until the
-    new one had arrived, so a click during the upload sent the old bytes again. The form is
-    emptied once sent: what was sent is not offered a second time. ``busy``: a file sent before
-    is still being processed, so a press on the emptied form is a second click, not a mistake."""
-    with st.form(f"{key}.form", clear_on_submit=True, border=False):
+    new one had arrived, so a click during the upload sent the old bytes again. The form keeps
+    its file once sent (not ``clear_on_submit``): the second press of a double click interrupts
+    the first run before it has read the file, and must still carry it; the same bytes again are
+    answered "already received". ``busy``: a file sent before is still being processed."""
+    with st.form(f"{key}.form", border=False):
         uploaded = file_uploader(label, key, lang, limit_mb=limit_mb, types=types, help=help)
         sent = st.form_submit_button(send, type="primary", key=f"{key}.send")
     if sent and uploaded is None and not busy:

@@ -156,7 +156,7 @@ def test_submit_explain_and_accept_in_a_real_browser(served_dashboard: str, tmp_
             # each slip named in words.
             fill_template(template, unknown_victims=5, slips=True)
             go(page, "Submit data")
-            # A double click: the second press finds the form emptied and the report still comes.
+            # A double click: the second press interrupts the first run, and the report comes.
             send_file(page, template, 2, double=True)
             expect(page.get_by_text(t("dash.upload.choose_first", "en"))).to_have_count(0)
             expect(page.get_by_text(f"TIP_VICTIMS · GTM · {QUARTER} · version 2: rejected")
