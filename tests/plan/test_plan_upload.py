@@ -19,6 +19,7 @@ from pipelines.lib.auth import AuthStore
 from pipelines.lib.i18n import t
 from pipelines.lib.inputs import inbox_dir, uploads_dir
 from pipelines.lib.plan import columns
+from pipelines.lib.warehouse import writer_lock
 from pipelines.settings import get_settings
 from tests.conftest import module_home
 
@@ -64,13 +65,16 @@ def versions(home: Path) -> list[tuple]:
     path = home / "warehouse.duckdb"
     if not path.exists():
         return []
-    with duckdb.connect(str(path), read_only=True) as con:
+    # The page shows the report before the job's rebuild and publication end: read once the
+    # writer is done, as any reader of the warehouse must.
+    with writer_lock(get_settings()), duckdb.connect(str(path), read_only=True) as con:
         return con.execute("select version, status, imported_by from raw.plan_versions "
                            "order by 1").fetchall()
 
 
 def refusals(home: Path) -> list[tuple]:
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+    with writer_lock(get_settings()), \
+            duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         return con.execute("select actor, reason from raw.audit_events where action = 'refused' "
                            "order by occurred_at").fetchall()
 
